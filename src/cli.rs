@@ -1,0 +1,6 @@
+//! (not yet written)
+
+/// Entry point of the binary.
+pub fn main() -> std::process::ExitCode {
+    std::process::ExitCode::SUCCESS
+}
