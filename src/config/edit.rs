@@ -1,0 +1,225 @@
+//! Editing the feed list in the config file, in place.
+//!
+//! `newswire feeds add/remove/enable/disable` go through here. The file is
+//! edited with `toml_edit`, so the user's comments, ordering and layout stay as
+//! they were; the edited text is validated as a whole config before it is
+//! written, and written atomically (a temporary file in the same directory,
+//! then a rename), so a mistake never leaves a half-written or invalid file.
+
+use std::io::Write;
+use std::path::Path;
+
+use toml_edit::{Array, ArrayOfTables, DocumentMut, Item, Table, value};
+
+use super::{Config, ConfigError, check_feed_name, parse_feed_url};
+
+/// A feed to append with [`add_feed`].
+#[derive(Debug, Clone, Default)]
+pub struct NewFeed {
+    /// Feed URL.
+    pub url: String,
+    /// Name; derived from the URL's host when absent.
+    pub name: Option<String>,
+    /// Cron schedule; the `[defaults]` one when absent.
+    pub schedule: Option<String>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Full-text override.
+    pub full_text: Option<bool>,
+}
+
+/// Why an edit was refused. The file is unchanged in every case.
+#[derive(Debug, thiserror::Error)]
+pub enum EditError {
+    /// The file as it is, or as it would be after the edit, is not a valid config.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// No feed has that name.
+    #[error("no feed named `{0}` in the config")]
+    UnknownFeed(String),
+    /// The name or URL is already configured.
+    #[error("{0}")]
+    Conflict(String),
+    /// The request itself is invalid (bad URL or name).
+    #[error("{0}")]
+    Invalid(String),
+    /// The file's `feeds` key is not an array of `[[feeds]]` tables.
+    #[error("`feeds` in {0} is not written as [[feeds]] tables; edit it by hand")]
+    Layout(String),
+}
+
+/// Appends a `[[feeds]]` table; returns the name used.
+pub fn add_feed(path: &Path, feed: &NewFeed) -> Result<String, EditError> {
+    let url = parse_feed_url(&feed.url).map_err(EditError::Invalid)?;
+    let current = Config::load(path)?;
+    if let Some(existing) = current.feeds.iter().find(|f| f.url == url) {
+        return Err(EditError::Conflict(format!(
+            "{url} is already configured as feed `{}`",
+            existing.name
+        )));
+    }
+    let name = match &feed.name {
+        Some(n) => {
+            check_feed_name(n).map_err(EditError::Invalid)?;
+            if current.feed(n).is_some() {
+                return Err(EditError::Conflict(format!(
+                    "a feed named `{n}` already exists"
+                )));
+            }
+            n.clone()
+        }
+        None => {
+            let base = name_from_url(&url);
+            (1..)
+                .map(|i| {
+                    if i == 1 {
+                        base.clone()
+                    } else {
+                        format!("{base}-{i}")
+                    }
+                })
+                .find(|n| current.feed(n).is_none())
+                .unwrap_or(base)
+        }
+    };
+    edit(path, |doc| {
+        let feeds = feeds_mut(doc, path, true)?;
+        let mut table = Table::new();
+        table.insert("name", value(name.as_str()));
+        table.insert("url", value(url.as_str()));
+        if let Some(s) = &feed.schedule {
+            table.insert("schedule", value(s.as_str()));
+        }
+        if let Some(ft) = feed.full_text {
+            table.insert("full_text", value(ft));
+        }
+        if !feed.tags.is_empty() {
+            let mut tags = Array::new();
+            for t in &feed.tags {
+                tags.push(t.as_str());
+            }
+            table.insert("tags", value(tags));
+        }
+        feeds.push(table);
+        Ok(())
+    })?;
+    Ok(name)
+}
+
+/// Removes the feed called `name` from the config (its stored items stay).
+pub fn remove_feed(path: &Path, name: &str) -> Result<(), EditError> {
+    edit(path, |doc| {
+        let feeds = feeds_mut(doc, path, false)?;
+        let idx = position(feeds, name)?;
+        feeds.remove(idx);
+        Ok(())
+    })
+}
+
+/// Sets `enabled` on the feed called `name`.
+pub fn set_enabled(path: &Path, name: &str, enabled: bool) -> Result<(), EditError> {
+    edit(path, |doc| {
+        let feeds = feeds_mut(doc, path, false)?;
+        let idx = position(feeds, name)?;
+        if let Some(table) = feeds.get_mut(idx) {
+            table.insert("enabled", value(enabled));
+        }
+        Ok(())
+    })
+}
+
+/// A short name from a feed URL's host: `www.rt.com` → `rt`,
+/// `news.un.org` → `news-un`.
+pub fn name_from_url(url: &url::Url) -> String {
+    let host = url.host_str().unwrap_or("feed");
+    let host = host.strip_prefix("www.").unwrap_or(host);
+    let labels: Vec<&str> = host.split('.').collect();
+    let keep = if labels.len() > 1 {
+        &labels[..labels.len() - 1]
+    } else {
+        &labels[..]
+    };
+    let name: String = keep
+        .join("-")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if name.is_empty() { "feed".into() } else { name }
+}
+
+fn position(feeds: &ArrayOfTables, name: &str) -> Result<usize, EditError> {
+    feeds
+        .iter()
+        .position(|t| t.get("name").and_then(Item::as_str) == Some(name))
+        .ok_or_else(|| EditError::UnknownFeed(name.to_string()))
+}
+
+fn feeds_mut<'a>(
+    doc: &'a mut DocumentMut,
+    path: &Path,
+    create: bool,
+) -> Result<&'a mut ArrayOfTables, EditError> {
+    if doc.get("feeds").is_none() {
+        if !create {
+            return Err(EditError::Layout(path.display().to_string()));
+        }
+        doc.insert("feeds", Item::ArrayOfTables(ArrayOfTables::new()));
+    }
+    doc.get_mut("feeds")
+        .and_then(Item::as_array_of_tables_mut)
+        .ok_or_else(|| EditError::Layout(path.display().to_string()))
+}
+
+/// Reads, edits, validates the result as a whole, then replaces the file atomically.
+fn edit(
+    path: &Path,
+    change: impl FnOnce(&mut DocumentMut) -> Result<(), EditError>,
+) -> Result<(), EditError> {
+    let io = |source| ConfigError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let text = std::fs::read_to_string(path).map_err(io)?;
+    // Refuse to edit a file that is already invalid: the user should see that error first.
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    Config::from_toml(&text, &path.display().to_string(), abs.parent())?;
+    let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
+        EditError::Invalid(format!("{}: {e}", path.display()))
+    })?;
+    change(&mut doc)?;
+    let new_text = doc.to_string();
+    Config::from_toml(&new_text, &path.display().to_string(), abs.parent())?;
+    write_atomically(path, new_text.as_bytes()).map_err(io)?;
+    Ok(())
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{file_name}.tmp{}", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        if let Ok(meta) = std::fs::metadata(path) {
+            f.set_permissions(meta.permissions())?;
+        }
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}

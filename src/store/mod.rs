@@ -1,0 +1,346 @@
+//! The SQLite store: SQL only.
+//!
+//! One file, opened in WAL mode so readers (the sqlite3 shell, Python,
+//! Datasette) never block the writer, with a `busy_timeout` so a reader's lock
+//! makes the writer wait rather than fail. Migrations in `migrations/` are
+//! numbered and append-only; `PRAGMA user_version` records how far a file has
+//! come, and a file written by a newer newswire is refused rather than damaged.
+//!
+//! The daemon owns one [`Store`] and is the only writer. A feed poll is written
+//! by [`Store::record_poll`] in one transaction: new items, their sources, the
+//! feed's state and the `fetches` row commit together or not at all.
+//! Reading helpers for the CLI live in [`query`]. The tables are documented for
+//! downstream readers in `docs/schema.md`.
+
+mod migrate;
+pub mod query;
+mod stories_hook;
+mod write;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+
+pub use query::{ItemQuery, ItemRow};
+pub use write::{FeedMeta, LinkedEntry, PollOutcome, PollRecord, PollSummary, StoredEntry};
+
+/// Errors from the store, naming the database file.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite refused (locked, read-only, disk full, corrupt...).
+    #[error("store {path}: {source}")]
+    Sqlite {
+        /// Database file.
+        path: String,
+        /// The SQLite error.
+        source: rusqlite::Error,
+    },
+    /// The database directory could not be created.
+    #[error("store {path}: cannot create directory: {source}")]
+    Io {
+        /// Database file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file was written by a newer newswire.
+    #[error(
+        "store {path} has schema version {found}, newer than this newswire supports ({known}); upgrade newswire"
+    )]
+    TooNew {
+        /// Database file.
+        path: String,
+        /// Version in the file.
+        found: i64,
+        /// Latest version this build knows.
+        known: i64,
+    },
+}
+
+impl StoreError {
+    /// True when retrying later may succeed (locked or busy database, full disk).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StoreError::Sqlite { source: rusqlite::Error::SqliteFailure(e, _), .. }
+            if matches!(e.code, rusqlite::ErrorCode::DatabaseBusy
+                | rusqlite::ErrorCode::DatabaseLocked
+                | rusqlite::ErrorCode::DiskFull
+                | rusqlite::ErrorCode::ReadOnly))
+    }
+}
+
+/// Row id of a feed.
+pub type FeedId = i64;
+/// Row id of an item.
+pub type ItemId = i64;
+
+/// A feed's stored state, as the scheduler and pipeline need it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedState {
+    /// Row id.
+    pub id: FeedId,
+    /// Configured name.
+    pub name: String,
+    /// Configured URL.
+    pub url: String,
+    /// URL to poll after a permanent redirect, if one was seen.
+    pub effective_url: Option<String>,
+    /// Stored `ETag`.
+    pub etag: Option<String>,
+    /// Stored `Last-Modified`.
+    pub last_modified: Option<String>,
+    /// Consecutive failed polls.
+    pub error_count: u32,
+    /// When the feed is next due.
+    pub next_due_at: Option<DateTime<Utc>>,
+    /// When it was last polled.
+    pub last_polled_at: Option<DateTime<Utc>>,
+    /// `ok`, `not_modified` or `error`.
+    pub last_status: Option<String>,
+    /// Last error message.
+    pub last_error: Option<String>,
+    /// Whether the config enables it.
+    pub enabled: bool,
+}
+
+/// The store: one SQLite connection.
+pub struct Store {
+    conn: Connection,
+    path: String,
+}
+
+/// How long a write waits for a reader's lock before failing with "busy".
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl Store {
+    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let shown = path.display().to_string();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+                path: shown.clone(),
+                source,
+            })?;
+        }
+        let conn = Connection::open(path).map_err(|source| StoreError::Sqlite {
+            path: shown.clone(),
+            source,
+        })?;
+        Store::init(conn, shown, true)
+    }
+
+    /// Opens an existing store for reading only (no migration, no WAL change).
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        let shown = path.display().to_string();
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_URI,
+        )
+        .map_err(|source| StoreError::Sqlite {
+            path: shown.clone(),
+            source,
+        })?;
+        Store::init(conn, shown, false)
+    }
+
+    /// A private in-memory store (tests, `inspect`).
+    pub fn open_in_memory() -> Result<Store, StoreError> {
+        let conn = Connection::open_in_memory().map_err(|source| StoreError::Sqlite {
+            path: ":memory:".into(),
+            source,
+        })?;
+        Store::init(conn, ":memory:".into(), true)
+    }
+
+    fn init(conn: Connection, path: String, writable: bool) -> Result<Store, StoreError> {
+        let mut store = Store { conn, path };
+        let wrap = store.wrap();
+        store.conn.busy_timeout(BUSY_TIMEOUT).map_err(&wrap)?;
+        if writable {
+            // WAL lets readers work while the daemon writes; NORMAL sync is
+            // durable across process crashes (only power loss can lose the
+            // last transactions, never corrupt the file).
+            store
+                .conn
+                .execute_batch(
+                    "PRAGMA journal_mode = WAL;
+                     PRAGMA synchronous = NORMAL;
+                     PRAGMA foreign_keys = ON;",
+                )
+                .map_err(&wrap)?;
+            migrate::run(&mut store.conn, &store.path)?;
+        } else {
+            migrate::check_version(&store.conn, &store.path)?;
+        }
+        Ok(store)
+    }
+
+    fn wrap(&self) -> impl Fn(rusqlite::Error) -> StoreError + use<> {
+        let path = self.path.clone();
+        move |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        }
+    }
+
+    /// The database file as shown in messages.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The raw connection, for readers that need SQL of their own.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Makes the `feeds` table match the config: inserts new feeds, updates URL
+    /// and tags, and marks feeds no longer configured (or disabled) as
+    /// `enabled = 0`. Nothing is deleted: removed feeds keep their items.
+    pub fn sync_feeds(
+        &mut self,
+        feeds: &[crate::config::FeedConfig],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let wrap = self.wrap();
+        let tx = self.conn.transaction().map_err(&wrap)?;
+        tx.execute("UPDATE feeds SET enabled = 0", [])
+            .map_err(&wrap)?;
+        for feed in feeds {
+            let tags = serde_json::to_string(&feed.tags).unwrap_or_else(|_| "[]".into());
+            tx.execute(
+                "INSERT INTO feeds (name, url, tags, enabled, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (name) DO UPDATE SET
+                   effective_url = CASE WHEN feeds.url = excluded.url THEN feeds.effective_url END,
+                   etag = CASE WHEN feeds.url = excluded.url THEN feeds.etag END,
+                   last_modified = CASE WHEN feeds.url = excluded.url THEN feeds.last_modified END,
+                   url = excluded.url, tags = excluded.tags, enabled = excluded.enabled",
+                params![feed.name, feed.url.as_str(), tags, feed.enabled, ts(now)],
+            )
+            .map_err(&wrap)?;
+        }
+        tx.commit().map_err(&wrap)
+    }
+
+    /// The stored state of every feed, by name.
+    pub fn feed_states(&self) -> Result<Vec<FeedState>, StoreError> {
+        let wrap = self.wrap();
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("SELECT {FEED_COLUMNS} FROM feeds ORDER BY name"))
+            .map_err(&wrap)?;
+        let rows = stmt.query_map([], feed_from_row).map_err(&wrap)?;
+        rows.collect::<Result<_, _>>().map_err(&wrap)
+    }
+
+    /// The stored state of the feed called `name`.
+    pub fn feed_state(&self, name: &str) -> Result<Option<FeedState>, StoreError> {
+        let wrap = self.wrap();
+        self.conn
+            .prepare_cached(&format!("SELECT {FEED_COLUMNS} FROM feeds WHERE name = ?1"))
+            .and_then(|mut s| s.query_row([name], feed_from_row).optional())
+            .map_err(wrap)
+    }
+
+    /// Which of `keys` this feed has already stored, with the item each points to.
+    pub fn known_entries(
+        &self,
+        feed_id: FeedId,
+        keys: &[crate::model::EntryKey],
+    ) -> Result<std::collections::HashMap<String, ItemId>, StoreError> {
+        let wrap = self.wrap();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT item_id FROM item_sources WHERE feed_id = ?1 AND entry_key = ?2",
+            )
+            .map_err(&wrap)?;
+        let mut known = std::collections::HashMap::new();
+        for key in keys {
+            if let Some(id) = stmt
+                .query_row(params![feed_id, key.as_str()], |r| r.get::<_, ItemId>(0))
+                .optional()
+                .map_err(&wrap)?
+            {
+                known.insert(key.0.clone(), id);
+            }
+        }
+        Ok(known)
+    }
+
+    /// The item stored under `canonical_url`, if any.
+    pub fn item_by_canonical(&self, canonical_url: &str) -> Result<Option<ItemId>, StoreError> {
+        let wrap = self.wrap();
+        self.conn
+            .prepare_cached("SELECT id FROM items WHERE canonical_url = ?1")
+            .and_then(|mut s| s.query_row([canonical_url], |r| r.get(0)).optional())
+            .map_err(wrap)
+    }
+
+    /// Sets when a feed is next due (used at start-up and after config changes).
+    pub fn set_next_due(&mut self, feed_id: FeedId, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let wrap = self.wrap();
+        self.conn
+            .execute(
+                "UPDATE feeds SET next_due_at = ?2 WHERE id = ?1",
+                params![feed_id, ts(at)],
+            )
+            .map(|_| ())
+            .map_err(wrap)
+    }
+
+    /// `PRAGMA integrity_check`: `Ok(())` when the file is sound.
+    pub fn integrity_check(&self) -> Result<Result<(), String>, StoreError> {
+        let wrap = self.wrap();
+        let result: String = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .map_err(wrap)?;
+        Ok(if result == "ok" { Ok(()) } else { Err(result) })
+    }
+}
+
+/// Formats a timestamp as stored: `2026-11-28T03:00:00Z`.
+pub fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Parses a stored timestamp.
+pub fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+const FEED_COLUMNS: &str = "id, name, url, effective_url, etag, last_modified, error_count, \
+    next_due_at, last_polled_at, last_status, last_error, enabled";
+
+fn feed_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FeedState> {
+    let time = |i: usize| -> rusqlite::Result<Option<DateTime<Utc>>> {
+        Ok(r.get::<_, Option<String>>(i)?.as_deref().and_then(parse_ts))
+    };
+    Ok(FeedState {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        url: r.get(2)?,
+        effective_url: r.get(3)?,
+        etag: r.get(4)?,
+        last_modified: r.get(5)?,
+        error_count: r.get(6)?,
+        next_due_at: time(7)?,
+        last_polled_at: time(8)?,
+        last_status: r.get(9)?,
+        last_error: r.get(10)?,
+        enabled: r.get(11)?,
+    })
+}
+
+/// Where the store for `config` lives (re-exported for the CLI's messages).
+pub fn store_path(config: &crate::config::Config) -> PathBuf {
+    config.storage.path.clone()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,166 @@
+use super::*;
+use crate::model::{EntryKey, Extraction, NewItem};
+
+fn feed_config(name: &str, url: &str) -> crate::config::FeedConfig {
+    let config = crate::config::Config::from_toml(
+        &format!("[[feeds]]\nname = \"{name}\"\nurl = \"{url}\"\n"),
+        "t",
+        None,
+    )
+    .expect("valid");
+    config.feeds[0].clone()
+}
+
+fn item(url: &str) -> NewItem {
+    NewItem {
+        url: url.into(),
+        canonical_url: url.into(),
+        title: Some("Title".into()),
+        author: None,
+        published_at: None,
+        updated_at: None,
+        summary: None,
+        content_html: None,
+        content_text: Some("text".into()),
+        language: None,
+        image: None,
+        site_name: None,
+        extraction: Extraction::Feed,
+        extraction_error: None,
+    }
+}
+
+fn poll(feed_id: FeedId, entries: Vec<StoredEntry>, linked: Vec<LinkedEntry>) -> PollRecord {
+    PollRecord {
+        feed_id,
+        started_at: Utc::now(),
+        elapsed: Duration::from_millis(5),
+        outcome: PollOutcome::Fetched {
+            http_status: 200,
+            bytes: 100,
+            etag: Some("\"e1\"".into()),
+            last_modified: None,
+            meta: FeedMeta::default(),
+            permanent_redirect: None,
+        },
+        entries: entries.len() + linked.len(),
+        new_entries: entries,
+        linked,
+        next_due_at: Utc::now(),
+        error_count: 0,
+    }
+}
+
+#[test]
+fn migrations_are_applied_once_and_versioned() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("sub/dir/n.db");
+    drop(Store::open(&path).expect("create"));
+    let store = Store::open(&path).expect("reopen");
+    let v: i64 = store
+        .connection()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .expect("version");
+    assert_eq!(v, migrate::latest());
+    let mode: String = store
+        .connection()
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .expect("mode");
+    assert_eq!(mode, "wal");
+    store
+        .connection()
+        .pragma_update(None, "user_version", 999)
+        .expect("bump");
+    drop(store);
+    let err = Store::open(&path).err().expect("too new is refused");
+    assert!(
+        matches!(err, StoreError::TooNew { found: 999, .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn one_item_per_canonical_url_with_every_source() {
+    let mut store = Store::open_in_memory().expect("open");
+    let feeds = [
+        feed_config("a", "https://a.example/rss"),
+        feed_config("b", "https://b.example/rss"),
+    ];
+    store.sync_feeds(&feeds, Utc::now()).expect("sync");
+    let a = store.feed_state("a").expect("q").expect("a");
+    let b = store.feed_state("b").expect("q").expect("b");
+    let entry = |key: &str, url: &str| StoredEntry {
+        key: EntryKey(key.into()),
+        entry_url: Some(url.into()),
+        item: item(url),
+    };
+    let s = store
+        .record_poll(&poll(
+            a.id,
+            vec![
+                entry("id:1", "https://x.example/1"),
+                entry("id:2", "https://x.example/2"),
+            ],
+            vec![],
+        ))
+        .expect("write");
+    assert_eq!(
+        s,
+        PollSummary {
+            new_items: 2,
+            linked: 0
+        }
+    );
+    // Feed b carries article 1 too: no second item, a second source.
+    let s = store
+        .record_poll(&poll(
+            b.id,
+            vec![entry("id:9", "https://x.example/1")],
+            vec![],
+        ))
+        .expect("write");
+    assert_eq!(
+        s,
+        PollSummary {
+            new_items: 0,
+            linked: 1
+        }
+    );
+    assert_eq!(store.counts().expect("counts"), (2, 3, 2));
+    let rows = store
+        .items(&ItemQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .expect("items");
+    let one = rows.iter().find(|r| r.url.ends_with("/1")).expect("item 1");
+    assert_eq!(one.feeds.len(), 2);
+    assert_eq!(one.story_id, Some(one.id));
+    let known = store
+        .known_entries(a.id, &[EntryKey("id:1".into()), EntryKey("id:3".into())])
+        .expect("known");
+    assert_eq!(known.len(), 1);
+    let state = store.feed_state("a").expect("q").expect("a");
+    assert_eq!(state.etag.as_deref(), Some("\"e1\""));
+    assert_eq!(state.last_status.as_deref(), Some("ok"));
+}
+
+#[test]
+fn removed_feeds_are_disabled_not_deleted() {
+    let mut store = Store::open_in_memory().expect("open");
+    store
+        .sync_feeds(
+            &[
+                feed_config("a", "https://a.example/rss"),
+                feed_config("b", "https://b.example/rss"),
+            ],
+            Utc::now(),
+        )
+        .expect("sync");
+    store
+        .sync_feeds(&[feed_config("a", "https://a.example/rss")], Utc::now())
+        .expect("sync");
+    let b = store.feed_state("b").expect("q").expect("b kept");
+    assert!(!b.enabled);
+    assert!(store.feed_state("a").expect("q").expect("a").enabled);
+}

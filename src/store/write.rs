@@ -1,0 +1,286 @@
+//! Writing one feed poll: everything in one transaction.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use super::{FeedId, ItemId, Store, StoreError, ts};
+use crate::model::{EntryKey, NewItem};
+
+/// What fetching the feed document gave.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PollOutcome {
+    /// A document was fetched and parsed.
+    Fetched {
+        /// HTTP status (200).
+        http_status: u16,
+        /// Body size after decompression.
+        bytes: u64,
+        /// New `ETag` (stored; `None` clears).
+        etag: Option<String>,
+        /// New `Last-Modified`.
+        last_modified: Option<String>,
+        /// What the document says about itself.
+        meta: FeedMeta,
+        /// Where a permanent redirect pointed, to poll from now on.
+        permanent_redirect: Option<String>,
+    },
+    /// 304 Not Modified.
+    NotModified {
+        /// Validators to keep (the server may send fresh ones with a 304).
+        etag: Option<String>,
+        /// See `etag`.
+        last_modified: Option<String>,
+    },
+    /// The poll failed; nothing else changes.
+    Failed {
+        /// HTTP status, when the server answered.
+        http_status: Option<u16>,
+        /// The error, as shown to users.
+        error: String,
+    },
+}
+
+/// Feed-level metadata from the document.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FeedMeta {
+    /// Feed title.
+    pub title: Option<String>,
+    /// The site the feed belongs to.
+    pub site_url: Option<String>,
+    /// `rss`, `rdf`, `atom` or `json`.
+    pub format: Option<String>,
+}
+
+/// An entry not seen before whose article is not stored yet: a new item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEntry {
+    /// The entry's key in this feed.
+    pub key: EntryKey,
+    /// The entry's link as the feed gave it.
+    pub entry_url: Option<String>,
+    /// The article.
+    pub item: NewItem,
+}
+
+/// An entry not seen before in this feed whose article is already stored
+/// (another feed carried it, or the same URL under another key).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkedEntry {
+    /// The entry's key in this feed.
+    pub key: EntryKey,
+    /// The entry's link as the feed gave it.
+    pub entry_url: Option<String>,
+    /// The stored item it is another copy of.
+    pub item_id: ItemId,
+}
+
+/// Everything one poll of one feed produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PollRecord {
+    /// The feed polled.
+    pub feed_id: FeedId,
+    /// When the poll started.
+    pub started_at: DateTime<Utc>,
+    /// How long it took, page fetches included.
+    pub elapsed: Duration,
+    /// The feed fetch's result.
+    pub outcome: PollOutcome,
+    /// Entries in the document.
+    pub entries: usize,
+    /// New items.
+    pub new_entries: Vec<StoredEntry>,
+    /// New sources of stored items.
+    pub linked: Vec<LinkedEntry>,
+    /// When the feed is next due.
+    pub next_due_at: DateTime<Utc>,
+    /// Consecutive failures after this poll (0 on success).
+    pub error_count: u32,
+}
+
+/// What [`Store::record_poll`] wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PollSummary {
+    /// Item rows inserted.
+    pub new_items: usize,
+    /// Source rows that point at items stored before.
+    pub linked: usize,
+}
+
+impl Store {
+    /// Writes one poll in one transaction.
+    pub fn record_poll(&mut self, poll: &PollRecord) -> Result<PollSummary, StoreError> {
+        let wrap = self.wrap();
+        let tx = self.conn.transaction().map_err(&wrap)?;
+        let summary = write_poll(&tx, poll).map_err(&wrap)?;
+        tx.commit().map_err(&wrap)?;
+        Ok(summary)
+    }
+}
+
+fn write_poll(tx: &Transaction<'_>, poll: &PollRecord) -> rusqlite::Result<PollSummary> {
+    let now = ts(poll.started_at);
+    let mut summary = PollSummary::default();
+    for entry in &poll.new_entries {
+        let (item_id, inserted) = insert_item(tx, &entry.item, &now)?;
+        if inserted {
+            summary.new_items += 1;
+        } else {
+            summary.linked += 1;
+        }
+        add_source(
+            tx,
+            poll.feed_id,
+            item_id,
+            &entry.key,
+            entry.entry_url.as_deref(),
+            &now,
+        )?;
+    }
+    for link in &poll.linked {
+        if add_source(
+            tx,
+            poll.feed_id,
+            link.item_id,
+            &link.key,
+            link.entry_url.as_deref(),
+            &now,
+        )? {
+            summary.linked += 1;
+        }
+    }
+    let elapsed_ms = i64::try_from(poll.elapsed.as_millis()).unwrap_or(i64::MAX);
+    let (status, http_status, bytes, error) = match &poll.outcome {
+        PollOutcome::Fetched {
+            http_status,
+            bytes,
+            etag,
+            last_modified,
+            meta,
+            permanent_redirect,
+        } => {
+            tx.execute(
+                "UPDATE feeds SET etag = ?2, last_modified = ?3, title = COALESCE(?4, title),
+                   site_url = COALESCE(?5, site_url), format = COALESCE(?6, format),
+                   effective_url = COALESCE(?7, effective_url), last_success_at = ?8
+                 WHERE id = ?1",
+                params![
+                    poll.feed_id,
+                    etag,
+                    last_modified,
+                    meta.title,
+                    meta.site_url,
+                    meta.format,
+                    permanent_redirect,
+                    now
+                ],
+            )?;
+            ("ok", Some(*http_status), Some(*bytes), None)
+        }
+        PollOutcome::NotModified {
+            etag,
+            last_modified,
+        } => {
+            tx.execute(
+                "UPDATE feeds SET etag = COALESCE(?2, etag), last_modified = COALESCE(?3, last_modified),
+                   last_success_at = ?4 WHERE id = ?1",
+                params![poll.feed_id, etag, last_modified, now],
+            )?;
+            ("not_modified", Some(304), Some(0), None)
+        }
+        PollOutcome::Failed { http_status, error } => {
+            ("error", *http_status, None, Some(error.as_str()))
+        }
+    };
+    tx.execute(
+        "UPDATE feeds SET last_polled_at = ?2, last_status = ?3, last_http_status = ?4,
+           last_error = ?5, error_count = ?6, next_due_at = ?7 WHERE id = ?1",
+        params![
+            poll.feed_id,
+            now,
+            status,
+            http_status,
+            error,
+            poll.error_count,
+            ts(poll.next_due_at)
+        ],
+    )?;
+    tx.execute(
+        "INSERT INTO fetches (feed_id, started_at, elapsed_ms, status, http_status, bytes, entries, new_items, error)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            poll.feed_id,
+            now,
+            elapsed_ms,
+            status,
+            http_status,
+            bytes.map(|b| i64::try_from(b).unwrap_or(i64::MAX)),
+            poll.entries as i64,
+            summary.new_items as i64,
+            error
+        ],
+    )?;
+    Ok(summary)
+}
+
+/// Inserts the item unless its canonical URL is stored; returns its id and
+/// whether it was new.
+fn insert_item(
+    tx: &Transaction<'_>,
+    item: &NewItem,
+    now: &str,
+) -> rusqlite::Result<(ItemId, bool)> {
+    if let Some(id) = tx
+        .prepare_cached("SELECT id FROM items WHERE canonical_url = ?1")?
+        .query_row([&item.canonical_url], |r| r.get(0))
+        .optional()?
+    {
+        return Ok((id, false));
+    }
+    tx.prepare_cached(
+        "INSERT INTO items (url, canonical_url, title, author, published_at, updated_at, first_seen_at,
+           summary, content_html, content_text, language, image, site_name, extraction, extraction_error)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    )?
+    .execute(params![
+        item.url,
+        item.canonical_url,
+        item.title,
+        item.author,
+        item.published_at.map(ts),
+        item.updated_at.map(ts),
+        now,
+        item.summary,
+        item.content_html,
+        item.content_text,
+        item.language,
+        item.image,
+        item.site_name,
+        item.extraction.as_str(),
+        item.extraction_error,
+    ])?;
+    let id = tx.last_insert_rowid();
+    let story_id = super::stories_hook::assign_story(tx, id, item, now)?;
+    tx.prepare_cached("UPDATE items SET story_id = ?2 WHERE id = ?1")?
+        .execute(params![id, story_id])?;
+    Ok((id, true))
+}
+
+/// Records that `feed_id` carried `item_id` under `key`; false if it already had.
+fn add_source(
+    tx: &Transaction<'_>,
+    feed_id: FeedId,
+    item_id: ItemId,
+    key: &EntryKey,
+    entry_url: Option<&str>,
+    now: &str,
+) -> rusqlite::Result<bool> {
+    let n = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO item_sources (feed_id, item_id, entry_key, entry_url, first_seen_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![feed_id, item_id, key.as_str(), entry_url, now])?;
+    Ok(n > 0)
+}
