@@ -1,6 +1,0 @@
-//! (not yet written)
-
-/// Entry point of the binary.
-pub fn main() -> std::process::ExitCode {
-    std::process::ExitCode::SUCCESS
-}

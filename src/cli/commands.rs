@@ -1,0 +1,282 @@
+//! One function per subcommand.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context as _, anyhow, bail};
+use chrono::{DateTime, NaiveDate, Utc};
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use super::output::{self, print_items, print_polls};
+use super::{Cli, Command, Failure, FeedsAction, Format, ItemsArgs, TextFormat};
+use crate::config::{self, Config, edit};
+use crate::store::{ItemQuery, Store};
+
+pub(super) fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
+    let explicit = cli.config.as_deref();
+    match cli.command {
+        Command::Run => {
+            let path = config::locate(explicit)?;
+            // Validate before starting anything, so systemd sees a clean failure.
+            Config::load(&path)?;
+            runtime()?.block_on(async {
+                let stop = CancellationToken::new();
+                crate::daemon::cancel_on_signals(stop.clone())?;
+                crate::daemon::run(path, stop).await
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Poll { names, format } => poll(explicit, names, format),
+        Command::Check => check(explicit),
+        Command::Feeds { action } => feeds(explicit, action),
+        Command::Items(args) => items(explicit, args),
+        Command::Inspect { source, format } => inspect(explicit, &source, format),
+        Command::Extract {
+            url,
+            file,
+            base_url,
+            format,
+        } => extract(explicit, url, file, base_url, format),
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+fn load(explicit: Option<&Path>) -> Result<Config, Failure> {
+    let path = config::locate(explicit)?;
+    Ok(Config::load(&path)?)
+}
+
+fn poll(explicit: Option<&Path>, names: Vec<String>, format: Format) -> Result<ExitCode, Failure> {
+    let config = Arc::new(load(explicit)?);
+    let reports = runtime()?
+        .block_on(crate::daemon::poll_once(config, &names))
+        .map_err(|e| Failure { error: e, code: 1 })?;
+    print_polls(&reports, format)?;
+    // A broken feed is reported, not fatal; only "nothing could be done" fails.
+    if !reports.is_empty() && reports.iter().all(|r| r.status == "error") {
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(explicit: Option<&Path>) -> Result<ExitCode, Failure> {
+    let path = config::locate(explicit).map_err(|e| Failure {
+        error: e.into(),
+        code: 2,
+    })?;
+    let config = Config::load(&path).map_err(|e| Failure {
+        error: e.into(),
+        code: 2,
+    })?;
+    println!("config {} is valid", path.display());
+    println!("store  {}", config.storage.path.display());
+    let now = Utc::now();
+    for feed in &config.feeds {
+        let next: Vec<String> = feed
+            .schedule
+            .upcoming(now, feed.timezone, 3)
+            .iter()
+            .map(|t| crate::store::ts(*t))
+            .collect();
+        println!(
+            "  {:<16} {:<9} {:<16} next: {}  {}",
+            feed.name,
+            if feed.enabled { "enabled" } else { "disabled" },
+            feed.schedule.source(),
+            next.join(", "),
+            feed.url
+        );
+    }
+    if config.feeds.is_empty() {
+        println!("  (no feeds: add one with `newswire feeds add URL`)");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn feeds(explicit: Option<&Path>, action: FeedsAction) -> Result<ExitCode, Failure> {
+    let path = config::locate(explicit)?;
+    match action {
+        FeedsAction::List { format } => {
+            let config = Config::load(&path)?;
+            let states = if config.storage.path.exists() {
+                Store::open_read_only(&config.storage.path)?.feed_states()?
+            } else {
+                Vec::new()
+            };
+            output::print_feeds(&config, &states, format)?;
+        }
+        FeedsAction::Add {
+            url,
+            name,
+            schedule,
+            tags,
+        } => {
+            let name = edit::add_feed(
+                &path,
+                &edit::NewFeed {
+                    url: url.clone(),
+                    name,
+                    schedule,
+                    tags,
+                    full_text: None,
+                },
+            )?;
+            println!("added feed `{name}` ({url}) to {}", path.display());
+        }
+        FeedsAction::Remove { name } => {
+            edit::remove_feed(&path, &name)?;
+            println!(
+                "removed feed `{name}` from {} (its stored items are kept)",
+                path.display()
+            );
+        }
+        FeedsAction::Enable { name } => {
+            edit::set_enabled(&path, &name, true)?;
+            println!("enabled feed `{name}`");
+        }
+        FeedsAction::Disable { name } => {
+            edit::set_enabled(&path, &name, false)?;
+            println!("disabled feed `{name}`");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn items(explicit: Option<&Path>, args: ItemsArgs) -> Result<ExitCode, Failure> {
+    let config = load(explicit)?;
+    let since = args
+        .since
+        .as_deref()
+        .map(parse_since)
+        .transpose()
+        .map_err(|e| Failure { error: e, code: 2 })?;
+    if !config.storage.path.exists() {
+        return Err(Failure {
+            error: anyhow!(
+                "no store at {} yet: run `newswire poll` or `newswire run` first",
+                config.storage.path.display()
+            ),
+            code: 1,
+        });
+    }
+    let store = Store::open_read_only(&config.storage.path)?;
+    let rows = store.items(&ItemQuery {
+        feed: args.feed,
+        since,
+        story: args.story,
+        limit: args.limit,
+    })?;
+    print_items(&rows, args.format)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `2026-11-01`, an RFC 3339 time, or an age such as `24h` / `7d`.
+pub(super) fn parse_since(s: &str) -> anyhow::Result<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok(d
+            .and_hms_opt(0, 0, 0)
+            .map(|t| t.and_utc())
+            .unwrap_or_default());
+    }
+    if let Ok(age) = config::parse_duration(s) {
+        return Ok(Utc::now() - chrono::Duration::from_std(age).unwrap_or_default());
+    }
+    bail!(
+        "--since `{s}`: expected a date (2026-11-01), a time (2026-11-01T08:00:00Z) or an age (24h, 7d)"
+    )
+}
+
+/// Fetch options for one-off commands: the config's when there is one,
+/// otherwise the defaults.
+fn fetcher_for(explicit: Option<&Path>) -> Result<crate::fetch::Fetcher, Failure> {
+    let options = match config::locate(explicit) {
+        Ok(path) => crate::pipeline::fetch_options(&Config::load(&path)?.fetch),
+        Err(_) => crate::pipeline::fetch_options(&Config::from_toml("", "<defaults>", None)?.fetch),
+    };
+    Ok(crate::fetch::Fetcher::new(options)?)
+}
+
+fn inspect(explicit: Option<&Path>, source: &str, format: TextFormat) -> Result<ExitCode, Failure> {
+    let (bytes, content_type, url) =
+        if source.starts_with("http://") || source.starts_with("https://") {
+            let url = config::parse_feed_url(source).map_err(|e| Failure {
+                error: anyhow!(e),
+                code: 2,
+            })?;
+            let fetcher = fetcher_for(explicit)?;
+            let request = crate::fetch::Request {
+                accept: Some(crate::pipeline::FEED_ACCEPT.into()),
+                ..Default::default()
+            };
+            let response = runtime()?.block_on(fetcher.get(&url, &request))?;
+            (response.body, response.content_type, response.final_url)
+        } else {
+            let path = PathBuf::from(source);
+            let bytes =
+                std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            let abs = std::path::absolute(&path).unwrap_or(path);
+            let url = Url::from_file_path(&abs)
+                .map_err(|()| anyhow!("cannot make a URL of {}", abs.display()))?;
+            (bytes, None, url)
+        };
+    let parsed = crate::parse::parse_feed(&bytes, content_type.as_deref(), &url)
+        .with_context(|| format!("{source} is not a usable feed"))?;
+    let keys = crate::identity::entry_keys(&url, &parsed.entries);
+    output::print_inspect(&url, &parsed, &keys, format)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn extract(
+    explicit: Option<&Path>,
+    url: Option<String>,
+    file: Option<PathBuf>,
+    base_url: Option<String>,
+    format: TextFormat,
+) -> Result<ExitCode, Failure> {
+    let usage = |e: String| Failure {
+        error: anyhow!(e),
+        code: 2,
+    };
+    let (body, content_type, page_url) = match (url, file) {
+        (Some(u), _) => {
+            let url = config::parse_feed_url(&u).map_err(usage)?;
+            let fetcher = fetcher_for(explicit)?;
+            let request = crate::fetch::Request {
+                accept: Some(crate::pipeline::article::PAGE_ACCEPT.into()),
+                ..Default::default()
+            };
+            let response = runtime()?.block_on(fetcher.get(&url, &request))?;
+            (response.body, response.content_type, response.final_url)
+        }
+        (None, Some(path)) => {
+            let body =
+                std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            let page_url = match base_url {
+                Some(b) => Url::parse(&b).map_err(|e| usage(format!("--base-url `{b}`: {e}")))?,
+                None => {
+                    let abs = std::path::absolute(&path).unwrap_or(path);
+                    Url::from_file_path(&abs)
+                        .map_err(|()| usage(format!("cannot make a URL of {}", abs.display())))?
+                }
+            };
+            (body, None, page_url)
+        }
+        (None, None) => return Err(usage("give --url URL or --file PATH".into())),
+    };
+    let html = crate::extract::decode_html(&body, content_type.as_deref());
+    let rule = page_url.host_str().and_then(crate::extract::builtin_rule);
+    let article = crate::extract::extract(&html, &page_url, rule.as_ref());
+    output::print_article(&article, format)?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,228 @@
+//! The command line: arguments, output formats, exit codes.
+//!
+//! Exit codes: 0 success; 1 the command ran but failed (nothing could be
+//! polled, a feed did not parse, the store is unreadable); 2 a usage or config
+//! error (bad arguments, invalid config). Errors are printed to stderr as one
+//! line with their causes; logs go to stderr too, so stdout carries only the
+//! command's output.
+
+mod commands;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// newswire: polls news feeds on cron schedules, extracts full article text,
+/// groups copies of one story, and stores everything in SQLite.
+#[derive(Debug, Parser)]
+#[command(name = "newswire", version, about, long_about = None)]
+pub struct Cli {
+    /// Config file [default: config/newswire.toml if present, else ~/.config/newswire/newswire.toml]
+    #[arg(long, global = true, env = "NEWSWIRE_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human)]
+    pub log_format: LogFormat,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// One readable line per event.
+    Human,
+    /// One JSON object per line (for journald, Loki, jq).
+    Json,
+}
+
+/// Output format of listing commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned columns for a terminal.
+    Table,
+    /// One JSON array.
+    Json,
+    /// One JSON object per line.
+    Ndjson,
+}
+
+/// Output format of `inspect` and `extract`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TextFormat {
+    /// Readable text.
+    Text,
+    /// One JSON object.
+    Json,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the daemon in the foreground (for systemd or a terminal) until SIGINT/SIGTERM.
+    Run,
+    /// Poll all enabled feeds (or the named ones) once, now, and exit.
+    Poll {
+        /// Feed names; all enabled feeds when none.
+        names: Vec<String>,
+        /// Output format of the per-feed summary.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Validate the config and show each feed's next due times; exit 2 on any error.
+    Check,
+    /// List or edit the feeds in the config file (comments and layout are kept).
+    Feeds {
+        /// What to do.
+        #[command(subcommand)]
+        action: FeedsAction,
+    },
+    /// Show the newest stored items.
+    Items(ItemsArgs),
+    /// Parse one feed (file or URL) and show what newswire sees in it.
+    Inspect {
+        /// A file path or an http(s) URL.
+        source: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = TextFormat::Text)]
+        format: TextFormat,
+    },
+    /// Extract the article from one page (URL or file) and show it.
+    Extract {
+        /// Fetch and extract this page.
+        #[arg(long, conflicts_with = "file", required_unless_present = "file")]
+        url: Option<String>,
+        /// Extract this saved HTML file.
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// The URL the file was saved from (resolves relative links).
+        #[arg(long, requires = "file")]
+        base_url: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = TextFormat::Text)]
+        format: TextFormat,
+    },
+}
+
+/// `newswire feeds …`.
+#[derive(Debug, Subcommand)]
+pub enum FeedsAction {
+    /// List configured feeds with their stored state.
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Add a feed.
+    Add {
+        /// Feed URL.
+        url: String,
+        /// Name [default: from the URL's host].
+        #[arg(long)]
+        name: Option<String>,
+        /// Cron schedule [default: the [defaults] one].
+        #[arg(long)]
+        schedule: Option<String>,
+        /// Tags (repeatable).
+        #[arg(long = "tag", value_name = "TAG")]
+        tags: Vec<String>,
+    },
+    /// Remove a feed from the config (its stored items are kept).
+    Remove {
+        /// Feed name.
+        name: String,
+    },
+    /// Enable a feed.
+    Enable {
+        /// Feed name.
+        name: String,
+    },
+    /// Disable a feed (kept in the config, not polled).
+    Disable {
+        /// Feed name.
+        name: String,
+    },
+}
+
+/// `newswire items` filters.
+#[derive(Debug, Args)]
+pub struct ItemsArgs {
+    /// Only items carried by this feed.
+    #[arg(long)]
+    pub feed: Option<String>,
+    /// Only items since this time: 2026-11-01, 2026-11-01T08:00:00Z, or an age such as 24h or 7d.
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Only items of this story.
+    #[arg(long)]
+    pub story: Option<i64>,
+    /// At most this many items.
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// A failure with the exit code it maps to.
+#[derive(Debug)]
+pub struct Failure {
+    /// The error chain.
+    pub error: anyhow::Error,
+    /// 1 or 2.
+    pub code: u8,
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Failure {
+    fn from(e: E) -> Self {
+        let error = e.into();
+        let code = if error.downcast_ref::<crate::config::ConfigError>().is_some()
+            || error
+                .downcast_ref::<crate::config::edit::EditError>()
+                .is_some()
+        {
+            2
+        } else {
+            1
+        };
+        Failure { error, code }
+    }
+}
+
+/// Entry point of the binary: parses arguments, runs, maps errors to exit codes.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli);
+    match commands::dispatch(cli) {
+        Ok(code) => code,
+        Err(f) => {
+            eprintln!("error: {:#}", f.error);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn init_logging(cli: &Cli) {
+    use tracing_subscriber::EnvFilter;
+    // Commands that print results keep stderr quiet unless asked.
+    let default = match cli.command {
+        Command::Run | Command::Poll { .. } => "info",
+        _ => "warn",
+    };
+    let filter = std::env::var("NEWSWIRE_LOG")
+        .ok()
+        .and_then(|v| EnvFilter::try_new(v).ok())
+        .unwrap_or_else(|| EnvFilter::new(format!("{default},html5ever=error,selectors=error")));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match cli.log_format {
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Human => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init(),
+    };
+}

@@ -1,0 +1,245 @@
+//! Printing results as tables, JSON or NDJSON.
+
+use std::io::Write;
+
+use serde::Serialize;
+use serde_json::json;
+use url::Url;
+
+use super::{Format, TextFormat};
+use crate::config::Config;
+use crate::extract::Article;
+use crate::model::EntryKey;
+use crate::parse::ParsedFeed;
+use crate::pipeline::PollReport;
+use crate::store::{FeedState, ItemRow, ts};
+
+/// Cuts `s` to `width` characters, marking the cut with `…`.
+fn fit(s: &str, width: usize) -> String {
+    let one_line: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() <= width {
+        return one_line;
+    }
+    let mut out: String = one_line.chars().take(width.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+fn emit<T: Serialize>(
+    rows: &[T],
+    format: Format,
+    table: impl Fn(&mut dyn Write) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match format {
+        Format::Table => table(&mut out)?,
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, rows)?;
+            writeln!(out)?;
+        }
+        Format::Ndjson => {
+            for row in rows {
+                serde_json::to_writer(&mut out, row)?;
+                writeln!(out)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `newswire poll` summary.
+pub fn print_polls(reports: &[PollReport], format: Format) -> anyhow::Result<()> {
+    let rows: Vec<_> = reports
+        .iter()
+        .map(|r| {
+            json!({
+                "feed": r.feed, "url": r.url, "status": r.status, "http_status": r.http_status,
+                "entries": r.entries, "new_items": r.new_items, "linked": r.linked,
+                "elapsed_ms": r.elapsed.as_millis() as u64, "next_due_at": ts(r.next_due_at),
+                "error": r.error,
+            })
+        })
+        .collect();
+    emit(&rows, format, |out| {
+        writeln!(
+            out,
+            "{:<16} {:<12} {:>7} {:>5} {:>6} {:>8}  ERROR",
+            "FEED", "STATUS", "ENTRIES", "NEW", "LINKED", "MS"
+        )?;
+        for r in reports {
+            writeln!(
+                out,
+                "{:<16} {:<12} {:>7} {:>5} {:>6} {:>8}  {}",
+                fit(&r.feed, 16),
+                r.status,
+                r.entries,
+                r.new_items,
+                r.linked,
+                r.elapsed.as_millis(),
+                r.error.as_deref().map(|e| fit(e, 80)).unwrap_or_default()
+            )?;
+        }
+        let new: usize = reports.iter().map(|r| r.new_items).sum();
+        let failed = reports.iter().filter(|r| r.status == "error").count();
+        writeln!(
+            out,
+            "{} feeds polled, {new} new items, {failed} failed",
+            reports.len()
+        )
+    })
+}
+
+/// `newswire items`.
+pub fn print_items(rows: &[ItemRow], format: Format) -> anyhow::Result<()> {
+    emit(rows, format, |out| {
+        writeln!(
+            out,
+            "{:>6} {:<20} {:<14} {:<60} URL",
+            "ID", "PUBLISHED", "FEEDS", "TITLE"
+        )?;
+        for r in rows {
+            writeln!(
+                out,
+                "{:>6} {:<20} {:<14} {:<60} {}",
+                r.id,
+                r.published_at.as_deref().unwrap_or(&r.first_seen_at),
+                fit(&r.feeds.join(","), 14),
+                fit(r.title.as_deref().unwrap_or("(untitled)"), 60),
+                r.url
+            )?;
+        }
+        Ok(())
+    })
+}
+
+/// `newswire feeds list`.
+pub fn print_feeds(config: &Config, states: &[FeedState], format: Format) -> anyhow::Result<()> {
+    let rows: Vec<_> = config
+        .feeds
+        .iter()
+        .map(|f| {
+            let s = states.iter().find(|s| s.name == f.name);
+            json!({
+                "name": f.name, "url": f.url.as_str(), "schedule": f.schedule.source(),
+                "enabled": f.enabled, "full_text": f.full_text, "tags": f.tags,
+                "last_polled_at": s.and_then(|s| s.last_polled_at).map(ts),
+                "last_status": s.and_then(|s| s.last_status.clone()),
+                "last_error": s.and_then(|s| s.last_error.clone()),
+                "error_count": s.map_or(0, |s| s.error_count),
+                "next_due_at": s.and_then(|s| s.next_due_at).map(ts),
+            })
+        })
+        .collect();
+    emit(&rows, format, |out| {
+        writeln!(
+            out,
+            "{:<16} {:<8} {:<14} {:<12} {:<20} URL",
+            "NAME", "ENABLED", "SCHEDULE", "LAST", "NEXT DUE"
+        )?;
+        for (f, row) in config.feeds.iter().zip(&rows) {
+            writeln!(
+                out,
+                "{:<16} {:<8} {:<14} {:<12} {:<20} {}",
+                fit(&f.name, 16),
+                if f.enabled { "yes" } else { "no" },
+                fit(f.schedule.source(), 14),
+                row["last_status"].as_str().unwrap_or("-"),
+                row["next_due_at"].as_str().unwrap_or("-"),
+                f.url
+            )?;
+        }
+        Ok(())
+    })
+}
+
+/// `newswire inspect`.
+pub fn print_inspect(
+    url: &Url,
+    feed: &ParsedFeed,
+    keys: &[EntryKey],
+    format: TextFormat,
+) -> anyhow::Result<()> {
+    let entries: Vec<_> = feed
+        .entries
+        .iter()
+        .zip(keys)
+        .map(|(e, k)| {
+            json!({
+                "key": k, "title": e.title, "link": e.link,
+                "published": e.published.map(ts), "updated": e.updated.map(ts),
+                "authors": e.authors, "has_content": e.content.is_some(),
+            })
+        })
+        .collect();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match format {
+        TextFormat::Json => {
+            let doc = json!({
+                "url": url.as_str(), "format": feed.format, "title": feed.title,
+                "site_url": feed.site_url, "language": feed.language,
+                "ttl_s": feed.ttl.map(|t| t.as_secs()), "entries": entries,
+            });
+            serde_json::to_writer_pretty(&mut out, &doc)?;
+            writeln!(out)?;
+        }
+        TextFormat::Text => {
+            writeln!(out, "url:      {url}")?;
+            writeln!(out, "format:   {}", feed.format.as_str())?;
+            writeln!(out, "title:    {}", feed.title.as_deref().unwrap_or("-"))?;
+            writeln!(out, "site:     {}", feed.site_url.as_deref().unwrap_or("-"))?;
+            writeln!(out, "language: {}", feed.language.as_deref().unwrap_or("-"))?;
+            writeln!(out, "entries:  {}", feed.entries.len())?;
+            for (e, k) in feed.entries.iter().zip(keys) {
+                writeln!(out)?;
+                writeln!(out, "  key:       {k}")?;
+                writeln!(out, "  title:     {}", e.title.as_deref().unwrap_or("-"))?;
+                writeln!(out, "  link:      {}", e.link.as_deref().unwrap_or("-"))?;
+                writeln!(
+                    out,
+                    "  published: {}",
+                    e.published.map(ts).unwrap_or_else(|| "-".into())
+                )?;
+                if let Some(u) = e.updated {
+                    writeln!(out, "  updated:   {}", ts(u))?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `newswire extract`.
+pub fn print_article(a: &Article, format: TextFormat) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match format {
+        TextFormat::Json => {
+            let doc = json!({
+                "title": a.title, "author": a.author, "published": a.published.map(ts),
+                "modified": a.modified.map(ts), "language": a.language, "site_name": a.site_name,
+                "canonical_url": a.canonical_url, "image": a.image, "text": a.text, "html": a.html,
+            });
+            serde_json::to_writer_pretty(&mut out, &doc)?;
+            writeln!(out)?;
+        }
+        TextFormat::Text => {
+            for (label, value) in [
+                ("title", a.title.clone()),
+                ("author", a.author.clone()),
+                ("published", a.published.map(ts)),
+                ("language", a.language.clone()),
+                ("canonical", a.canonical_url.clone()),
+                ("image", a.image.clone()),
+            ] {
+                if let Some(v) = value {
+                    writeln!(out, "{label:<10} {v}")?;
+                }
+            }
+            writeln!(out)?;
+            writeln!(out, "{}", a.text)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,347 @@
+//! The whole path for one feed poll, in order, in one place.
+//!
+//! [`poll_feed`] fetches the feed with its stored validators, parses it, keys
+//! its entries, drops the ones this feed already stored, fetches and extracts
+//! the article page of each new entry (see [`article`]), and hands the store
+//! one [`PollRecord`] to write in one transaction. It never panics and never
+//! returns an error for the feed's own faults: a broken feed becomes a
+//! `Failed` outcome with backoff, recorded on the feed row and in `fetches`.
+//! Only a store failure is returned as an error.
+
+pub mod article;
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use tokio::sync::Semaphore;
+use url::Url;
+
+use crate::config::{Config, FeedConfig};
+use crate::fetch::{FetchError, Fetcher, Request};
+use crate::model::{EntryKey, NewItem};
+use crate::parse::ParseError;
+use crate::scheduler;
+use crate::store::{FeedMeta, FeedState, PollOutcome, PollRecord, PollSummary, Store, StoreError};
+
+/// The store shared by the pipeline's tasks (one writer at a time).
+pub type SharedStore = Arc<Mutex<Store>>;
+
+/// What every poll needs: the config, the fetcher, the store, and the limit on
+/// article pages fetched at once.
+#[derive(Clone)]
+pub struct Context {
+    /// The loaded config.
+    pub config: Arc<Config>,
+    /// The one HTTP client.
+    pub fetcher: Fetcher,
+    /// The store.
+    pub store: SharedStore,
+    /// Article page fetches in flight, across all feeds.
+    pub pages: Arc<Semaphore>,
+}
+
+/// The result of one poll, as logged and printed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PollReport {
+    /// Feed name.
+    pub feed: String,
+    /// URL polled.
+    pub url: String,
+    /// `ok`, `not_modified` or `error`.
+    pub status: &'static str,
+    /// HTTP status, if the server answered.
+    pub http_status: Option<u16>,
+    /// Entries in the document.
+    pub entries: usize,
+    /// Items stored for the first time.
+    pub new_items: usize,
+    /// Entries that were new to this feed but already stored from elsewhere.
+    pub linked: usize,
+    /// Error message on failure.
+    pub error: Option<String>,
+    /// Time taken.
+    pub elapsed: Duration,
+    /// When the feed is next due.
+    pub next_due_at: DateTime<Utc>,
+}
+
+impl Context {
+    /// Builds a context from a config and an open store.
+    pub fn new(config: Arc<Config>, store: Store) -> Result<Context, FetchError> {
+        let fetcher = Fetcher::new(fetch_options(&config.fetch))?;
+        let pages = Arc::new(Semaphore::new(config.fetch.concurrency.max(1)));
+        Ok(Context {
+            config,
+            fetcher,
+            store: Arc::new(Mutex::new(store)),
+            pages,
+        })
+    }
+
+    /// Runs `f` on the store on a blocking thread.
+    pub async fn with_store<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let store = Arc::clone(&self.store);
+        tokio::task::spawn_blocking(move || {
+            // A panic while holding the lock cannot leave a transaction half
+            // done (rusqlite rolls back on drop), so a poisoned lock is safe to reuse.
+            let mut guard = store.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut guard)
+        })
+        .await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+    }
+}
+
+/// Polls one feed now and writes the result.
+pub async fn poll_feed(ctx: &Context, feed: &FeedConfig) -> Result<PollReport, StoreError> {
+    let started_at = Utc::now();
+    let clock = Instant::now();
+    let name = feed.name.clone();
+    let state = ctx
+        .with_store(move |s| s.feed_state(&name))
+        .await?
+        .ok_or_else(|| StoreError::Sqlite {
+            path: "feeds".into(),
+            source: rusqlite::Error::QueryReturnedNoRows,
+        })?;
+    let url = state
+        .effective_url
+        .as_deref()
+        .and_then(|u| Url::parse(u).ok())
+        .unwrap_or_else(|| feed.url.clone());
+    let record = match fetch_and_parse(ctx, feed, &state, &url, started_at).await {
+        Ok(mut record) => {
+            record.elapsed = clock.elapsed();
+            record
+        }
+        Err(failure) => PollRecord {
+            feed_id: state.id,
+            started_at,
+            elapsed: clock.elapsed(),
+            outcome: PollOutcome::Failed {
+                http_status: failure.http_status,
+                error: failure.message,
+            },
+            entries: 0,
+            new_entries: Vec::new(),
+            linked: Vec::new(),
+            next_due_at: scheduler::next_after_failure(
+                feed,
+                Utc::now(),
+                state.error_count.saturating_add(1),
+                ctx.config.defaults.max_backoff,
+                failure.retry_after,
+            ),
+            error_count: state.error_count.saturating_add(1),
+        },
+    };
+    let summary = ctx
+        .with_store({
+            let record = record.clone();
+            move |s| s.record_poll(&record)
+        })
+        .await?;
+    let report = report(feed, &url, &record, summary);
+    log_report(&report);
+    Ok(report)
+}
+
+struct Failure {
+    message: String,
+    http_status: Option<u16>,
+    retry_after: Option<Duration>,
+}
+
+impl From<FetchError> for Failure {
+    fn from(e: FetchError) -> Self {
+        Failure {
+            http_status: e.status(),
+            retry_after: e.retry_after(),
+            message: e.to_string(),
+        }
+    }
+}
+
+async fn fetch_and_parse(
+    ctx: &Context,
+    feed: &FeedConfig,
+    state: &FeedState,
+    url: &Url,
+    started_at: DateTime<Utc>,
+) -> Result<PollRecord, Failure> {
+    let request = Request {
+        etag: state.etag.clone(),
+        last_modified: state.last_modified.clone(),
+        accept: Some(FEED_ACCEPT.to_string()),
+    };
+    let response = ctx.fetcher.get(url, &request).await?;
+    let base = PollRecord {
+        feed_id: state.id,
+        started_at,
+        elapsed: Duration::ZERO,
+        outcome: PollOutcome::NotModified {
+            etag: response.etag.clone(),
+            last_modified: response.last_modified.clone(),
+        },
+        entries: 0,
+        new_entries: Vec::new(),
+        linked: Vec::new(),
+        next_due_at: scheduler::next_after_success(feed, Utc::now(), response.max_age),
+        error_count: 0,
+    };
+    if response.not_modified() {
+        return Ok(base);
+    }
+    let bytes = response.body.len() as u64;
+    let body = response.body;
+    let content_type = response.content_type.clone();
+    let final_url = response.final_url.clone();
+    let parsed = tokio::task::spawn_blocking(move || {
+        crate::parse::parse_feed(&body, content_type.as_deref(), &final_url)
+    })
+    .await
+    .map_err(|_| Failure {
+        message: "feed parser crashed".into(),
+        http_status: Some(response.status),
+        retry_after: None,
+    })?
+    .map_err(|e: ParseError| Failure {
+        message: e.to_string(),
+        http_status: Some(response.status),
+        retry_after: None,
+    })?;
+    let keys = crate::identity::entry_keys(url, &parsed.entries);
+    let feed_id = state.id;
+    let known = {
+        let keys = keys.clone();
+        ctx.with_store(move |s| s.known_entries(feed_id, &keys))
+            .await
+            .map_err(|e| Failure {
+                message: e.to_string(),
+                http_status: None,
+                retry_after: None,
+            })?
+    };
+    let mut seen = HashSet::new();
+    let fresh: Vec<(EntryKey, crate::model::Entry)> = keys
+        .into_iter()
+        .zip(parsed.entries.iter().cloned())
+        .filter(|(k, _)| !known.contains_key(k.as_str()) && seen.insert(k.clone()))
+        .collect();
+    let (new_entries, linked) = article::build_items(ctx, feed, url, fresh).await;
+    let hint = [response.max_age, parsed.ttl].into_iter().flatten().max();
+    Ok(PollRecord {
+        outcome: PollOutcome::Fetched {
+            http_status: response.status,
+            bytes,
+            etag: response.etag,
+            last_modified: response.last_modified,
+            meta: FeedMeta {
+                title: parsed.title,
+                site_url: parsed.site_url,
+                format: Some(parsed.format.as_str().to_string()),
+            },
+            permanent_redirect: response.permanent_redirect.map(|u| u.to_string()),
+        },
+        entries: parsed.entries.len(),
+        new_entries,
+        linked,
+        next_due_at: scheduler::next_after_success(feed, Utc::now(), hint),
+        ..base
+    })
+}
+
+/// The fetch layer's options from the `[fetch]` config.
+pub fn fetch_options(c: &crate::config::FetchConfig) -> crate::fetch::FetchOptions {
+    crate::fetch::FetchOptions {
+        user_agent: c.user_agent.clone(),
+        timeout: c.timeout,
+        connect_timeout: c.connect_timeout,
+        max_body: c.max_body,
+        max_redirects: c.max_redirects,
+        per_host_concurrency: c.per_host_concurrency,
+        per_host_interval: c.per_host_interval,
+        allow_private_networks: c.allow_private_networks,
+    }
+}
+
+/// `Accept` for feed requests: feed types first, XML and anything else after.
+pub const FEED_ACCEPT: &str = "application/rss+xml, application/atom+xml, application/feed+json, \
+    application/rdf+xml, application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5";
+
+fn report(feed: &FeedConfig, url: &Url, record: &PollRecord, summary: PollSummary) -> PollReport {
+    let (status, http_status, error) = match &record.outcome {
+        PollOutcome::Fetched { http_status, .. } => ("ok", Some(*http_status), None),
+        PollOutcome::NotModified { .. } => ("not_modified", Some(304), None),
+        PollOutcome::Failed { http_status, error } => ("error", *http_status, Some(error.clone())),
+    };
+    PollReport {
+        feed: feed.name.clone(),
+        url: url.to_string(),
+        status,
+        http_status,
+        entries: record.entries,
+        new_items: summary.new_items,
+        linked: summary.linked,
+        error,
+        elapsed: record.elapsed,
+        next_due_at: record.next_due_at,
+    }
+}
+
+fn log_report(r: &PollReport) {
+    let elapsed_ms = r.elapsed.as_millis() as u64;
+    let next_due = crate::store::ts(r.next_due_at);
+    match &r.error {
+        None => tracing::info!(
+            feed = %r.feed, url = %r.url, status = r.status, http_status = r.http_status,
+            entries = r.entries, new_items = r.new_items, linked = r.linked, elapsed_ms,
+            next_due = %next_due, "polled"
+        ),
+        Some(error) => tracing::warn!(
+            feed = %r.feed, url = %r.url, status = r.status, http_status = r.http_status,
+            error = %error, elapsed_ms, next_due = %next_due, "poll failed"
+        ),
+    }
+}
+
+/// The item for an entry built from the feed's own content (no page fetch).
+pub fn item_from_entry(
+    entry: &crate::model::Entry,
+    url: &str,
+    canonical_url: String,
+    base: &Url,
+) -> NewItem {
+    let content = entry.content.as_deref().or(entry.summary.as_deref());
+    let content_html = content.map(|c| crate::extract::sanitize_html(c, base));
+    let content_text = content_html
+        .as_deref()
+        .map(crate::extract::html_to_text)
+        .filter(|t| !t.trim().is_empty());
+    let summary = entry
+        .summary
+        .as_deref()
+        .map(|s| crate::extract::html_to_text(&crate::extract::sanitize_html(s, base)))
+        .filter(|t| !t.trim().is_empty());
+    NewItem {
+        url: url.to_string(),
+        canonical_url,
+        title: entry.title.clone(),
+        author: (!entry.authors.is_empty()).then(|| entry.authors.join(", ")),
+        published_at: entry.published.or(entry.updated),
+        updated_at: entry.updated,
+        summary,
+        content_html,
+        content_text,
+        language: entry.language.clone(),
+        image: entry.image.clone(),
+        site_name: None,
+        extraction: crate::model::Extraction::Feed,
+        extraction_error: None,
+    }
+}
