@@ -1,0 +1,209 @@
+//! Conversion of feed-rs's model into newswire's [`Entry`] and [`ParsedFeed`].
+//!
+//! In: a `feed_rs::model::Feed` (parsed with an id generator that yields empty
+//! ids, so an empty id means "the document gave none"), the feed URL, and
+//! per-entry extras feed-rs does not read (JSON Feed item images). Out: plain
+//! newswire values: titles as plain text, links absolute, dates UTC, authors
+//! as names, one image per entry.
+
+use std::time::Duration;
+
+use feed_rs::model::{Feed, FeedType, Link, LinkTarget, MediaObject, Person};
+use url::Url;
+
+use super::ParsedFeed;
+use super::discover::plain_text;
+use crate::model::{Entry, FeedFormat};
+
+/// Facts read beside feed-rs, from the document text itself.
+#[derive(Debug, Default)]
+pub struct Extras {
+    /// Refresh interval from the RSS Syndication module, in seconds.
+    pub syndication_secs: Option<u64>,
+    /// JSON Feed `home_page_url`.
+    pub home_page_url: Option<String>,
+    /// JSON Feed item `image` / `banner_image`, by item index.
+    pub item_images: Vec<Option<String>>,
+}
+
+/// Builds the [`ParsedFeed`] for `feed` fetched from `feed_url`.
+pub fn to_parsed_feed(feed: Feed, feed_url: &Url, extras: &Extras) -> ParsedFeed {
+    let format = match feed.feed_type {
+        FeedType::Atom => FeedFormat::Atom,
+        FeedType::JSON => FeedFormat::Json,
+        FeedType::RSS0 | FeedType::RSS2 => FeedFormat::Rss,
+        FeedType::RSS1 => FeedFormat::Rdf,
+    };
+    let language = feed.language.as_deref().and_then(non_empty);
+    let site_url = match format {
+        FeedFormat::Json => extras
+            .home_page_url
+            .as_deref()
+            .and_then(|u| absolute(feed_url, u)),
+        _ => page_link(&feed.links).and_then(|u| absolute(feed_url, &u)),
+    };
+    let ttl = feed
+        .ttl
+        .filter(|minutes| *minutes > 0)
+        .map(|minutes| Duration::from_secs(u64::from(minutes) * 60))
+        .or_else(|| {
+            extras
+                .syndication_secs
+                .filter(|s| *s > 0)
+                .map(Duration::from_secs)
+        });
+    let entries = feed
+        .entries
+        .into_iter()
+        .enumerate()
+        .map(|(index, entry)| {
+            let json_image = extras.item_images.get(index).cloned().flatten();
+            to_entry(entry, feed_url, language.as_deref(), json_image)
+        })
+        .collect();
+    ParsedFeed {
+        format,
+        title: feed.title.and_then(|t| plain_text(&t.content)),
+        site_url,
+        language,
+        ttl,
+        entries,
+    }
+}
+
+fn to_entry(
+    entry: feed_rs::model::Entry,
+    feed_url: &Url,
+    feed_language: Option<&str>,
+    json_image: Option<String>,
+) -> Entry {
+    let guid = non_empty(&entry.id);
+    let link = page_link(&entry.links)
+        .and_then(|href| absolute(feed_url, &href))
+        .or_else(|| {
+            guid.as_deref()
+                .filter(|g| looks_like_web_url(g))
+                .and_then(|g| absolute(feed_url, g))
+        });
+    let image = json_image
+        .and_then(|u| absolute(feed_url, &u))
+        .or_else(|| media_image(&entry.media).and_then(|u| absolute(feed_url, &u)));
+    let mut authors: Vec<String> = Vec::new();
+    for name in entry.authors.iter().filter_map(person_name) {
+        if !authors.contains(&name) {
+            authors.push(name);
+        }
+    }
+    let mut categories: Vec<String> = Vec::new();
+    for category in &entry.categories {
+        let label = category.label.as_deref().unwrap_or(&category.term);
+        if let Some(label) = plain_text(label)
+            && !categories.contains(&label)
+        {
+            categories.push(label);
+        }
+    }
+    Entry {
+        guid,
+        title: entry.title.and_then(|t| plain_text(&t.content)),
+        link,
+        authors,
+        published: entry.published,
+        updated: entry.updated,
+        summary: entry.summary.and_then(|s| non_empty(&s.content)),
+        content: entry
+            .content
+            .and_then(|c| c.body)
+            .and_then(|b| non_empty(&b)),
+        categories,
+        image,
+        language: entry
+            .language
+            .as_deref()
+            .and_then(non_empty)
+            .or_else(|| feed_language.map(str::to_string)),
+    }
+}
+
+fn non_empty(s: &str) -> Option<String> {
+    let trimmed = s.trim();
+    (!trimmed.is_empty()).then(|| trimmed.to_string())
+}
+
+/// The link to the web page: the first link that is not a comments link and
+/// whose relation is absent or `alternate` (Atom `self`, `enclosure`, `related`
+/// and JSON attachments are skipped), preferring one typed as HTML or untyped.
+fn page_link(links: &[Link]) -> Option<String> {
+    let candidates = || {
+        links.iter().filter(|l| {
+            l.target.is_none()
+                && l.rel
+                    .as_deref()
+                    .is_none_or(|r| r.eq_ignore_ascii_case("alternate"))
+                && !l.href.trim().is_empty()
+        })
+    };
+    let is_page_type = |l: &&Link| l.media_type.as_deref().is_none_or(|t| t.contains("html"));
+    candidates()
+        .find(is_page_type)
+        .or_else(|| candidates().next())
+        .map(|l| l.href.trim().to_string())
+        .or_else(|| {
+            // Comments targets aside, any link at all is better than none.
+            links
+                .iter()
+                .find(|l| l.target != Some(LinkTarget::Comments) && l.rel.is_none())
+                .map(|l| l.href.trim().to_string())
+        })
+}
+
+/// `href` resolved against the feed URL; `None` when it cannot be.
+fn absolute(base: &Url, href: &str) -> Option<String> {
+    let href = href.trim();
+    if href.is_empty() {
+        return None;
+    }
+    base.join(href).ok().map(String::from)
+}
+
+fn looks_like_web_url(s: &str) -> bool {
+    Url::parse(s).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+}
+
+/// A person's name, else their e-mail address.
+fn person_name(person: &Person) -> Option<String> {
+    person
+        .name
+        .as_deref()
+        .and_then(plain_text)
+        .or_else(|| person.email.as_deref().and_then(non_empty))
+}
+
+/// The entry's image: an image enclosure / `media:content` first, then a
+/// `media:thumbnail`.
+fn media_image(media: &[MediaObject]) -> Option<String> {
+    let content = media.iter().flat_map(|m| &m.content).find_map(|c| {
+        let url = c.url.as_ref()?;
+        let typed_image = c
+            .content_type
+            .as_ref()
+            .map(|t| t.ty().as_str().eq_ignore_ascii_case("image"));
+        let is_image = typed_image.unwrap_or_else(|| has_image_extension(url));
+        is_image.then(|| url.to_string())
+    });
+    content.or_else(|| {
+        media
+            .iter()
+            .flat_map(|m| &m.thumbnails)
+            .map(|t| t.image.uri.trim())
+            .find(|u| !u.is_empty())
+            .map(str::to_string)
+    })
+}
+
+fn has_image_extension(url: &Url) -> bool {
+    let path = url.path().to_ascii_lowercase();
+    [".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif"]
+        .iter()
+        .any(|ext| path.ends_with(ext))
+}

@@ -1,0 +1,363 @@
+//! Feed bytes to entries: the pure parsing stage.
+//!
+//! In: the body of a feed response, its `Content-Type` header and the URL it
+//! was fetched from. Out: a [`ParsedFeed`] (format, channel facts and
+//! [`Entry`] values) or a [`ParseError`] that says why there is nothing.
+//!
+//! feed-rs does the parsing, behind a shim that fixes what it trips on:
+//! - [`charset`]: the body is decoded to UTF-8 first (BOM, HTTP charset, XML
+//!   declaration, then sniffing, including windows-1251 vs KOI8-R), and the
+//!   declaration rewritten to say UTF-8;
+//! - [`fixup`]: leading junk, a bare `<rss>` without a version, Atom 0.3, and a
+//!   document truncated mid-entry (retried cut after the last whole entry);
+//! - JSON Feed: numeric item ids and a missing `title` (which feed-rs
+//!   rejects) are repaired, and item images read on the side;
+//! - HTML served instead of a feed is [`ParseError::NotAFeed`] carrying the feed
+//!   URLs the page advertises ([`discover_feed_links`]);
+//! - a panic inside feed-rs is caught and becomes [`ParseError::Panicked`];
+//! - feed-rs's generated ids are switched off (its generator may return a
+//!   random UUID), so [`Entry::guid`] is only ever an id the document contained;
+//!   [`convert`] turns feed-rs's model into ours.
+//!
+//! No I/O happens here.
+
+mod charset;
+mod convert;
+mod discover;
+mod fixup;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::Duration;
+
+use feed_rs::parser::{ParseErrorKind, ParseFeedError};
+use url::Url;
+
+pub use charset::{CharsetSource, Decoded, decode as decode_body};
+pub use discover::{discover_feed_links, plain_text};
+
+use crate::model::{Entry, FeedFormat};
+
+/// One parsed feed document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedFeed {
+    /// The syndication format the document was written in.
+    pub format: FeedFormat,
+    /// The feed's title as plain text.
+    pub title: Option<String>,
+    /// The site the feed belongs to (RSS channel `<link>`, Atom alternate
+    /// link, JSON Feed `home_page_url`), absolute.
+    pub site_url: Option<String>,
+    /// The feed's declared language (`ru`, `en-us`).
+    pub language: Option<String>,
+    /// How long the feed asks to be cached: RSS `<ttl>` (minutes), else the
+    /// Syndication module's `sy:updatePeriod` / `sy:updateFrequency`.
+    pub ttl: Option<Duration>,
+    /// The entries, in document order.
+    pub entries: Vec<Entry>,
+}
+
+/// Why a body yielded no feed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    /// The body is a document, but not a feed (typically an HTML page).
+    #[error("not a feed: {detail}{}", alternates_note(.alternates))]
+    NotAFeed {
+        /// What the body was instead.
+        detail: String,
+        /// Feed URLs the page advertises (`<link rel="alternate">`), absolute.
+        alternates: Vec<String>,
+    },
+    /// The body is empty or only whitespace.
+    #[error("empty feed body")]
+    Empty,
+    /// The body looks like a feed but could not be parsed.
+    #[error("malformed feed: {0}")]
+    Malformed(String),
+    /// The underlying parser panicked on this body (a parser bug); contained.
+    #[error("feed parser panicked: {0}")]
+    Panicked(String),
+}
+
+fn alternates_note(alternates: &[String]) -> String {
+    if alternates.is_empty() {
+        String::new()
+    } else {
+        format!(" (it advertises: {})", alternates.join(", "))
+    }
+}
+
+/// Parses a feed body fetched from `feed_url`.
+///
+/// `content_type` is the HTTP `Content-Type` header value, used for its
+/// charset and to recognise HTML. Relative links are resolved against
+/// `feed_url` (and `xml:base` where the document sets one).
+pub fn parse_feed(
+    body: &[u8],
+    content_type: Option<&str>,
+    feed_url: &Url,
+) -> Result<ParsedFeed, ParseError> {
+    let decoded = charset::decode(body, content_type);
+    let text = fixup::strip_leading_junk(&decoded.text);
+    if text.trim().is_empty() {
+        return Err(ParseError::Empty);
+    }
+    if text.starts_with('{') {
+        return parse_json(text, feed_url);
+    }
+    parse_xml(text, body, content_type, feed_url)
+}
+
+fn parse_xml(
+    text: &str,
+    body: &[u8],
+    content_type: Option<&str>,
+    feed_url: &Url,
+) -> Result<ParsedFeed, ParseError> {
+    let Some((_, root)) = fixup::first_element(text) else {
+        return Err(ParseError::NotAFeed {
+            detail: "the body holds no XML element".to_string(),
+            alternates: Vec::new(),
+        });
+    };
+    let root_local = fixup::local_name(root).to_ascii_lowercase();
+    let declared_html = content_type.is_some_and(|ct| ct.to_ascii_lowercase().contains("html"));
+    if root_local == "html"
+        || (declared_html && !matches!(root_local.as_str(), "rss" | "feed" | "rdf"))
+    {
+        return Err(not_a_feed(
+            format!("an HTML page (root element <{root}>)"),
+            body,
+            feed_url,
+        ));
+    }
+
+    let text = fixup::declare_utf8(text);
+    let text = fixup::fix_rss_version(&text);
+    let text = if fixup::is_atom03(&text) {
+        std::borrow::Cow::Owned(fixup::atom03_to_atom10(&text))
+    } else {
+        text
+    };
+    let extras = convert::Extras {
+        syndication_secs: fixup::syndication_interval_secs(&text),
+        ..convert::Extras::default()
+    };
+
+    match run_feed_rs(text.as_bytes(), feed_url)? {
+        Ok(feed) => Ok(convert::to_parsed_feed(feed, feed_url, &extras)),
+        Err(ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot)) => Err(not_a_feed(
+            format!("root element <{root}> is not RSS, Atom or RDF"),
+            body,
+            feed_url,
+        )),
+        Err(first_error) => {
+            // Truncated mid-entry: keep the entries that arrived whole.
+            if let Some(repaired) = fixup::close_truncated(&text)
+                && let Ok(Ok(feed)) = run_feed_rs(repaired.as_bytes(), feed_url)
+            {
+                return Ok(convert::to_parsed_feed(feed, feed_url, &extras));
+            }
+            Err(ParseError::Malformed(clean_error(&first_error)))
+        }
+    }
+}
+
+fn not_a_feed(detail: String, body: &[u8], feed_url: &Url) -> ParseError {
+    ParseError::NotAFeed {
+        detail,
+        alternates: discover_feed_links(body, feed_url),
+    }
+}
+
+/// JSON Feed, after repairs feed-rs needs: item ids given as numbers become
+/// strings, a missing feed `title` or `items` is supplied. Item images
+/// (`image`, else `banner_image`) are read here since feed-rs ignores them.
+fn parse_json(text: &str, feed_url: &Url) -> Result<ParsedFeed, ParseError> {
+    let mut value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| ParseError::Malformed(format!("invalid JSON: {e}")))?;
+    let Some(object) = value.as_object_mut() else {
+        return Err(ParseError::NotAFeed {
+            detail: "a JSON document that is not an object".to_string(),
+            alternates: Vec::new(),
+        });
+    };
+    let is_json_feed = object
+        .get("version")
+        .and_then(|v| v.as_str())
+        .is_some_and(|v| {
+            v.starts_with("https://jsonfeed.org/version/1")
+                || v.starts_with("http://jsonfeed.org/version/1")
+        });
+    if !is_json_feed {
+        return Err(ParseError::NotAFeed {
+            detail: "a JSON document that is not a JSON Feed 1.x (no jsonfeed.org version)"
+                .to_string(),
+            alternates: Vec::new(),
+        });
+    }
+    object.insert("version".into(), "https://jsonfeed.org/version/1.1".into());
+    if !object.get("title").is_some_and(|t| t.is_string()) {
+        object.insert("title".into(), "".into());
+    }
+    if !object.get("items").is_some_and(|i| i.is_array()) {
+        object.insert("items".into(), serde_json::Value::Array(Vec::new()));
+    }
+    let home_page_url = object
+        .get("home_page_url")
+        .and_then(|u| u.as_str())
+        .map(str::to_string);
+    let mut item_images = Vec::new();
+    if let Some(items) = object.get_mut("items").and_then(|i| i.as_array_mut()) {
+        for item in items.iter_mut() {
+            let Some(item) = item.as_object_mut() else {
+                item_images.push(None);
+                continue;
+            };
+            if let Some(id) = item
+                .get("id")
+                .filter(|id| id.is_number())
+                .map(|id| id.to_string())
+            {
+                item.insert("id".into(), id.into());
+            }
+            let image = ["image", "banner_image"]
+                .iter()
+                .find_map(|k| item.get(*k).and_then(|v| v.as_str()).map(str::to_string));
+            item_images.push(image);
+        }
+    }
+    let repaired = value.to_string();
+    let extras = convert::Extras {
+        home_page_url,
+        item_images,
+        ..convert::Extras::default()
+    };
+    match run_feed_rs(repaired.as_bytes(), feed_url)? {
+        Ok(feed) => Ok(convert::to_parsed_feed(feed, feed_url, &extras)),
+        Err(e) => Err(ParseError::Malformed(clean_error(&e))),
+    }
+}
+
+/// Runs feed-rs on UTF-8 `bytes` with a panic contained. The outer error is
+/// [`ParseError::Panicked`]; the inner result is feed-rs's own.
+fn run_feed_rs(
+    bytes: &[u8],
+    feed_url: &Url,
+) -> Result<Result<feed_rs::model::Feed, ParseFeedError>, ParseError> {
+    let parser = feed_rs::parser::Builder::new()
+        .base_uri(Some(feed_url.as_str()))
+        // An empty id means "the document gave none": feed-rs's default
+        // generator may return a random UUID, which would make keys unstable.
+        .id_generator(|_links, _title, _uri| String::new())
+        .sanitize_content(false)
+        .build();
+    contain_panic(|| parser.parse(bytes))
+}
+
+/// Runs `f`, turning a panic into [`ParseError::Panicked`] with its message.
+fn contain_panic<T>(f: impl FnOnce() -> T) -> Result<T, ParseError> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic payload".to_string());
+        ParseError::Panicked(message)
+    })
+}
+
+/// feed-rs's error text on one line, without its generic prefixes.
+fn clean_error(error: &ParseFeedError) -> String {
+    let text = error.to_string();
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut text = text
+        .trim_start_matches("unable to parse feed: ")
+        .to_string();
+    if text.len() > 300 {
+        let cut = (0..=300)
+            .rev()
+            .find(|&i| text.is_char_boundary(i))
+            .unwrap_or(0);
+        text.truncate(cut);
+        text.push('…');
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url() -> Url {
+        Url::parse("https://www.example.org/rss").expect("valid URL")
+    }
+
+    #[test]
+    fn panics_are_contained() {
+        let result: Result<(), ParseError> = contain_panic(|| panic!("boom at {}", 3));
+        assert_eq!(result, Err(ParseError::Panicked("boom at 3".to_string())));
+        assert_eq!(contain_panic(|| 5), Ok(5));
+    }
+
+    #[test]
+    fn empty_and_whitespace_bodies() {
+        assert_eq!(parse_feed(b"", None, &url()), Err(ParseError::Empty));
+        assert_eq!(
+            parse_feed(b" \r\n\t ", None, &url()),
+            Err(ParseError::Empty)
+        );
+        assert_eq!(
+            parse_feed(b"\xEF\xBB\xBF  \n", None, &url()),
+            Err(ParseError::Empty)
+        );
+    }
+
+    #[test]
+    fn non_feed_xml_and_json_are_not_feeds() {
+        let svg = parse_feed(
+            b"<?xml version=\"1.0\"?><svg/>",
+            Some("image/svg+xml"),
+            &url(),
+        );
+        assert!(matches!(svg, Err(ParseError::NotAFeed { .. })), "{svg:?}");
+        let json = parse_feed(br#"{"data": []}"#, Some("application/json"), &url());
+        assert!(matches!(json, Err(ParseError::NotAFeed { .. })), "{json:?}");
+        let text = parse_feed(b"Service Unavailable", Some("text/plain"), &url());
+        assert!(matches!(text, Err(ParseError::NotAFeed { .. })), "{text:?}");
+    }
+
+    #[test]
+    fn garbage_xml_is_malformed_not_a_panic() {
+        let result = parse_feed(
+            b"<rss version=\"2.0\"><channel><title>x</title><item><title>a</b></item>",
+            None,
+            &url(),
+        );
+        assert!(
+            matches!(result, Err(ParseError::Malformed(_)) | Ok(_)),
+            "{result:?}"
+        );
+    }
+
+    #[test]
+    fn json_numeric_ids_and_missing_title() {
+        let body = br#"{"version":"https://jsonfeed.org/version/1","items":[{"id":42,"url":"/a","title":"A"}]}"#;
+        let feed = parse_feed(body, None, &url()).expect("parses");
+        assert_eq!(feed.entries[0].guid.as_deref(), Some("42"));
+        assert_eq!(
+            feed.entries[0].link.as_deref(),
+            Some("https://www.example.org/a")
+        );
+    }
+
+    #[test]
+    fn generated_ids_never_leak() {
+        let body = b"<rss version=\"2.0\"><channel><title>t</title><item><title>a</title><link>/x</link></item><item><title>b</title></item></channel></rss>";
+        let feed = parse_feed(body, None, &url()).expect("parses");
+        assert!(
+            feed.entries.iter().all(|e| e.guid.is_none()),
+            "{:?}",
+            feed.entries
+        );
+    }
+}
