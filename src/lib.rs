@@ -11,8 +11,11 @@
 //! `parse`, `identity`, `canonical`, `extract` and `dedup` are pure: bytes in,
 //! values out. `fetch` knows only HTTP and `store` only SQL. [`pipeline`] is the
 //! one place that knows the order of the steps for one feed; [`daemon`] runs it on
-//! the schedule; [`cli`] is the command line. A module uses only those listed
-//! above it in this file.
+//! the schedule; [`cli`] is the command line.
+//!
+//! Layering, lowest first; a module uses only those before it:
+//! `model`, `schedule`, `config`, `parse`, `canonical`, `identity`, `extract`,
+//! `dedup`, `fetch`, `store`, `scheduler`, `pipeline`, `daemon`, `cli`.
 
 pub mod canonical;
 pub mod cli;

@@ -12,7 +12,9 @@ use common::{Reply, TestServer};
 const BIN: &str = env!("CARGO_BIN_EXE_newswire");
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/feeds").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/feeds")
+        .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -29,7 +31,9 @@ impl Setup {
              per_host_interval = \"0s\"\ntimeout = \"5s\"\n\n[defaults]\nfull_text = false\n",
         );
         for (name, url, extra) in feeds {
-            text.push_str(&format!("\n[[feeds]]\nname = \"{name}\"\nurl = \"{url}\"\n{extra}\n"));
+            text.push_str(&format!(
+                "\n[[feeds]]\nname = \"{name}\"\nurl = \"{url}\"\n{extra}\n"
+            ));
         }
         std::fs::write(dir.path().join("newswire.toml"), text).expect("write config");
         Setup { dir }
@@ -46,7 +50,8 @@ impl Setup {
     fn cmd(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(BIN);
         cmd.arg("--config").arg(self.config()).args(args);
-        cmd.env_remove("NEWSWIRE_CONFIG").env("NEWSWIRE_LOG", "info");
+        cmd.env_remove("NEWSWIRE_CONFIG")
+            .env("NEWSWIRE_LOG", "info");
         cmd
     }
 
@@ -88,8 +93,13 @@ fn poll_stores_each_entry_once_and_revalidates() {
     // Second poll: validators sent, 304, nothing added.
     let out = setup.run(&["poll", "--format", "json"]);
     assert!(out.status.success(), "{}", text(&out));
-    let last = srv.requests().into_iter().rev().find(|r| r.path == "/rss/").expect("request");
-    assert_eq!(last.header("if-none-match").as_deref(), Some("\"rt-1\""));
+    let last = srv
+        .requests()
+        .into_iter()
+        .rev()
+        .find(|r| r.path == "/rss/")
+        .expect("request");
+    assert_eq!(last.header("if-none-match"), Some("\"rt-1\""));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json output");
     assert_eq!(report[0]["status"], "not_modified");
     assert_eq!(setup.query_i64("SELECT count(*) FROM items"), items);
@@ -104,7 +114,10 @@ fn poll_stores_each_entry_once_and_revalidates() {
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(setup.query_i64("SELECT count(*) FROM items"), items);
     assert_eq!(setup.query_i64("SELECT count(*) FROM fetches"), 3);
-    assert_eq!(setup.query_i64("SELECT count(*) FROM fetches WHERE status = 'not_modified'"), 1);
+    assert_eq!(
+        setup.query_i64("SELECT count(*) FROM fetches WHERE status = 'not_modified'"),
+        1
+    );
 
     // items lists them, newest first, as JSON too.
     let out = setup.run(&["items", "--limit", "3", "--format", "json"]);
@@ -117,8 +130,14 @@ fn poll_stores_each_entry_once_and_revalidates() {
 #[test]
 fn a_broken_feed_is_reported_not_fatal() {
     let srv = TestServer::start();
-    srv.route("/good.rss", Reply::ok(fixture("rt.rss")).header("Content-Type", "application/rss+xml"));
-    srv.route("/broken.xml", Reply::ok(b"<rss><channel><title>x</title><item><title>".to_vec()));
+    srv.route(
+        "/good.rss",
+        Reply::ok(fixture("rt.rss")).header("Content-Type", "application/rss+xml"),
+    );
+    srv.route(
+        "/broken.xml",
+        Reply::ok(b"<rss><channel><title>x</title><item><title>".to_vec()),
+    );
     srv.route("/gone", Reply::status(404));
     let setup = Setup::new(&[
         ("good", srv.url("/good.rss"), ""),
@@ -126,7 +145,11 @@ fn a_broken_feed_is_reported_not_fatal() {
         ("gone", srv.url("/gone"), ""),
     ]);
     let out = setup.run(&["poll", "--format", "json"]);
-    assert!(out.status.success(), "one good feed is enough: {}", text(&out));
+    assert!(
+        out.status.success(),
+        "one good feed is enough: {}",
+        text(&out)
+    );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     let by_name = |n: &str| {
         report
@@ -138,13 +161,23 @@ fn a_broken_feed_is_reported_not_fatal() {
     assert_eq!(by_name("good")["status"], "ok");
     assert_eq!(by_name("gone")["status"], "error");
     assert_eq!(by_name("gone")["http_status"], 404);
-    assert_eq!(setup.query_i64("SELECT error_count FROM feeds WHERE name = 'gone'"), 1);
-    assert!(setup.query_i64("SELECT count(*) FROM feeds WHERE name = 'gone' AND last_error LIKE '%404%'") == 1);
+    assert_eq!(
+        setup.query_i64("SELECT error_count FROM feeds WHERE name = 'gone'"),
+        1
+    );
+    assert!(
+        setup.query_i64(
+            "SELECT count(*) FROM feeds WHERE name = 'gone' AND last_error LIKE '%404%'"
+        ) == 1
+    );
 
     // Only broken feeds: nothing could be done, exit 1.
     let out = setup.run(&["poll", "gone"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert_eq!(setup.query_i64("SELECT error_count FROM feeds WHERE name = 'gone'"), 2);
+    assert_eq!(
+        setup.query_i64("SELECT error_count FROM feeds WHERE name = 'gone'"),
+        2
+    );
 }
 
 #[test]
@@ -157,17 +190,21 @@ fn cp1251_feed_is_stored_as_utf8() {
     let setup = Setup::new(&[("tass-ru", srv.url("/v2.xml"), "")]);
     let out = setup.run(&["poll"]);
     assert!(out.status.success(), "{}", text(&out));
-    let cyrillic = setup.query_i64(
-        "SELECT count(*) FROM items WHERE title GLOB '*[а-яА-Я]*'",
-    );
+    let cyrillic = setup.query_i64("SELECT count(*) FROM items WHERE title GLOB '*[а-яА-Я]*'");
     assert!(cyrillic > 0, "titles decoded from windows-1251");
-    assert_eq!(setup.query_i64("SELECT count(*) FROM items WHERE title LIKE '%�%'"), 0);
+    assert_eq!(
+        setup.query_i64("SELECT count(*) FROM items WHERE title LIKE '%�%'"),
+        0
+    );
 }
 
 #[test]
 fn run_stops_cleanly_on_sigterm_with_work_committed() {
     let srv = TestServer::start();
-    srv.route("/rss/", Reply::ok(fixture("rt.rss")).header("Content-Type", "application/rss+xml"));
+    srv.route(
+        "/rss/",
+        Reply::ok(fixture("rt.rss")).header("Content-Type", "application/rss+xml"),
+    );
     let setup = Setup::new(&[("rt", srv.url("/rss/"), "schedule = \"*/1 * * * * *\"")]);
     let mut child = setup
         .cmd(&["run", "--log-format", "json"])
@@ -179,7 +216,9 @@ fn run_stops_cleanly_on_sigterm_with_work_committed() {
     loop {
         let polled = setup.db().exists()
             && rusqlite::Connection::open(setup.db())
-                .and_then(|c| c.query_row("SELECT count(*) FROM fetches", [], |r| r.get::<_, i64>(0)))
+                .and_then(|c| {
+                    c.query_row("SELECT count(*) FROM fetches", [], |r| r.get::<_, i64>(0))
+                })
                 .unwrap_or(0)
                 >= 2;
         if polled {
@@ -198,14 +237,21 @@ fn run_stops_cleanly_on_sigterm_with_work_committed() {
         if let Some(s) = child.try_wait().expect("wait") {
             break s;
         }
-        assert!(Instant::now() < deadline, "daemon did not stop after SIGTERM");
+        assert!(
+            Instant::now() < deadline,
+            "daemon did not stop after SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     let mut log = String::new();
-    std::io::Read::read_to_string(child.stderr.as_mut().expect("stderr"), &mut log).expect("read log");
+    std::io::Read::read_to_string(child.stderr.as_mut().expect("stderr"), &mut log)
+        .expect("read log");
     assert!(exit.success(), "exit {exit:?}\n{log}");
     assert!(log.contains("\"message\":\"newswire stopped\""), "{log}");
-    assert!(log.contains("\"feed\":\"rt\""), "structured poll lines: {log}");
+    assert!(
+        log.contains("\"feed\":\"rt\""),
+        "structured poll lines: {log}"
+    );
     assert!(setup.query_i64("SELECT count(*) FROM items") >= 10);
     let integrity: String = rusqlite::Connection::open(setup.db())
         .and_then(|c| c.query_row("PRAGMA integrity_check", [], |r| r.get(0)))
@@ -215,7 +261,11 @@ fn run_stops_cleanly_on_sigterm_with_work_committed() {
 
 #[test]
 fn bad_config_is_refused_with_the_key_named() {
-    let setup = Setup::new(&[("rt", "https://www.rt.com/rss/".into(), "schedule = \"every tuesday\"")]);
+    let setup = Setup::new(&[(
+        "rt",
+        "https://www.rt.com/rss/".into(),
+        "schedule = \"every tuesday\"",
+    )]);
     for cmd in [&["check"][..], &["run"], &["poll"]] {
         let out = setup.run(cmd);
         assert_eq!(out.status.code(), Some(2), "{cmd:?}: {}", text(&out));
@@ -227,29 +277,55 @@ fn bad_config_is_refused_with_the_key_named() {
 
 #[test]
 fn check_lists_feeds_with_next_due_times() {
-    let setup = Setup::new(&[("rt", "https://www.rt.com/rss/".into(), "schedule = \"@hourly\"")]);
+    let setup = Setup::new(&[(
+        "rt",
+        "https://www.rt.com/rss/".into(),
+        "schedule = \"@hourly\"",
+    )]);
     let out = setup.run(&["check"]);
     assert!(out.status.success(), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("rt") && stdout.contains("@hourly") && stdout.contains(":00:00Z"), "{stdout}");
+    assert!(
+        stdout.contains("rt") && stdout.contains("@hourly") && stdout.contains(":00:00Z"),
+        "{stdout}"
+    );
 }
 
 #[test]
 fn feeds_add_remove_keep_comments() {
-    let setup = Setup::new(&[("rt", "https://www.rt.com/rss/".into(), "# RT's English feed\ntags = [\"world\"]")]);
+    let setup = Setup::new(&[(
+        "rt",
+        "https://www.rt.com/rss/".into(),
+        "# RT's English feed\ntags = [\"world\"]",
+    )]);
     let out = setup.run(&[
-        "feeds", "add", "https://tass.com/rss/v2.xml", "--schedule", "*/5 * * * *", "--tag", "wire",
+        "feeds",
+        "add",
+        "https://tass.com/rss/v2.xml",
+        "--schedule",
+        "*/5 * * * *",
+        "--tag",
+        "wire",
     ]);
     assert!(out.status.success(), "{}", text(&out));
     let cfg = std::fs::read_to_string(setup.config()).expect("read");
     assert!(cfg.starts_with("# test config\n"), "{cfg}");
     assert!(cfg.contains("# RT's English feed"), "{cfg}");
-    assert!(cfg.contains("name = \"tass\"") && cfg.contains("schedule = \"*/5 * * * *\""), "{cfg}");
+    assert!(
+        cfg.contains("name = \"tass\"") && cfg.contains("schedule = \"*/5 * * * *\""),
+        "{cfg}"
+    );
 
     // Adding it twice, or a bad schedule, is refused and changes nothing.
     let out = setup.run(&["feeds", "add", "https://tass.com/rss/v2.xml"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    let out = setup.run(&["feeds", "add", "https://un.example/rss", "--schedule", "nope"]);
+    let out = setup.run(&[
+        "feeds",
+        "add",
+        "https://un.example/rss",
+        "--schedule",
+        "nope",
+    ]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert_eq!(std::fs::read_to_string(setup.config()).expect("read"), cfg);
 
@@ -262,7 +338,10 @@ fn feeds_add_remove_keep_comments() {
     let out = setup.run(&["feeds", "remove", "tass"]);
     assert!(out.status.success(), "{}", text(&out));
     let cfg = std::fs::read_to_string(setup.config()).expect("read");
-    assert!(!cfg.contains("tass") && cfg.contains("# RT's English feed"), "{cfg}");
+    assert!(
+        !cfg.contains("tass") && cfg.contains("# RT's English feed"),
+        "{cfg}"
+    );
 }
 
 #[test]
@@ -278,11 +357,19 @@ fn inspect_shows_entries_and_fails_clearly_on_non_feeds() {
     assert_eq!(doc["format"], "rss");
     let entries = doc["entries"].as_array().expect("entries");
     assert!(entries.len() >= 10);
-    assert!(entries.iter().all(|e| e["key"].as_str().is_some_and(|k| !k.is_empty())));
+    assert!(
+        entries
+            .iter()
+            .all(|e| e["key"].as_str().is_some_and(|k| !k.is_empty()))
+    );
 
     let junk = tempfile::NamedTempFile::new().expect("temp file");
     std::fs::write(junk.path(), "this is plain text, not a feed\n").expect("write");
-    let out = Command::new(BIN).arg("inspect").arg(junk.path()).output().expect("run");
+    let out = Command::new(BIN)
+        .arg("inspect")
+        .arg(junk.path())
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a usable feed"));
 }

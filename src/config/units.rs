@@ -85,7 +85,7 @@ pub fn parse_bytes(s: &str) -> Result<u64, String> {
 /// Formats a duration the way the config writes it (`15m`, `1h30m`, `250ms`).
 pub fn format_duration(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms % 1000 != 0 {
+    if !ms.is_multiple_of(1000) {
         return format!("{ms}ms");
     }
     let mut secs = d.as_secs();
