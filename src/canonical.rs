@@ -220,6 +220,7 @@ fn strip_mirror_host(url: &mut Url) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "test code: a panic is a failed test")]
 mod tests {
     use super::*;
 
