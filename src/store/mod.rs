@@ -15,6 +15,7 @@
 mod migrate;
 pub mod query;
 mod stories_hook;
+pub mod stories;
 mod write;
 
 use std::path::{Path, PathBuf};

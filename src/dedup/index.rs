@@ -1,0 +1,169 @@
+//! The story index: where fingerprints of recent items are looked up by band key.
+//!
+//! [`StoryIndex`] is the interface story matching needs: one
+//! [`StoryIndex::candidates`] call per new item (all indexed items sharing at
+//! least one LSH band key with it and seen since a time), and one
+//! [`StoryIndex::insert`]. [`MemoryIndex`] keeps everything in hash maps (tests,
+//! benchmarks, one-off runs); the SQLite implementation lives in
+//! `crate::store::stories`.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+
+use chrono::{DateTime, Utc};
+
+use super::fingerprint::Fingerprint;
+
+/// An indexed item returned by a band-key lookup.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// The item's id (`items.id`).
+    pub item_id: i64,
+    /// The story the item belongs to.
+    pub story_id: i64,
+    /// When the item was first seen.
+    pub seen_at: DateTime<Utc>,
+    /// Its fingerprint.
+    pub fingerprint: Fingerprint,
+}
+
+/// Storage of fingerprints and their LSH band keys.
+pub trait StoryIndex {
+    /// What a lookup or insert can fail with.
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// Every indexed item seen at or after `since` that shares at least one of
+    /// `bands`, each once (order unspecified).
+    fn candidates(
+        &self,
+        bands: &[i64],
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Candidate>, Self::Error>;
+
+    /// Records an item: its story, first-seen time, fingerprint and band keys.
+    /// Inserting an item id again replaces its entry.
+    fn insert(
+        &mut self,
+        item_id: i64,
+        story_id: i64,
+        seen_at: DateTime<Utc>,
+        fingerprint: &Fingerprint,
+        bands: &[i64],
+    ) -> Result<(), Self::Error>;
+}
+
+/// One item held by [`MemoryIndex`].
+#[derive(Debug, Clone)]
+struct Stored {
+    story_id: i64,
+    seen_at: DateTime<Utc>,
+    fingerprint: Fingerprint,
+    bands: Vec<i64>,
+}
+
+/// An in-memory [`StoryIndex`]: band key → item ids, item id → entry.
+#[derive(Debug, Default, Clone)]
+pub struct MemoryIndex {
+    items: HashMap<i64, Stored>,
+    bands: HashMap<i64, Vec<i64>>,
+}
+
+impl MemoryIndex {
+    /// An empty index.
+    pub fn new() -> MemoryIndex {
+        MemoryIndex::default()
+    }
+
+    /// Number of indexed items.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// True when nothing is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Forgets items seen before `before` (they can no longer match anything
+    /// within a window that starts later). Returns how many were removed.
+    pub fn prune_before(&mut self, before: DateTime<Utc>) -> usize {
+        let old: Vec<i64> = self
+            .items
+            .iter()
+            .filter(|(_, s)| s.seen_at < before)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in &old {
+            self.remove(*id);
+        }
+        old.len()
+    }
+
+    fn remove(&mut self, item_id: i64) {
+        if let Some(old) = self.items.remove(&item_id) {
+            for key in old.bands {
+                if let Some(ids) = self.bands.get_mut(&key) {
+                    ids.retain(|id| *id != item_id);
+                    if ids.is_empty() {
+                        self.bands.remove(&key);
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl StoryIndex for MemoryIndex {
+    type Error = Infallible;
+
+    fn candidates(
+        &self,
+        bands: &[i64],
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Candidate>, Infallible> {
+        let mut ids: Vec<i64> = bands
+            .iter()
+            .filter_map(|k| self.bands.get(k))
+            .flatten()
+            .copied()
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(ids
+            .into_iter()
+            .filter_map(|id| {
+                let s = self.items.get(&id)?;
+                (s.seen_at >= since).then(|| Candidate {
+                    item_id: id,
+                    story_id: s.story_id,
+                    seen_at: s.seen_at,
+                    fingerprint: s.fingerprint.clone(),
+                })
+            })
+            .collect())
+    }
+
+    fn insert(
+        &mut self,
+        item_id: i64,
+        story_id: i64,
+        seen_at: DateTime<Utc>,
+        fingerprint: &Fingerprint,
+        bands: &[i64],
+    ) -> Result<(), Infallible> {
+        self.remove(item_id);
+        for key in bands {
+            self.bands.entry(*key).or_default().push(item_id);
+        }
+        self.items.insert(
+            item_id,
+            Stored {
+                story_id,
+                seen_at,
+                fingerprint: fingerprint.clone(),
+                bands: bands.to_vec(),
+            },
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,230 @@
+//! Unit tests of the decision rule and of `assign_story` over `MemoryIndex`.
+
+use chrono::{TimeZone, Utc};
+
+use super::*;
+
+fn para(topic: &str, sentences: usize) -> String {
+    // Deterministic pseudo-random sentences from a shared vocabulary, seeded by topic.
+    const WORDS: &[&str] = &[
+        "the",
+        "minister",
+        "said",
+        "on",
+        "talks",
+        "would",
+        "resume",
+        "next",
+        "week",
+        "in",
+        "capital",
+        "officials",
+        "border",
+        "agreement",
+        "security",
+        "council",
+        "vote",
+        "after",
+        "months",
+        "of",
+        "negotiations",
+        "between",
+        "two",
+        "sides",
+        "over",
+        "energy",
+        "prices",
+        "and",
+        "trade",
+        "sanctions",
+        "a",
+        "spokesman",
+        "for",
+        "ministry",
+        "told",
+        "reporters",
+        "that",
+        "delegation",
+        "arrived",
+        "late",
+        "tuesday",
+        "government",
+        "plans",
+        "budget",
+        "army",
+        "region",
+        "police",
+        "court",
+        "ruled",
+        "company",
+        "shares",
+        "fell",
+        "bank",
+        "rate",
+        "rose",
+        "storm",
+        "flooding",
+        "villages",
+        "residents",
+        "evacuated",
+        "rescue",
+        "teams",
+        "hospital",
+        "doctors",
+        "election",
+        "parliament",
+        "opposition",
+        "protest",
+        "thousands",
+        "streets",
+        "president",
+        "visit",
+        "summit",
+        "leaders",
+        "statement",
+        "gas",
+        "oil",
+        "pipeline",
+        "exports",
+        "grain",
+        "port",
+    ];
+    let mut state = super::hash::hash64(topic.as_bytes(), 7);
+    (0..sentences)
+        .map(|_| {
+            let words: Vec<&str> = (0..12)
+                .map(|_| {
+                    state = super::hash::mix64(state.wrapping_add(super::hash::GOLDEN));
+                    WORDS[(state % WORDS.len() as u64) as usize]
+                })
+                .collect();
+            format!("{}.", words.join(" "))
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn verbatim_and_credit_line_reprints_match() {
+    let a = para("harbour", 20);
+    let b = format!("{a}\n\nReuters contributed to this report.\nFollow us on Telegram");
+    let (fa, fb) = (Fingerprint::from_text(&a), Fingerprint::from_text(&b));
+    assert!(compare(&fa, &fb).exact);
+    assert!(same_story(&fa, &fb));
+}
+
+#[test]
+fn trimmed_reprint_matches_and_different_story_does_not() {
+    let full = para("harbour", 30);
+    let trimmed: String = full.split(". ").take(20).collect::<Vec<_>>().join(". ");
+    let (ff, ft) = (
+        Fingerprint::from_text(&full),
+        Fingerprint::from_text(&trimmed),
+    );
+    let sim = compare(&ff, &ft);
+    assert!(sim.containment_estimate > 0.85, "{sim:?}");
+    assert!(same_story(&ff, &ft));
+
+    let other = para("railway", 30);
+    let fo = Fingerprint::from_text(&other);
+    assert!(!same_story(&ff, &fo), "{:?}", compare(&ff, &fo));
+}
+
+#[test]
+fn shared_background_paragraph_is_not_enough() {
+    let background = para("pipeline", 8);
+    let a = format!("{}\n\n{background}", para("harbour", 22));
+    let b = format!("{}\n\n{background}", para("election", 22));
+    let (fa, fb) = (Fingerprint::from_text(&a), Fingerprint::from_text(&b));
+    assert!(!same_story(&fa, &fb), "{:?}", compare(&fa, &fb));
+}
+
+#[test]
+fn empty_and_short_texts_need_exactness() {
+    let e = Fingerprint::from_text("");
+    assert!(!same_story(&e, &e));
+    let t1 = Fingerprint::from_parts(
+        Some("Quake hits coast"),
+        "A strong earthquake struck the coast on Monday.",
+    );
+    let t2 = Fingerprint::from_parts(
+        Some("Quake hits coast"),
+        "A strong earthquake struck the coast on Monday.",
+    );
+    let t3 = Fingerprint::from_parts(
+        Some("Quake hits coast"),
+        "A strong earthquake struck the coast on Tuesday.",
+    );
+    assert!(same_story(&t1, &t2));
+    assert!(!same_story(&t1, &t3));
+}
+
+#[test]
+fn assign_story_links_within_window_only() {
+    let mut index = MemoryIndex::new();
+    let t0 = Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap();
+    let text = para("harbour", 25);
+    let fp = Fingerprint::from_text(&text);
+    let reprint = Fingerprint::from_text(&format!(
+        "{text}\nAdditional reporting by A. Writer for Example News"
+    ));
+    let other = Fingerprint::from_text(&para("railway", 25));
+
+    let d1 = assign_story(&mut index, 1, &fp, t0, default_window()).unwrap();
+    assert_eq!(
+        d1,
+        StoryDecision {
+            story_id: None,
+            matched_item: None,
+            score: 0.0
+        }
+    );
+    assert_eq!(d1.story_for(1), 1);
+
+    let d2 = assign_story(
+        &mut index,
+        2,
+        &other,
+        t0 + TimeDelta::hours(1),
+        default_window(),
+    )
+    .unwrap();
+    assert_eq!(d2.story_id, None);
+
+    let d3 = assign_story(
+        &mut index,
+        3,
+        &reprint,
+        t0 + TimeDelta::days(2),
+        default_window(),
+    )
+    .unwrap();
+    assert_eq!(d3.story_id, Some(1));
+    assert_eq!(d3.matched_item, Some(1));
+
+    // A copy of item 3 joins story 1 through it.
+    let d4 = assign_story(
+        &mut index,
+        4,
+        &reprint,
+        t0 + TimeDelta::days(8),
+        default_window(),
+    )
+    .unwrap();
+    assert_eq!(d4.story_id, Some(1));
+    assert_eq!(d4.matched_item, Some(3));
+
+    // Beyond the window of every indexed copy: a new story.
+    let d5 = assign_story(
+        &mut index,
+        5,
+        &fp,
+        t0 + TimeDelta::days(30),
+        default_window(),
+    )
+    .unwrap();
+    assert_eq!(d5.story_id, None);
+    assert_eq!(index.len(), 5);
+    assert_eq!(index.prune_before(t0 + TimeDelta::days(3)), 3);
+    assert_eq!(index.len(), 2);
+}

@@ -1,0 +1,225 @@
+//! Text normalisation before fingerprinting.
+//!
+//! Plain article text in (paragraphs separated by line breaks), a list of
+//! lower-case word tokens out. Two steps:
+//!
+//! 1. [`strip_boilerplate`] drops lines that are credits, calls to action,
+//!    copyright notices or page chrome rather than the story ("Reuters
+//!    contributed to this report", "Additional reporting by …", "(Reporting by
+//!    …; Editing by …)", "Read more:", "Follow us on …", "© 2026 …", and their
+//!    Russian counterparts), and cuts inline wire credits in parentheses. Outlets
+//!    add and remove exactly these lines when they republish a story, so they
+//!    must not count for or against a match. A "contains" rule only fires on a
+//!    line of at most [`MAX_CREDIT_WORDS`] words, so a long paragraph that quotes
+//!    such a phrase is kept.
+//! 2. [`tokens`] splits on anything that is not a Unicode letter or digit
+//!    (Cyrillic and other scripts included), lower-cases, and folds `ё` to `е`
+//!    (Russian texts use both spellings of the same word).
+
+/// A "contains" boilerplate rule only fires on lines up to this many words.
+pub const MAX_CREDIT_WORDS: usize = 30;
+
+/// Lines starting with one of these (lower-cased, after leading punctuation
+/// and spaces) are dropped.
+const DROP_PREFIXES: &[&str] = &[
+    // credits
+    "additional reporting by",
+    "reporting by",
+    "writing by",
+    "editing by",
+    "compiled by",
+    "with reporting from",
+    "this story has been",
+    "this article has been",
+    "this article was",
+    "this story was",
+    // calls to action and chrome
+    "read more",
+    "read also",
+    "read next",
+    "see also",
+    "more on this",
+    "related:",
+    "related stories",
+    "related articles",
+    "related coverage",
+    "follow us on",
+    "follow rt on",
+    "follow tass on",
+    "follow the latest",
+    "subscribe to",
+    "sign up for",
+    "sign up to",
+    "share this",
+    "share on",
+    "advertisement",
+    "click here",
+    "download our app",
+    "download the app",
+    "you can share this story",
+    "get the latest",
+    "want more",
+    "photo:",
+    "image:",
+    "video:",
+    "source:",
+    "©",
+    "(c)",
+    "copyright",
+    // Russian
+    "читайте также",
+    "читайте нас",
+    "читать также",
+    "смотрите также",
+    "по теме",
+    "ещё по теме",
+    "еще по теме",
+    "подписывайтесь",
+    "подпишитесь",
+    "следите за",
+    "реклама",
+    "источник:",
+    "фото:",
+    "видео:",
+    "поделиться",
+    "при использовании материалов",
+    "при цитировании",
+    "в подготовке материала",
+    "материал подготовлен",
+];
+
+/// Short lines containing one of these (lower-cased) are dropped.
+const DROP_CONTAINS: &[&str] = &[
+    "contributed to this report",
+    "contributed to this story",
+    "contributed reporting",
+    "contributed additional reporting",
+    "all rights reserved",
+    "may not be published, broadcast",
+    "все права защищены",
+    "ссылка обязательна",
+    "ссылка на источник обязательна",
+];
+
+/// Inline wire credits cut from inside a line: `(` + one of these … `)`.
+const INLINE_CREDITS: &[&str] = &[
+    "(reporting by",
+    "(writing by",
+    "(editing by",
+    "(additional reporting",
+];
+
+/// Removes boilerplate lines and inline credits (see the module notes).
+pub fn strip_boilerplate(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        let lower = line.to_lowercase();
+        let lower = cut_inline_credits(&lower);
+        let trimmed =
+            lower.trim_start_matches(|c: char| c.is_whitespace() || "-–—•*>|".contains(c));
+        if trimmed.trim().is_empty() {
+            continue;
+        }
+        if DROP_PREFIXES.iter().any(|p| trimmed.starts_with(p)) {
+            continue;
+        }
+        if DROP_CONTAINS.iter().any(|p| trimmed.contains(p))
+            && trimmed.split_whitespace().count() <= MAX_CREDIT_WORDS
+        {
+            continue;
+        }
+        out.push_str(trimmed);
+        out.push('\n');
+    }
+    out
+}
+
+/// Cuts `(Reporting by …)`-style parentheticals from a lower-cased line.
+fn cut_inline_credits(lower: &str) -> String {
+    let mut s = lower.to_owned();
+    for marker in INLINE_CREDITS {
+        while let Some(start) = s.find(marker) {
+            let end = s[start..].find(')').map_or(s.len(), |e| start + e + 1);
+            s.replace_range(start..end, " ");
+        }
+    }
+    s
+}
+
+/// Lower-case word tokens of already stripped text (letters and digits of any
+/// script; `ё` folded to `е`).
+pub fn tokens(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut word = String::new();
+    for c in text.chars() {
+        if c.is_alphanumeric() {
+            for lc in c.to_lowercase() {
+                word.push(if lc == 'ё' { 'е' } else { lc });
+            }
+        } else if !word.is_empty() {
+            out.push(std::mem::take(&mut word));
+        }
+    }
+    if !word.is_empty() {
+        out.push(word);
+    }
+    out
+}
+
+/// Boilerplate stripping followed by tokenisation.
+pub fn normalised_tokens(text: &str) -> Vec<String> {
+    tokens(&strip_boilerplate(text))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "test code: a panic is a failed test")]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_credit_and_chrome_lines() {
+        let text = "MOSCOW, Nov 27 - The talks resumed on Thursday.\n\n\
+            Reuters contributed to this report.\n\
+            Additional reporting by Anna Petrova for Example News\n\
+            (Reporting by John Smith; Editing by Jane Doe)\n\
+            Read more: Another story\n\
+            Follow us on Telegram\n\
+            © 2026 Example News. All rights reserved.\n\
+            Читайте также: другая новость\n\
+            Подписывайтесь на наш канал\n\
+            Officials said more talks were planned (Reporting by A; Editing by B) next week.";
+        let kept = strip_boilerplate(text);
+        assert_eq!(
+            kept,
+            "moscow, nov 27 - the talks resumed on thursday.\n\
+             officials said more talks were planned   next week.\n"
+        );
+    }
+
+    #[test]
+    fn long_paragraph_quoting_a_credit_phrase_is_kept() {
+        let para = "The editor said that many people contributed to this report over the \
+            months of the inquiry, including investigators, lawyers, accountants, former \
+            officials and residents of the three districts who agreed to speak on the record.";
+        assert!(strip_boilerplate(para).contains("inquiry"));
+    }
+
+    #[test]
+    fn tokens_are_unicode_aware() {
+        assert_eq!(
+            tokens("Ещё 12 человек — в Москве; U.N. talks’ end"),
+            vec![
+                "еще",
+                "12",
+                "человек",
+                "в",
+                "москве",
+                "u",
+                "n",
+                "talks",
+                "end"
+            ]
+        );
+        assert!(tokens("  ,.;  ").is_empty());
+    }
+}

@@ -1,0 +1,311 @@
+//! Story index tables in SQLite: fingerprints, LSH band keys, the `stories` view.
+//!
+//! [`SqliteIndex`] implements [`StoryIndex`] over a borrowed
+//! [`rusqlite::Connection`] on the tables of migration
+//! [`MIGRATION_002_STORIES`]: a candidate lookup is one indexed query
+//! (`story_bands` by `(band_key, seen_at)` joined to `story_fingerprints`), an
+//! insert writes the fingerprint row, its band keys and `items.story_id`.
+//! Callers own the transaction: inside the store's per-poll transaction every
+//! statement here joins it.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+
+use crate::dedup::{Candidate, Fingerprint, FingerprintError, StoryIndex};
+
+/// The SQL of migration 002 (story tables and the `stories` view).
+pub const MIGRATION_002_STORIES: &str = include_str!("migrations/002_stories.sql");
+
+/// What the story index can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum StoryStoreError {
+    /// A statement failed.
+    #[error("story index: {action}: {source}")]
+    Sql {
+        /// What was being done (names the item when there is one).
+        action: String,
+        /// The SQLite error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// A stored fingerprint could not be read.
+    #[error("story index: fingerprint of item {item_id}: {source}")]
+    Fingerprint {
+        /// The item whose row is damaged.
+        item_id: i64,
+        /// What is wrong with it.
+        #[source]
+        source: FingerprintError,
+    },
+    /// A stored time is outside the representable range.
+    #[error("story index: item {item_id} has an invalid seen_at {seen_at}")]
+    Time {
+        /// The item.
+        item_id: i64,
+        /// The stored Unix seconds.
+        seen_at: i64,
+    },
+}
+
+fn sql(action: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> StoryStoreError {
+    let action = action.into();
+    move |source| StoryStoreError::Sql { action, source }
+}
+
+/// A [`StoryIndex`] over the migration-002 tables of a SQLite connection.
+#[derive(Debug, Clone, Copy)]
+pub struct SqliteIndex<'a>(pub &'a Connection);
+
+impl SqliteIndex<'_> {
+    /// Deletes band keys of items seen before `before` (they can no longer be
+    /// candidates in a later window); fingerprints are kept for the `stories`
+    /// view. Returns the number of band rows removed.
+    pub fn prune_bands_before(&self, before: DateTime<Utc>) -> Result<usize, StoryStoreError> {
+        self.0
+            .execute(
+                "DELETE FROM story_bands WHERE seen_at < ?1",
+                [before.timestamp()],
+            )
+            .map_err(sql("pruning band keys"))
+    }
+
+    /// The story id recorded for an item, if it was fingerprinted.
+    pub fn story_of(&self, item_id: i64) -> Result<Option<i64>, StoryStoreError> {
+        self.0
+            .query_row(
+                "SELECT story_id FROM story_fingerprints WHERE item_id = ?1",
+                [item_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(sql(format!("reading the story of item {item_id}")))
+    }
+}
+
+impl StoryIndex for SqliteIndex<'_> {
+    type Error = StoryStoreError;
+
+    fn candidates(
+        &self,
+        bands: &[i64],
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Candidate>, StoryStoreError> {
+        if bands.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders = vec!["?"; bands.len()].join(",");
+        let query = format!(
+            "SELECT f.item_id, f.story_id, f.seen_at, f.fingerprint FROM story_fingerprints f \
+             WHERE f.item_id IN (SELECT b.item_id FROM story_bands b \
+             WHERE b.band_key IN ({placeholders}) AND b.seen_at >= ?)"
+        );
+        let mut stmt = self
+            .0
+            .prepare_cached(&query)
+            .map_err(sql("preparing the candidate lookup"))?;
+        let args = bands
+            .iter()
+            .copied()
+            .chain(std::iter::once(since.timestamp()));
+        let rows = stmt
+            .query_map(params_from_iter(args), |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, Vec<u8>>(3)?,
+                ))
+            })
+            .map_err(sql("looking up candidates"))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (item_id, story_id, seen, bytes) = row.map_err(sql("reading a candidate"))?;
+            let fingerprint = Fingerprint::from_bytes(&bytes)
+                .map_err(|source| StoryStoreError::Fingerprint { item_id, source })?;
+            let seen_at = DateTime::from_timestamp(seen, 0).ok_or(StoryStoreError::Time {
+                item_id,
+                seen_at: seen,
+            })?;
+            out.push(Candidate {
+                item_id,
+                story_id,
+                seen_at,
+                fingerprint,
+            });
+        }
+        Ok(out)
+    }
+
+    fn insert(
+        &mut self,
+        item_id: i64,
+        story_id: i64,
+        seen_at: DateTime<Utc>,
+        fingerprint: &Fingerprint,
+        bands: &[i64],
+    ) -> Result<(), StoryStoreError> {
+        let what = |s: &str| format!("{s} of item {item_id}");
+        let seen = seen_at.timestamp();
+        self.0
+            .prepare_cached("DELETE FROM story_bands WHERE item_id = ?1 AND band_key IN (SELECT band_key FROM story_bands WHERE item_id = ?1)")
+            .and_then(|mut s| s.execute([item_id]))
+            .map_err(sql(what("clearing old band keys")))?;
+        self.0
+            .prepare_cached(
+                "INSERT INTO story_fingerprints (item_id, story_id, seen_at, fingerprint) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT(item_id) DO UPDATE SET story_id = excluded.story_id, \
+                 seen_at = excluded.seen_at, fingerprint = excluded.fingerprint",
+            )
+            .and_then(|mut s| s.execute(params![item_id, story_id, seen, fingerprint.to_bytes()]))
+            .map_err(sql(what("writing the fingerprint")))?;
+        let mut band_stmt = self
+            .0
+            .prepare_cached("INSERT OR IGNORE INTO story_bands (band_key, seen_at, item_id) VALUES (?1, ?2, ?3)")
+            .map_err(sql(what("preparing band keys")))?;
+        for key in bands {
+            band_stmt
+                .execute(params![key, seen, item_id])
+                .map_err(sql(what("writing band keys")))?;
+        }
+        self.0
+            .prepare_cached("UPDATE items SET story_id = ?2 WHERE id = ?1")
+            .and_then(|mut s| s.execute(params![item_id, story_id]))
+            .map_err(sql(what("setting the story")))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "test code: a panic is a failed test")]
+mod tests {
+    use chrono::{TimeDelta, TimeZone};
+
+    use super::*;
+    use crate::dedup::{MemoryIndex, assign_story, band_keys, default_window};
+
+    fn db() -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE feeds (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+             CREATE TABLE items (id INTEGER PRIMARY KEY, title TEXT, story_id INTEGER);
+             CREATE TABLE item_sources (feed_id INTEGER NOT NULL, item_id INTEGER NOT NULL);",
+        )
+        .unwrap();
+        conn.execute_batch(MIGRATION_002_STORIES).unwrap();
+        conn
+    }
+
+    fn text(words: &str, n: usize) -> String {
+        (0..n)
+            .map(|i| format!("{words} {i} {}", i * 31 % 17))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn sqlite_index_agrees_with_memory_index_and_fills_the_view() {
+        let conn = db();
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 20, 8, 0, 0).unwrap();
+        let texts = [
+            text("talks in geneva resumed with envoys", 30),
+            text("flooding closed roads across the north", 30),
+            text("talks in geneva resumed with envoys", 30)
+                + "\nReuters contributed to this report.",
+            text("talks in geneva resumed with envoys", 22),
+        ];
+        conn.execute_batch(
+            "INSERT INTO feeds VALUES (1, 'RT World'), (2, 'TASS'), (3, 'UN News');
+             INSERT INTO items (id) VALUES (1), (2), (3), (4);
+             INSERT INTO item_sources VALUES (1, 1), (3, 1), (2, 2), (2, 3), (3, 4);",
+        )
+        .unwrap();
+        let mut sqlite = SqliteIndex(&conn);
+        let mut memory = MemoryIndex::new();
+        for (i, t) in texts.iter().enumerate() {
+            let id = i as i64 + 1;
+            let fp = Fingerprint::from_text(t);
+            let at = t0 + TimeDelta::hours(id);
+            let a = assign_story(&mut sqlite, id, &fp, at, default_window()).unwrap();
+            let b = assign_story(&mut memory, id, &fp, at, default_window()).unwrap();
+            assert_eq!(a, b, "item {id}");
+        }
+        assert_eq!(sqlite.story_of(3).unwrap(), Some(1));
+        assert_eq!(sqlite.story_of(4).unwrap(), Some(1));
+        assert_eq!(sqlite.story_of(2).unwrap(), Some(2));
+        assert_eq!(sqlite.story_of(9).unwrap(), None);
+        let item_story: i64 = conn
+            .query_row("SELECT story_id FROM items WHERE id = 4", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(item_story, 1);
+
+        let rows: Vec<(i64, String, i64, String)> = conn
+            .prepare("SELECT id, first_seen_at, item_count, outlets FROM stories ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            rows,
+            vec![
+                (
+                    1,
+                    "2026-11-20T09:00:00Z".to_owned(),
+                    3,
+                    r#"["RT World","TASS","UN News"]"#.to_owned()
+                ),
+                (
+                    2,
+                    "2026-11-20T10:00:00Z".to_owned(),
+                    1,
+                    r#"["TASS"]"#.to_owned()
+                ),
+            ]
+        );
+
+        // The lookup honours the window and re-inserting replaces band keys.
+        let fp = Fingerprint::from_text(&texts[0]);
+        let bands = band_keys(&fp);
+        assert_eq!(sqlite.candidates(&bands, t0).unwrap().len(), 3);
+        assert_eq!(
+            sqlite
+                .candidates(&bands, t0 + TimeDelta::hours(4))
+                .unwrap()
+                .len(),
+            1
+        );
+        sqlite
+            .insert(
+                1,
+                1,
+                t0,
+                &Fingerprint::from_text(&texts[1]),
+                &band_keys(&Fingerprint::from_text(&texts[1])),
+            )
+            .unwrap();
+        let ids: Vec<i64> = sqlite
+            .candidates(&bands, t0)
+            .unwrap()
+            .iter()
+            .map(|c| c.item_id)
+            .collect();
+        assert!(!ids.contains(&1), "{ids:?}");
+        assert!(sqlite.prune_bands_before(t0 + TimeDelta::days(30)).unwrap() > 0);
+        assert!(sqlite.candidates(&bands, t0).unwrap().is_empty());
+    }
+
+    #[test]
+    fn damaged_fingerprint_is_an_error_naming_the_item() {
+        let conn = db();
+        conn.execute_batch(
+            "INSERT INTO items (id) VALUES (7);
+             INSERT INTO story_fingerprints VALUES (7, 7, 100, x'01020304');
+             INSERT INTO story_bands VALUES (42, 100, 7);",
+        )
+        .unwrap();
+        let err = SqliteIndex(&conn)
+            .candidates(&[42], DateTime::from_timestamp(0, 0).unwrap())
+            .unwrap_err();
+        assert!(err.to_string().contains("item 7"), "{err}");
+    }
+}
