@@ -31,7 +31,8 @@ pub(super) fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Poll { names, format } => poll(explicit, names, format),
         Command::Check => check(explicit),
         Command::Feeds { action } => feeds(explicit, action),
-        Command::Items(args) => items(explicit, args),
+        Command::Items(args) => items(explicit, None, args),
+        Command::Search { query, filters } => items(explicit, Some(query), filters),
         Command::Inspect { source, format } => inspect(explicit, &source, format),
         Command::Extract {
             url,
@@ -150,14 +151,37 @@ fn feeds(explicit: Option<&Path>, action: FeedsAction) -> Result<ExitCode, Failu
     Ok(ExitCode::SUCCESS)
 }
 
-fn items(explicit: Option<&Path>, args: ItemsArgs) -> Result<ExitCode, Failure> {
+fn items(
+    explicit: Option<&Path>,
+    search: Option<String>,
+    args: ItemsArgs,
+) -> Result<ExitCode, Failure> {
     let config = load(explicit)?;
-    let since = args
-        .since
-        .as_deref()
-        .map(parse_since)
-        .transpose()
-        .map_err(|e| Failure { error: e, code: 2 })?;
+    let time = |s: &Option<String>| {
+        s.as_deref()
+            .map(parse_since)
+            .transpose()
+            .map_err(|e| Failure { error: e, code: 2 })
+    };
+    let query = ItemQuery {
+        feed: args.feed,
+        tag: args.tag,
+        language: args.language,
+        since: time(&args.since)?,
+        until: time(&args.until)?,
+        story: args.story,
+        limit: args.limit,
+    };
+    let store = open_existing(&config)?;
+    match search {
+        Some(text) => output::print_hits(&store.search(&text, &query)?, args.format)?,
+        None => print_items(&store.items(&query)?, args.format)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Opens the store read-only, with a hint when it does not exist yet.
+fn open_existing(config: &Config) -> Result<Store, Failure> {
     if !config.storage.path.exists() {
         return Err(Failure {
             error: anyhow!(
@@ -167,15 +191,7 @@ fn items(explicit: Option<&Path>, args: ItemsArgs) -> Result<ExitCode, Failure> 
             code: 1,
         });
     }
-    let store = Store::open_read_only(&config.storage.path)?;
-    let rows = store.items(&ItemQuery {
-        feed: args.feed,
-        since,
-        story: args.story,
-        limit: args.limit,
-    })?;
-    print_items(&rows, args.format)?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Store::open_read_only(&config.storage.path)?)
 }
 
 /// `2026-11-01`, an RFC 3339 time, or an age such as `24h` / `7d`.

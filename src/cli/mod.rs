@@ -48,6 +48,8 @@ pub enum Format {
     Json,
     /// One JSON object per line.
     Ndjson,
+    /// Comma-separated values with a header row (RFC 4180).
+    Csv,
 }
 
 /// Output format of `inspect` and `extract`.
@@ -82,6 +84,14 @@ pub enum Command {
     },
     /// Show the newest stored items.
     Items(ItemsArgs),
+    /// Full-text search over stored titles and article text, best matches first.
+    Search {
+        /// An FTS5 query: words, "a phrase", prefix*, AND/OR/NOT.
+        query: String,
+        /// Filters and output format.
+        #[command(flatten)]
+        filters: ItemsArgs,
+    },
     /// Parse one feed (file or URL) and show what newswire sees in it.
     Inspect {
         /// A file path or an http(s) URL.
@@ -153,9 +163,18 @@ pub struct ItemsArgs {
     /// Only items carried by this feed.
     #[arg(long)]
     pub feed: Option<String>,
+    /// Only items carried by a feed with this tag.
+    #[arg(long)]
+    pub tag: Option<String>,
+    /// Only items in this language (`en` also matches `en-GB`).
+    #[arg(long)]
+    pub language: Option<String>,
     /// Only items since this time: 2026-11-01, 2026-11-01T08:00:00Z, or an age such as 24h or 7d.
     #[arg(long)]
     pub since: Option<String>,
+    /// Only items before this time (same forms as --since).
+    #[arg(long)]
+    pub until: Option<String>,
     /// Only items of this story.
     #[arg(long)]
     pub story: Option<i64>,

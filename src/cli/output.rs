@@ -12,6 +12,7 @@ use crate::extract::Article;
 use crate::model::EntryKey;
 use crate::parse::ParsedFeed;
 use crate::pipeline::PollReport;
+use crate::store::query::SearchHit;
 use crate::store::{FeedState, ItemRow, ts};
 
 /// Cuts `s` to `width` characters, marking the cut with `…`.
@@ -23,6 +24,25 @@ fn fit(s: &str, width: usize) -> String {
     let mut out: String = one_line.chars().take(width.saturating_sub(1)).collect();
     out.push('…');
     out
+}
+
+/// One CSV field (RFC 4180): quoted when it holds a comma, quote or line break.
+fn csv_field(v: &serde_json::Value) -> String {
+    let text = match v {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(a) => a
+            .iter()
+            .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
+            .collect::<Vec<_>>()
+            .join(","),
+        other => other.to_string(),
+    };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
 }
 
 fn emit<T: Serialize>(
@@ -44,8 +64,45 @@ fn emit<T: Serialize>(
                 writeln!(out)?;
             }
         }
+        Format::Csv => {
+            let values: Vec<serde_json::Value> = rows
+                .iter()
+                .map(serde_json::to_value)
+                .collect::<Result<_, _>>()?;
+            let columns: Vec<String> = values
+                .first()
+                .and_then(|v| v.as_object())
+                .map(|o| o.keys().cloned().collect())
+                .unwrap_or_default();
+            writeln!(out, "{}", columns.join(","))?;
+            for v in &values {
+                let line: Vec<String> = columns.iter().map(|c| csv_field(&v[c.as_str()])).collect();
+                writeln!(out, "{}", line.join(","))?;
+            }
+        }
     }
     Ok(())
+}
+
+/// `newswire search`.
+pub fn print_hits(hits: &[SearchHit], format: Format) -> anyhow::Result<()> {
+    emit(hits, format, |out| {
+        for h in hits {
+            writeln!(
+                out,
+                "{:>6} {:<20} {:<14} {}",
+                h.id,
+                h.published_at,
+                fit(&h.feeds.join(","), 14),
+                fit(h.title.as_deref().unwrap_or("(untitled)"), 80)
+            )?;
+            if let Some(snippet) = &h.snippet {
+                writeln!(out, "       {}", fit(snippet, 110))?;
+            }
+            writeln!(out, "       {}", h.url)?;
+        }
+        Ok(())
+    })
 }
 
 /// `newswire poll` summary.

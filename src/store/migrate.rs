@@ -9,7 +9,11 @@ use rusqlite::Connection;
 use super::StoreError;
 
 /// `(version, name, SQL)`, in order. Version N is the N-th entry.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "core", include_str!("migrations/001_core.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "core", include_str!("migrations/001_core.sql")),
+    (2, "stories", include_str!("migrations/002_stories.sql")),
+    (3, "search", include_str!("migrations/003_search.sql")),
+];
 
 /// The schema version this build writes.
 pub fn latest() -> i64 {

@@ -14,8 +14,8 @@
 
 mod migrate;
 pub mod query;
-mod stories_hook;
 pub mod stories;
+mod stories_hook;
 mod write;
 
 use std::path::{Path, PathBuf};

@@ -11,8 +11,14 @@ use super::{Store, StoreError, ts};
 pub struct ItemQuery {
     /// Only items carried by this feed (name).
     pub feed: Option<String>,
+    /// Only items carried by a feed with this tag.
+    pub tag: Option<String>,
+    /// Only items in this language (`en` also matches `en-GB`).
+    pub language: Option<String>,
     /// Only items published (or, without a date, first seen) at or after this.
     pub since: Option<DateTime<Utc>>,
+    /// Only items published before this.
+    pub until: Option<DateTime<Utc>>,
     /// Only items of this story.
     pub story: Option<i64>,
     /// At most this many rows.
@@ -62,27 +68,7 @@ impl Store {
              FROM items i WHERE 1 = 1",
         );
         let mut args: Vec<String> = Vec::new();
-        if let Some(feed) = &q.feed {
-            args.push(feed.clone());
-            sql.push_str(&format!(
-                " AND i.id IN (SELECT s.item_id FROM item_sources s JOIN feeds f ON f.id = s.feed_id WHERE f.name = ?{})",
-                args.len()
-            ));
-        }
-        if let Some(since) = q.since {
-            args.push(ts(since));
-            sql.push_str(&format!(
-                " AND COALESCE(i.published_at, i.first_seen_at) >= ?{}",
-                args.len()
-            ));
-        }
-        if let Some(story) = q.story {
-            args.push(story.to_string());
-            sql.push_str(&format!(
-                " AND i.story_id = CAST(?{} AS INTEGER)",
-                args.len()
-            ));
-        }
+        filters(q, &mut sql, &mut args);
         sql.push_str(&format!(
             " ORDER BY COALESCE(i.published_at, i.first_seen_at) DESC, i.id DESC LIMIT {}",
             q.limit.min(i64::MAX as usize)
@@ -99,14 +85,63 @@ impl Store {
                     author: r.get(4)?,
                     published_at: r.get(5)?,
                     first_seen_at: r.get(6)?,
-                    feeds: feeds
-                        .map(|f| f.split('\u{1f}').map(str::to_string).collect())
-                        .unwrap_or_default(),
+                    feeds: split_names(feeds),
                     story_id: r.get(8)?,
                     extraction: r.get(9)?,
                     language: r.get(10)?,
                     summary: r.get(11)?,
                     content_text: r.get(12)?,
+                })
+            })
+            .map_err(&wrap)?;
+        rows.collect::<Result<_, _>>().map_err(wrap)
+    }
+
+    /// Full-text search over titles and article text, best matches first
+    /// (BM25, title weighted ten times the text), with a snippet per hit.
+    ///
+    /// `text` is an FTS5 query (`putin AND visit`, `"black sea"`, `sanction*`);
+    /// text that is not valid FTS5 syntax is searched as plain words.
+    pub fn search(&self, text: &str, q: &ItemQuery) -> Result<Vec<SearchHit>, StoreError> {
+        match self.search_raw(text, q) {
+            Err(StoreError::Sqlite { source, .. }) if is_fts_syntax_error(&source) => {
+                self.search_raw(&quote_words(text), q)
+            }
+            other => other,
+        }
+    }
+
+    fn search_raw(&self, text: &str, q: &ItemQuery) -> Result<Vec<SearchHit>, StoreError> {
+        let wrap = self.wrap();
+        let mut sql = String::from(
+            "SELECT i.id, i.title, i.url, COALESCE(i.published_at, i.first_seen_at),
+                    (SELECT group_concat(f.name, char(31)) FROM item_sources s JOIN feeds f ON f.id = s.feed_id
+                      WHERE s.item_id = i.id),
+                    i.story_id,
+                    snippet(items_fts, 1, '[', ']', '…', 16),
+                    bm25(items_fts, 10.0, 1.0) AS rank
+             FROM items_fts JOIN items i ON i.id = items_fts.rowid
+             WHERE items_fts MATCH ?1",
+        );
+        let mut args = vec![text.to_string()];
+        filters(q, &mut sql, &mut args);
+        sql.push_str(&format!(
+            " ORDER BY rank LIMIT {}",
+            q.limit.min(i64::MAX as usize)
+        ));
+        let mut stmt = self.conn.prepare(&sql).map_err(&wrap)?;
+        let rows = stmt
+            .query_map(params_from_iter(args.iter()), |r| {
+                let feeds: Option<String> = r.get(4)?;
+                Ok(SearchHit {
+                    id: r.get(0)?,
+                    title: r.get(1)?,
+                    url: r.get(2)?,
+                    published_at: r.get(3)?,
+                    feeds: split_names(feeds),
+                    story_id: r.get(5)?,
+                    snippet: r.get(6)?,
+                    rank: r.get(7)?,
                 })
             })
             .map_err(&wrap)?;
@@ -124,4 +159,97 @@ impl Store {
             )
             .map_err(wrap)
     }
+}
+
+/// One search result.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SearchHit {
+    /// Item id.
+    pub id: i64,
+    /// Title.
+    pub title: Option<String>,
+    /// URL.
+    pub url: String,
+    /// Publication (else first-seen) time.
+    pub published_at: String,
+    /// Feeds that carried it.
+    pub feeds: Vec<String>,
+    /// Story id.
+    pub story_id: Option<i64>,
+    /// The best-matching passage of the text, matches in `[brackets]`.
+    pub snippet: Option<String>,
+    /// BM25 score (lower is better).
+    pub rank: f64,
+}
+
+/// Appends the `WHERE` clauses for `q` (table alias `i`) and their arguments.
+fn filters(q: &ItemQuery, sql: &mut String, args: &mut Vec<String>) {
+    let mut add = |clause: &str, value: String, sql: &mut String| {
+        args.push(value);
+        sql.push_str(&clause.replace("?N", &format!("?{}", args.len())));
+    };
+    if let Some(feed) = &q.feed {
+        add(
+            " AND i.id IN (SELECT s.item_id FROM item_sources s JOIN feeds f ON f.id = s.feed_id WHERE f.name = ?N)",
+            feed.clone(),
+            sql,
+        );
+    }
+    if let Some(tag) = &q.tag {
+        add(
+            " AND i.id IN (SELECT s.item_id FROM item_sources s JOIN feeds f ON f.id = s.feed_id, json_each(f.tags) t WHERE t.value = ?N)",
+            tag.clone(),
+            sql,
+        );
+    }
+    if let Some(lang) = &q.language {
+        add(
+            " AND (lower(i.language) = lower(?N) OR lower(i.language) LIKE lower(?N) || '-%')",
+            lang.clone(),
+            sql,
+        );
+    }
+    if let Some(since) = q.since {
+        add(
+            " AND COALESCE(i.published_at, i.first_seen_at) >= ?N",
+            ts(since),
+            sql,
+        );
+    }
+    if let Some(until) = q.until {
+        add(
+            " AND COALESCE(i.published_at, i.first_seen_at) < ?N",
+            ts(until),
+            sql,
+        );
+    }
+    if let Some(story) = q.story {
+        add(
+            " AND i.story_id = CAST(?N AS INTEGER)",
+            story.to_string(),
+            sql,
+        );
+    }
+}
+
+fn split_names(joined: Option<String>) -> Vec<String> {
+    joined
+        .map(|f| f.split('\u{1f}').map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+fn is_fts_syntax_error(e: &rusqlite::Error) -> bool {
+    let text = e.to_string();
+    text.contains("fts5: syntax error")
+        || text.contains("no such column")
+        || text.contains("unterminated string")
+}
+
+/// Every word of `text` as a quoted FTS5 string: plain-words search.
+fn quote_words(text: &str) -> String {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("\"{w}\""))
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -164,3 +164,76 @@ fn removed_feeds_are_disabled_not_deleted() {
     assert!(!b.enabled);
     assert!(store.feed_state("a").expect("q").expect("a").enabled);
 }
+
+#[test]
+fn search_ranks_titles_and_survives_bad_syntax() {
+    let mut store = Store::open_in_memory().expect("open");
+    store
+        .sync_feeds(&[feed_config("a", "https://a.example/rss")], Utc::now())
+        .expect("sync");
+    let a = store.feed_state("a").expect("q").expect("a");
+    let entry = |key: &str, url: &str, title: &str, text: &str| {
+        let mut it = item(url);
+        it.title = Some(title.into());
+        it.content_text = Some(text.into());
+        StoredEntry {
+            key: EntryKey(key.into()),
+            entry_url: None,
+            item: it,
+        }
+    };
+    store
+        .record_poll(&poll(
+            a.id,
+            vec![
+                entry(
+                    "1",
+                    "https://x.example/1",
+                    "Grain deal extended",
+                    "Ships left Odesa on Monday.",
+                ),
+                entry(
+                    "2",
+                    "https://x.example/2",
+                    "Markets",
+                    "The grain deal lifted wheat futures.",
+                ),
+                entry(
+                    "3",
+                    "https://x.example/3",
+                    "Переговоры в Стамбуле",
+                    "Делегации обсудили зерновую сделку.",
+                ),
+            ],
+            vec![],
+        ))
+        .expect("write");
+    let q = ItemQuery {
+        limit: 10,
+        ..Default::default()
+    };
+    let hits = store.search("grain deal", &q).expect("search");
+    assert_eq!(hits.iter().map(|h| h.id).collect::<Vec<_>>().len(), 2);
+    assert_eq!(
+        hits[0].title.as_deref(),
+        Some("Grain deal extended"),
+        "title matches rank first"
+    );
+    assert!(
+        hits[1]
+            .snippet
+            .as_deref()
+            .is_some_and(|s| s.contains("[grain]"))
+    );
+    // Invalid FTS5 syntax (an unbalanced quote or bracket) is searched as plain words.
+    assert_eq!(store.search("\"grain deal", &q).expect("search").len(), 2);
+    assert_eq!(store.search("grain (deal", &q).expect("search").len(), 2);
+    // Cyrillic, case-folded.
+    assert_eq!(store.search("стамбуле", &q).expect("search").len(), 1);
+    assert!(
+        store
+            .search("nothing-like-this", &q)
+            .expect("search")
+            .is_empty()
+    );
+}
