@@ -22,7 +22,9 @@ pub struct Extras {
     pub syndication_secs: Option<u64>,
     /// JSON Feed `home_page_url`.
     pub home_page_url: Option<String>,
-    /// JSON Feed item `image` / `banner_image`, by item index.
+    /// Per-entry images feed-rs does not report, by entry index: JSON Feed
+    /// `image` / `banner_image`, or a lone `media:thumbnail`. Ignored unless
+    /// there is one per entry.
     pub item_images: Vec<Option<String>>,
 }
 
@@ -52,13 +54,18 @@ pub fn to_parsed_feed(feed: Feed, feed_url: &Url, extras: &Extras) -> ParsedFeed
                 .filter(|s| *s > 0)
                 .map(Duration::from_secs)
         });
+    let aligned = extras.item_images.len() == feed.entries.len();
     let entries = feed
         .entries
         .into_iter()
         .enumerate()
         .map(|(index, entry)| {
-            let json_image = extras.item_images.get(index).cloned().flatten();
-            to_entry(entry, feed_url, language.as_deref(), json_image)
+            let side_image = if aligned {
+                extras.item_images.get(index).cloned().flatten()
+            } else {
+                None
+            };
+            to_entry(entry, feed_url, language.as_deref(), side_image)
         })
         .collect();
     ParsedFeed {
@@ -75,7 +82,7 @@ fn to_entry(
     entry: feed_rs::model::Entry,
     feed_url: &Url,
     feed_language: Option<&str>,
-    json_image: Option<String>,
+    side_image: Option<String>,
 ) -> Entry {
     let guid = non_empty(&entry.id);
     let link = page_link(&entry.links)
@@ -85,9 +92,9 @@ fn to_entry(
                 .filter(|g| looks_like_web_url(g))
                 .and_then(|g| absolute(feed_url, g))
         });
-    let image = json_image
+    let image = media_image(&entry.media)
         .and_then(|u| absolute(feed_url, &u))
-        .or_else(|| media_image(&entry.media).and_then(|u| absolute(feed_url, &u)));
+        .or_else(|| side_image.and_then(|u| absolute(feed_url, &u)));
     let mut authors: Vec<String> = Vec::new();
     for name in entry.authors.iter().filter_map(person_name) {
         if !authors.contains(&name) {

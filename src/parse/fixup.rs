@@ -325,6 +325,47 @@ pub fn open_elements(text: &str) -> Option<Vec<&str>> {
     Some(stack)
 }
 
+/// The `media:thumbnail` URL of each `<item>` / `<entry>`, in document order.
+///
+/// feed-rs drops a thumbnail that has no `media:content` beside it, which is
+/// how many news feeds attach their picture. The caller uses this only when
+/// the count matches the entries feed-rs returned.
+pub fn entry_thumbnails(text: &str) -> Vec<Option<String>> {
+    let mut starts = Vec::new();
+    let mut pos = 0;
+    while let Some(found) = text[pos..].find('<') {
+        let at = pos + found;
+        let name = tag_name(&text[at + 1..]);
+        if name == "item" || name == "entry" {
+            starts.push(at);
+        }
+        pos = at + 1;
+    }
+    starts
+        .iter()
+        .enumerate()
+        .map(|(i, &start)| {
+            let end = starts.get(i + 1).copied().unwrap_or(text.len());
+            let scope = &text[start..end];
+            let at = scope.find("<media:thumbnail")?;
+            let len = start_tag_len(&scope[at..])?;
+            attribute(&scope[at..at + len], "url")
+                .map(|u| unescape_attribute(&u))
+                .filter(|u| !u.is_empty())
+        })
+        .collect()
+}
+
+/// Resolves XML's predefined entities in an attribute value (`&amp;` in URLs).
+fn unescape_attribute(value: &str) -> String {
+    value
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+}
+
 /// Reads the `sy:updatePeriod` / `sy:updateFrequency` pair (RSS Syndication
 /// module) and returns the implied refresh interval in seconds.
 pub fn syndication_interval_secs(text: &str) -> Option<u64> {
@@ -426,6 +467,15 @@ mod tests {
             Some("<rdf:RDF><channel></channel><item><![CDATA[<x>]]></item></rdf:RDF>")
         );
         assert_eq!(close_truncated("<rss><channel><item>"), None);
+    }
+
+    #[test]
+    fn thumbnails_per_entry() {
+        let doc = "<rss><channel><items/><item><media:thumbnail url=\"a.jpg?w=1&amp;h=2\"/></item><item></item></channel></rss>";
+        assert_eq!(
+            entry_thumbnails(doc),
+            vec![Some("a.jpg?w=1&h=2".to_string()), None]
+        );
     }
 
     #[test]

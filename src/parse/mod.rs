@@ -11,7 +11,8 @@
 //! - [`fixup`]: leading junk, a bare `<rss>` without a version, Atom 0.3, and a
 //!   document truncated mid-entry (retried cut after the last whole entry);
 //! - JSON Feed: numeric item ids and a missing `title` (which feed-rs
-//!   rejects) are repaired, and item images read on the side;
+//!   rejects) are repaired, and item images read on the side, as are lone
+//!   `media:thumbnail`s and the Syndication module's update period;
 //! - HTML served instead of a feed is [`ParseError::NotAFeed`] carrying the feed
 //!   URLs the page advertises ([`discover_feed_links`]);
 //! - a panic inside feed-rs is caught and becomes [`ParseError::Panicked`];
@@ -140,6 +141,7 @@ fn parse_xml(
     };
     let extras = convert::Extras {
         syndication_secs: fixup::syndication_interval_secs(&text),
+        item_images: fixup::entry_thumbnails(&text),
         ..convert::Extras::default()
     };
 
@@ -155,6 +157,10 @@ fn parse_xml(
             if let Some(repaired) = fixup::close_truncated(&text)
                 && let Ok(Ok(feed)) = run_feed_rs(repaired.as_bytes(), feed_url)
             {
+                let extras = convert::Extras {
+                    item_images: fixup::entry_thumbnails(&repaired),
+                    ..extras
+                };
                 return Ok(convert::to_parsed_feed(feed, feed_url, &extras));
             }
             Err(ParseError::Malformed(clean_error(&first_error)))
