@@ -14,7 +14,7 @@
 //!   `max_body` bytes of memory);
 //! - the address guard ([`guard`]): no loopback, private or link-local
 //!   address unless `allow_private_networks`;
-//! - per-host politeness ([`politeness`]): concurrency, spacing of starts,
+//! - per-host politeness: concurrency, spacing of starts,
 //!   and backoff after 429/503 with `Retry-After`.
 //!
 //! [`Robots`] answers whether robots.txt lets us fetch a URL.
@@ -34,6 +34,8 @@ use url::Url;
 
 pub use error::FetchError;
 pub use robots::{Robots, RobotsRules};
+
+use robots::RobotsCache;
 
 use guard::{BlockedAddress, GuardedResolver};
 use politeness::Politeness;
@@ -140,7 +142,7 @@ struct Inner {
     client: reqwest::Client,
     opts: FetchOptions,
     politeness: Politeness,
-    robots: Robots,
+    robots: RobotsCache,
 }
 
 /// Install ring as the process-wide rustls provider, once; a provider
@@ -172,7 +174,7 @@ impl Fetcher {
                 client,
                 opts,
                 politeness,
-                robots: Robots::new(),
+                robots: RobotsCache::default(),
             }),
         })
     }
@@ -186,16 +188,22 @@ impl Fetcher {
     pub async fn get(&self, url: &Url, req: &Request) -> Result<Response, FetchError> {
         let mut deadline = None;
         let result = self.get_hops(url, req, &mut deadline).await;
-        if result.is_err() {
-            tracing::debug!(url = %url, error = %result.as_ref().err().map(ToString::to_string).unwrap_or_default(), "fetch failed");
+        if let Err(e) = &result {
+            tracing::debug!(url = %url, error = %e, "fetch failed");
         }
         result
     }
 
-    /// Whether robots.txt of `url`'s host allows our user agent to fetch it.
-    /// See [`Robots::allowed`].
+    /// robots.txt checks through this fetcher (same client, politeness and
+    /// cache).
+    pub fn robots(&self) -> Robots {
+        Robots::new(self.clone())
+    }
+
+    /// Whether robots.txt of `url`'s origin allows our user agent to fetch
+    /// it. See [`Robots::allowed`].
     pub async fn robots_allowed(&self, url: &Url) -> bool {
-        self.inner.robots.allowed(self, url).await
+        self.robots().allowed(url).await
     }
 
     /// The redirect loop. `deadline` is set when the first hop may start.
