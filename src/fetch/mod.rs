@@ -48,7 +48,7 @@ pub const FEED_ACCEPT: &str = "application/rss+xml, application/atom+xml, applic
 /// An `Accept` suited to article pages.
 pub const PAGE_ACCEPT: &str = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5";
 
-/// The longest backoff a `Retry-After` can impose on a host.
+/// The longest wait a `Retry-After` can impose (longer values are cut to it).
 const MAX_BACKOFF: Duration = Duration::from_secs(24 * 3600);
 
 /// Limits and manners of the [`Fetcher`].
@@ -305,11 +305,12 @@ impl Fetcher {
             }
 
             let retry_after = text(header::RETRY_AFTER)
-                .and_then(|v| headers::parse_retry_after(&v, SystemTime::now()));
+                .and_then(|v| headers::parse_retry_after(&v, SystemTime::now()))
+                .map(|wait| wait.min(MAX_BACKOFF));
             if matches!(status, 429 | 503)
                 && let Some(wait) = retry_after
             {
-                self.inner.politeness.back_off(&host, wait.min(MAX_BACKOFF));
+                self.inner.politeness.back_off(&host, wait);
             }
             return Err(FetchError::Status {
                 url: current.to_string(),
@@ -358,7 +359,14 @@ impl Fetcher {
             url: url.to_string(),
             limit,
         };
-        let mut body = Vec::new();
+        // reqwest reports a length only for bodies it does not decompress,
+        // so a declared length is the length we would read.
+        let declared = resp.content_length();
+        if declared.is_some_and(|len| len > limit) {
+            return Err(too_large());
+        }
+        let capacity = declared.unwrap_or(0).min(limit).min(1 << 20);
+        let mut body = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
         loop {
             let chunk = resp.chunk().await.map_err(|e| {
                 if e.is_timeout() {
