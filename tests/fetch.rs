@@ -234,6 +234,46 @@ async fn endless_body_is_too_large() {
 }
 
 #[tokio::test]
+async fn declared_length_over_cap_is_refused_before_reading() {
+    let srv = TestServer::start();
+    srv.route(
+        "/huge",
+        Reply::raw(&b"HTTP/1.1 200 OK\r\nContent-Length: 5000000000\r\n\r\nabc"[..]),
+    );
+    let f = fetcher(FetchOptions {
+        max_body: 1 << 20,
+        ..opts()
+    });
+    let err = f
+        .get(&url(&srv, "/huge"), &Request::default())
+        .await
+        .expect_err("refused");
+    assert!(matches!(err, FetchError::TooLarge { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn huge_retry_after_is_capped() {
+    let srv = TestServer::start();
+    srv.route(
+        "/busy",
+        Reply::status(503).header("Retry-After", "99999999999999999999"),
+    );
+    let f = fetcher(opts());
+    let err = f
+        .get(&url(&srv, "/busy"), &Request::default())
+        .await
+        .expect_err("503");
+    let wait = err.retry_after().expect("retry-after");
+    assert!(wait <= Duration::from_secs(24 * 3600), "{wait:?}");
+    let err = f
+        .get(&url(&srv, "/busy"), &Request::default())
+        .await
+        .expect_err("backoff");
+    assert!(matches!(err, FetchError::HostBackoff { .. }), "{err:?}");
+    assert!(!err.to_string().is_empty());
+}
+
+#[tokio::test]
 async fn trickle_hits_the_overall_deadline() {
     let srv = TestServer::start();
     // 200 bytes at one per 50 ms would take 10 s; the deadline is 600 ms.

@@ -14,7 +14,7 @@
 //!   `max_body` bytes of memory);
 //! - the address guard ([`guard`]): no loopback, private or link-local
 //!   address unless `allow_private_networks`;
-//! - per-host politeness ([`politeness`]): concurrency, spacing of starts,
+//! - per-host politeness: concurrency, spacing of starts,
 //!   and backoff after 429/503 with `Retry-After`.
 //!
 //! [`Robots`] answers whether robots.txt lets us fetch a URL.
@@ -35,6 +35,8 @@ use url::Url;
 pub use error::FetchError;
 pub use robots::{Robots, RobotsRules};
 
+use robots::RobotsCache;
+
 use guard::{BlockedAddress, GuardedResolver};
 use politeness::Politeness;
 
@@ -46,7 +48,7 @@ pub const FEED_ACCEPT: &str = "application/rss+xml, application/atom+xml, applic
 /// An `Accept` suited to article pages.
 pub const PAGE_ACCEPT: &str = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5";
 
-/// The longest backoff a `Retry-After` can impose on a host.
+/// The longest wait a `Retry-After` can impose (longer values are cut to it).
 const MAX_BACKOFF: Duration = Duration::from_secs(24 * 3600);
 
 /// Limits and manners of the [`Fetcher`].
@@ -140,7 +142,7 @@ struct Inner {
     client: reqwest::Client,
     opts: FetchOptions,
     politeness: Politeness,
-    robots: Robots,
+    robots: RobotsCache,
 }
 
 /// Install ring as the process-wide rustls provider, once; a provider
@@ -172,7 +174,7 @@ impl Fetcher {
                 client,
                 opts,
                 politeness,
-                robots: Robots::new(),
+                robots: RobotsCache::default(),
             }),
         })
     }
@@ -186,16 +188,22 @@ impl Fetcher {
     pub async fn get(&self, url: &Url, req: &Request) -> Result<Response, FetchError> {
         let mut deadline = None;
         let result = self.get_hops(url, req, &mut deadline).await;
-        if result.is_err() {
-            tracing::debug!(url = %url, error = %result.as_ref().err().map(ToString::to_string).unwrap_or_default(), "fetch failed");
+        if let Err(e) = &result {
+            tracing::debug!(url = %url, error = %e, "fetch failed");
         }
         result
     }
 
-    /// Whether robots.txt of `url`'s host allows our user agent to fetch it.
-    /// See [`Robots::allowed`].
+    /// robots.txt checks through this fetcher (same client, politeness and
+    /// cache).
+    pub fn robots(&self) -> Robots {
+        Robots::new(self.clone())
+    }
+
+    /// Whether robots.txt of `url`'s origin allows our user agent to fetch
+    /// it. See [`Robots::allowed`].
     pub async fn robots_allowed(&self, url: &Url) -> bool {
-        self.inner.robots.allowed(self, url).await
+        self.robots().allowed(url).await
     }
 
     /// The redirect loop. `deadline` is set when the first hop may start.
@@ -297,11 +305,12 @@ impl Fetcher {
             }
 
             let retry_after = text(header::RETRY_AFTER)
-                .and_then(|v| headers::parse_retry_after(&v, SystemTime::now()));
+                .and_then(|v| headers::parse_retry_after(&v, SystemTime::now()))
+                .map(|wait| wait.min(MAX_BACKOFF));
             if matches!(status, 429 | 503)
                 && let Some(wait) = retry_after
             {
-                self.inner.politeness.back_off(&host, wait.min(MAX_BACKOFF));
+                self.inner.politeness.back_off(&host, wait);
             }
             return Err(FetchError::Status {
                 url: current.to_string(),
@@ -350,7 +359,14 @@ impl Fetcher {
             url: url.to_string(),
             limit,
         };
-        let mut body = Vec::new();
+        // reqwest reports a length only for bodies it does not decompress,
+        // so a declared length is the length we would read.
+        let declared = resp.content_length();
+        if declared.is_some_and(|len| len > limit) {
+            return Err(too_large());
+        }
+        let capacity = declared.unwrap_or(0).min(limit).min(1 << 20);
+        let mut body = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
         loop {
             let chunk = resp.chunk().await.map_err(|e| {
                 if e.is_timeout() {

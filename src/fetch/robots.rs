@@ -1,25 +1,335 @@
-//! robots.txt: (placeholder, filled in below).
+//! robots.txt (RFC 9309): a hand-written parser and a per-origin cache.
+//!
+//! [`RobotsRules::parse`] takes the bytes of a robots.txt and our user agent
+//! and keeps the rules that apply to us: the groups naming our product token
+//! (the user agent up to the first `/` or space), else the `*` groups, else
+//! none. [`RobotsRules::allowed`] matches a path against them: `*` matches
+//! any run of characters, a trailing `$` anchors at the end, the longest
+//! matching pattern wins and `Allow` wins a tie.
+//!
+//! [`Robots`] (from [`Fetcher::robots`]) fetches `/robots.txt` through the
+//! same guarded, polite client and caches the rules per origin for 24 hours.
+//! A 4xx (other than 429) means no rules; a 5xx, 429, timeout or connection
+//! failure also allows everything but is cached for a few minutes only, so
+//! a flaky robots.txt neither blocks a feed nor is fetched before every page.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::time::Instant;
 use url::Url;
 
-use super::Fetcher;
+use super::{FetchError, Fetcher, Request};
 
-/// Parsed robots.txt rules for one user agent.
-#[derive(Debug, Clone, Default)]
-pub struct RobotsRules {}
+/// How long good rules (or a 4xx "no rules") are cached.
+const CACHE_OK: Duration = Duration::from_secs(24 * 3600);
+/// How long an unreachable robots.txt is taken as "allow all".
+const CACHE_ERROR: Duration = Duration::from_secs(10 * 60);
+/// RFC 9309 §2.5: parse at least 500 KiB; we parse exactly that much.
+const MAX_PARSE: usize = 500 * 1024;
+/// Past this many origins, expired entries are dropped from the cache.
+const PRUNE_ABOVE: usize = 4096;
 
-/// Per-host robots.txt cache.
-#[derive(Debug, Default)]
-pub struct Robots {}
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Rule {
+    allow: bool,
+    pattern: String,
+}
 
-impl Robots {
-    /// An empty cache.
-    pub fn new() -> Self {
-        Robots {}
+/// The robots.txt rules that apply to one user agent.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RobotsRules {
+    rules: Vec<Rule>,
+    crawl_delay: Option<Duration>,
+}
+
+/// The product token of a `User-Agent`: `"newswire/0.1 (+https://…)"` → `"newswire"`.
+fn product_token(user_agent: &str) -> String {
+    user_agent
+        .trim()
+        .split(|c: char| c == '/' || c.is_whitespace())
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase()
+}
+
+impl RobotsRules {
+    /// No rules: everything is allowed.
+    pub fn allow_all() -> RobotsRules {
+        RobotsRules::default()
     }
 
-    /// Whether `url` may be fetched.
-    pub async fn allowed(&self, _fetcher: &Fetcher, _url: &Url) -> bool {
-        true
+    /// Parse `txt` (at most its first 500 KiB) for `user_agent`.
+    pub fn parse(txt: &[u8], user_agent: &str) -> RobotsRules {
+        let txt = String::from_utf8_lossy(&txt[..txt.len().min(MAX_PARSE)]);
+        let txt = txt.trim_start_matches('\u{feff}');
+        let ours = product_token(user_agent);
+        // Per group: the agents it names, its rules, its crawl delay.
+        struct Group {
+            agents: Vec<String>,
+            rules: Vec<Rule>,
+            delay: Option<Duration>,
+        }
+        let mut groups: Vec<Group> = Vec::new();
+        let mut in_agents = false;
+        for line in txt.split(['\n', '\r']) {
+            let line = line.split('#').next().unwrap_or("").trim();
+            let Some((key, value)) = line.split_once(':') else {
+                continue;
+            };
+            let key = key.trim().to_ascii_lowercase();
+            let value = value.trim();
+            match key.as_str() {
+                "user-agent" | "useragent" | "user agent" => {
+                    if !in_agents {
+                        groups.push(Group {
+                            agents: Vec::new(),
+                            rules: Vec::new(),
+                            delay: None,
+                        });
+                        in_agents = true;
+                    }
+                    if let Some(g) = groups.last_mut() {
+                        g.agents.push(product_token(value));
+                    }
+                }
+                "allow" | "disallow" | "dissallow" | "disalow" | "crawl-delay" => {
+                    in_agents = false;
+                    // Rules before the first user-agent line belong to no group.
+                    let Some(g) = groups.last_mut() else { continue };
+                    if key == "crawl-delay" {
+                        g.delay = value
+                            .parse::<f64>()
+                            .ok()
+                            .filter(|d| d.is_finite() && *d >= 0.0 && *d < 86_400.0)
+                            .map(Duration::from_secs_f64);
+                    } else if !value.is_empty() {
+                        // An empty Disallow allows everything: no rule.
+                        g.rules.push(Rule {
+                            allow: key == "allow",
+                            pattern: value.to_owned(),
+                        });
+                    }
+                }
+                _ => {
+                    // Sitemap and unknown keys neither start nor end a group.
+                }
+            }
+        }
+        let pick = |name: &str| -> Option<RobotsRules> {
+            let chosen: Vec<&Group> = groups
+                .iter()
+                .filter(|g| g.agents.iter().any(|a| a == name))
+                .collect();
+            if chosen.is_empty() {
+                return None;
+            }
+            Some(RobotsRules {
+                rules: chosen
+                    .iter()
+                    .flat_map(|g| g.rules.iter().cloned())
+                    .collect(),
+                crawl_delay: chosen.iter().find_map(|g| g.delay),
+            })
+        };
+        let named = if ours.is_empty() || ours == "*" {
+            None
+        } else {
+            pick(&ours)
+        };
+        named.or_else(|| pick("*")).unwrap_or_default()
+    }
+
+    /// Whether `path` (path and query, as in a request line) may be fetched.
+    pub fn allowed(&self, path: &str) -> bool {
+        if path == "/robots.txt" {
+            return true;
+        }
+        let mut best: Option<(usize, bool)> = None;
+        for rule in &self.rules {
+            if !pattern_matches(rule.pattern.as_bytes(), path.as_bytes()) {
+                continue;
+            }
+            let len = rule.pattern.len();
+            best = match best {
+                Some((l, a)) if l > len || (l == len && a) => Some((l, a)),
+                _ => Some((len, rule.allow)),
+            };
+        }
+        best.is_none_or(|(_, allow)| allow)
+    }
+
+    /// Whether the full URL may be fetched (its path and query).
+    pub fn allowed_url(&self, url: &Url) -> bool {
+        let mut path = url.path().to_owned();
+        if let Some(q) = url.query() {
+            path.push('?');
+            path.push_str(q);
+        }
+        self.allowed(&path)
+    }
+
+    /// The `Crawl-delay` of the chosen group, if any (not part of RFC 9309,
+    /// but widely sent).
+    pub fn crawl_delay(&self) -> Option<Duration> {
+        self.crawl_delay
+    }
+}
+
+/// Whether a robots.txt pattern matches the start of `text`: `*` matches any
+/// run of bytes, a final `$` requires the match to reach the end.
+fn pattern_matches(pattern: &[u8], text: &[u8]) -> bool {
+    let (pattern, anchored) = match pattern.split_last() {
+        Some((b'$', rest)) => (rest, true),
+        _ => (pattern, false),
+    };
+    // Glob matching with backtracking to the last `*` (linear in practice,
+    // at worst pattern × text, both short).
+    let (mut p, mut t) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    loop {
+        if p == pattern.len() && (!anchored || t == text.len()) {
+            return true;
+        }
+        if p < pattern.len() && pattern[p] == b'*' {
+            star = Some((p, t));
+            p += 1;
+            continue;
+        }
+        if p < pattern.len() && t < text.len() && pattern[p] == text[t] {
+            p += 1;
+            t += 1;
+            continue;
+        }
+        match star {
+            Some((sp, st)) if st < text.len() => {
+                star = Some((sp, st + 1));
+                p = sp + 1;
+                t = st + 1;
+            }
+            _ => return false,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Cached {
+    rules: Arc<RobotsRules>,
+    expires: Instant,
+}
+
+/// The per-origin cache of robots.txt rules, kept inside the fetcher.
+#[derive(Debug, Default)]
+pub(crate) struct RobotsCache {
+    entries: Mutex<HashMap<String, Cached>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl RobotsCache {
+    fn get(&self, origin: &str) -> Option<Arc<RobotsRules>> {
+        let entries = lock(&self.entries);
+        entries
+            .get(origin)
+            .filter(|c| c.expires > Instant::now())
+            .map(|c| c.rules.clone())
+    }
+
+    fn put(&self, origin: String, rules: Arc<RobotsRules>, ttl: Duration) {
+        let mut entries = lock(&self.entries);
+        let now = Instant::now();
+        if entries.len() > PRUNE_ABOVE {
+            entries.retain(|_, c| c.expires > now);
+        }
+        entries.insert(
+            origin,
+            Cached {
+                rules,
+                expires: now + ttl,
+            },
+        );
+    }
+}
+
+/// robots.txt checks through a [`Fetcher`], sharing its cache.
+#[derive(Debug, Clone)]
+pub struct Robots {
+    fetcher: Fetcher,
+}
+
+impl Robots {
+    pub(crate) fn new(fetcher: Fetcher) -> Robots {
+        Robots { fetcher }
+    }
+
+    /// Whether robots.txt of `url`'s origin lets our user agent fetch `url`.
+    /// Fetches and caches robots.txt on first use; never fails (an
+    /// unreachable robots.txt allows).
+    pub async fn allowed(&self, url: &Url) -> bool {
+        self.rules(url).await.allowed_url(url)
+    }
+
+    /// The rules for `url`'s origin (fetched or cached).
+    pub async fn rules(&self, url: &Url) -> Arc<RobotsRules> {
+        let origin = url.origin().ascii_serialization();
+        let cache = &self.fetcher.inner.robots;
+        if let Some(rules) = cache.get(&origin) {
+            return rules;
+        }
+        let Ok(robots_url) = url.join("/robots.txt") else {
+            return Arc::new(RobotsRules::allow_all());
+        };
+        let req = Request {
+            accept: Some("text/plain, */*;q=0.5".into()),
+            ..Request::default()
+        };
+        let agent = &self.fetcher.inner.opts.user_agent;
+        let (rules, ttl) = match self.fetcher.get(&robots_url, &req).await {
+            Ok(resp) => (RobotsRules::parse(&resp.body, agent), CACHE_OK),
+            Err(FetchError::Status { status, .. })
+                if (400..500).contains(&status) && status != 429 =>
+            {
+                (RobotsRules::allow_all(), CACHE_OK)
+            }
+            Err(e) => {
+                tracing::debug!(url = %robots_url, error = %e, "robots.txt unavailable, allowing");
+                (RobotsRules::allow_all(), CACHE_ERROR)
+            }
+        };
+        let rules = Arc::new(rules);
+        cache.put(origin, rules.clone(), ttl);
+        rules
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcard_and_anchor() {
+        assert!(pattern_matches(b"/news", b"/news/2026/story"));
+        assert!(!pattern_matches(b"/news", b"/archive/news"));
+        assert!(pattern_matches(b"/*.pdf$", b"/files/report.pdf"));
+        assert!(!pattern_matches(b"/*.pdf$", b"/files/report.pdf?x=1"));
+        assert!(pattern_matches(b"/*?print=", b"/story/1?print=1"));
+        assert!(pattern_matches(b"*", b""));
+        assert!(pattern_matches(b"/a*b*c", b"/axxbyyc/zz"));
+        assert!(!pattern_matches(b"/a*b*c", b"/axxbyy"));
+        assert!(pattern_matches(b"/$", b"/"));
+        assert!(!pattern_matches(b"/$", b"/x"));
+    }
+
+    #[test]
+    fn product_tokens() {
+        assert_eq!(
+            product_token("newswire/0.1 (+https://example.org)"),
+            "newswire"
+        );
+        assert_eq!(product_token("  NewsWire "), "newswire");
+        assert_eq!(product_token("*"), "*");
     }
 }
