@@ -204,6 +204,14 @@ impl Fetcher {
                     etag = etag.or_else(|| req.etag.clone());
                     last_modified = last_modified.or_else(|| req.last_modified.clone());
                 }
+                tracing::debug!(
+                    url = %url,
+                    final_url = %current,
+                    status,
+                    bytes = body.len(),
+                    elapsed_ms = started_at.elapsed().as_millis() as u64,
+                    "fetched"
+                );
                 return Ok(Response {
                     status,
                     permanent_redirect: (hops > 0 && all_permanent).then(|| current.clone()),
