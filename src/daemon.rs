@@ -36,6 +36,7 @@ const STORE_RETRY: Duration = Duration::from_secs(60);
 /// Opens the store named by `config` and aligns its feed rows with the config.
 pub fn open_store(config: &Config) -> anyhow::Result<Store> {
     let mut store = Store::open(&config.storage.path)?;
+    store.set_story_window(config.stories.window);
     store.sync_feeds(&config.feeds, Utc::now())?;
     Ok(store)
 }

@@ -34,6 +34,8 @@ pub struct Config {
     pub fetch: FetchConfig,
     /// `[defaults]`.
     pub defaults: Defaults,
+    /// `[stories]`.
+    pub stories: StoriesConfig,
     /// `[[feeds]]`, in file order.
     pub feeds: Vec<FeedConfig>,
 }
@@ -68,6 +70,13 @@ pub struct FetchConfig {
     pub allow_private_networks: bool,
     /// Obey robots.txt for article pages.
     pub respect_robots: bool,
+}
+
+/// `[stories]`: how copies of one story are grouped.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoriesConfig {
+    /// Items first seen further apart than this are never joined into one story.
+    pub window: Duration,
 }
 
 /// `[defaults]`: per-feed settings used when a feed does not set them.
@@ -258,7 +267,15 @@ struct RawConfig {
     #[serde(default)]
     defaults: RawDefaults,
     #[serde(default)]
+    stories: RawStories,
+    #[serde(default)]
     feeds: Vec<RawFeed>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawStories {
+    window: Option<Dur>,
 }
 
 #[derive(Deserialize, Default)]
@@ -424,11 +441,22 @@ impl RawConfig {
                 remove: raw.remove,
             });
         }
+        let window = self
+            .stories
+            .window
+            .map_or(Duration::from_secs(7 * 86_400), |d| d.0);
+        if window.is_zero() {
+            return Err(invalid(
+                &["stories", "window"],
+                "must be longer than 0s".into(),
+            ));
+        }
         Ok(Config {
             source_path: None,
             storage: StorageConfig { path },
             fetch,
             defaults,
+            stories: StoriesConfig { window },
             feeds,
         })
     }

@@ -109,6 +109,7 @@ pub struct FeedState {
 pub struct Store {
     conn: Connection,
     path: String,
+    story_window: chrono::TimeDelta,
 }
 
 /// How long a write waits for a reader's lock before failing with "busy".
@@ -157,7 +158,11 @@ impl Store {
     }
 
     fn init(conn: Connection, path: String, writable: bool) -> Result<Store, StoreError> {
-        let mut store = Store { conn, path };
+        let mut store = Store {
+            conn,
+            path,
+            story_window: crate::dedup::default_window(),
+        };
         let wrap = store.wrap();
         store.conn.busy_timeout(BUSY_TIMEOUT).map_err(&wrap)?;
         if writable {
@@ -185,6 +190,12 @@ impl Store {
             path: path.clone(),
             source,
         }
+    }
+
+    /// Sets how far apart in time two copies of a story may be first seen
+    /// and still be joined (`[stories] window`).
+    pub fn set_story_window(&mut self, window: std::time::Duration) {
+        self.story_window = chrono::TimeDelta::from_std(window).unwrap_or(chrono::TimeDelta::MAX);
     }
 
     /// The database file as shown in messages.

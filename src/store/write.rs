@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::{FeedId, ItemId, Store, StoreError, ts};
@@ -113,17 +113,21 @@ impl Store {
     pub fn record_poll(&mut self, poll: &PollRecord) -> Result<PollSummary, StoreError> {
         let wrap = self.wrap();
         let tx = self.conn.transaction().map_err(&wrap)?;
-        let summary = write_poll(&tx, poll).map_err(&wrap)?;
+        let summary = write_poll(&tx, poll, self.story_window).map_err(&wrap)?;
         tx.commit().map_err(&wrap)?;
         Ok(summary)
     }
 }
 
-fn write_poll(tx: &Transaction<'_>, poll: &PollRecord) -> rusqlite::Result<PollSummary> {
+fn write_poll(
+    tx: &Transaction<'_>,
+    poll: &PollRecord,
+    window: TimeDelta,
+) -> rusqlite::Result<PollSummary> {
     let now = ts(poll.started_at);
     let mut summary = PollSummary::default();
     for entry in &poll.new_entries {
-        let (item_id, inserted) = insert_item(tx, &entry.item, &now)?;
+        let (item_id, inserted) = insert_item(tx, &entry.item, poll.started_at, window)?;
         if inserted {
             summary.new_items += 1;
         } else {
@@ -229,7 +233,8 @@ fn write_poll(tx: &Transaction<'_>, poll: &PollRecord) -> rusqlite::Result<PollS
 fn insert_item(
     tx: &Transaction<'_>,
     item: &NewItem,
-    now: &str,
+    seen_at: DateTime<Utc>,
+    window: TimeDelta,
 ) -> rusqlite::Result<(ItemId, bool)> {
     if let Some(id) = tx
         .prepare_cached("SELECT id FROM items WHERE canonical_url = ?1")?
@@ -250,7 +255,7 @@ fn insert_item(
         item.author,
         item.published_at.map(ts),
         item.updated_at.map(ts),
-        now,
+        ts(seen_at),
         item.summary,
         item.content_html,
         item.content_text,
@@ -261,7 +266,7 @@ fn insert_item(
         item.extraction_error,
     ])?;
     let id = tx.last_insert_rowid();
-    let story_id = super::stories_hook::assign_story(tx, id, item, now)?;
+    let story_id = super::stories_hook::assign_story(tx, id, item, seen_at, window)?;
     tx.prepare_cached("UPDATE items SET story_id = ?2 WHERE id = ?1")?
         .execute(params![id, story_id])?;
     Ok((id, true))
