@@ -50,16 +50,25 @@ pub async fn poll_once(config: Arc<Config>, names: &[String]) -> anyhow::Result<
         }
     }
     let store = open_store(&config)?;
+    let gone: HashSet<String> = store
+        .feed_states()?
+        .into_iter()
+        .filter(|s| s.disabled_reason.is_some())
+        .map(|s| s.name)
+        .collect();
     let ctx = Context::new(Arc::clone(&config), store)?;
     let feeds: Vec<_> = config
         .feeds
         .iter()
         .filter(|f| {
-            if names.is_empty() {
-                f.enabled
-            } else {
-                names.contains(&f.name)
+            if !names.is_empty() {
+                return names.contains(&f.name);
             }
+            if gone.contains(&f.name) {
+                tracing::info!(feed = %f.name, "skipped: gone (410); `newswire feeds enable` polls it again");
+                return false;
+            }
+            f.enabled
         })
         .cloned()
         .collect();
@@ -122,6 +131,7 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
                     () = stop.cancelled() => return,
                 };
                 let next = match pipeline::poll_feed(&ctx, &feed).await {
+                    Ok(report) if report.gone => NEVER,
                     Ok(report) => report.next_due_at,
                     Err(e) => {
                         tracing::error!(feed = %feed.name, error = %e, "could not record poll; retrying later");
@@ -141,7 +151,11 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
             .min()
             .copied()
             .unwrap_or(now + chrono::Duration::hours(1));
-        let sleep = (next_wake - Utc::now()).to_std().unwrap_or_default();
+        // Wake at least hourly: a clock that jumps must not strand the schedule.
+        let sleep = (next_wake - Utc::now())
+            .to_std()
+            .unwrap_or_default()
+            .min(Duration::from_secs(3600));
         tokio::select! {
             () = shutdown.cancelled() => break,
             () = tokio::time::sleep(sleep) => {}
@@ -152,9 +166,17 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
             Some(()) = reload.recv() => {
                 match reload_config(&config_path, &ctx).await {
                     Ok((new_ctx, changed)) => {
-                        // New and edited feeds are due at once; the others keep their times.
+                        // New and edited feeds are due at once; the others keep
+                        // their times, except gone feeds the user re-enabled.
                         for name in changed {
                             due.remove(&name);
+                        }
+                        if let Ok(fresh) = initial_due_times(&new_ctx).await {
+                            for (name, at) in due.iter_mut() {
+                                if *at == NEVER && fresh.get(name).is_some_and(|t| *t != NEVER) {
+                                    *at = Utc::now();
+                                }
+                            }
                         }
                         limit = Arc::new(Semaphore::new(new_ctx.config.fetch.concurrency.max(1)));
                         ctx = new_ctx;
@@ -183,14 +205,25 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
     Ok(())
 }
 
-/// Due times from the store: a feed never polled, or overdue, is due now.
+/// The due time of a feed that is not polled until the user acts (410 Gone).
+const NEVER: DateTime<Utc> = DateTime::<Utc>::MAX_UTC;
+
+/// Due times from the store: a feed never polled, or overdue, is due now;
+/// a gone feed never.
 async fn initial_due_times(ctx: &Context) -> anyhow::Result<HashMap<String, DateTime<Utc>>> {
     let states = ctx.with_store(|s| s.feed_states()).await?;
     let now = Utc::now();
     Ok(states
         .into_iter()
         .filter(|s| s.enabled)
-        .map(|s| (s.name, s.next_due_at.unwrap_or(now)))
+        .map(|s| {
+            let at = if s.disabled_reason.is_some() {
+                NEVER
+            } else {
+                s.next_due_at.unwrap_or(now)
+            };
+            (s.name, at)
+        })
         .collect())
 }
 

@@ -373,3 +373,77 @@ fn inspect_shows_entries_and_fails_clearly_on_non_feeds() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a usable feed"));
 }
+
+#[test]
+fn gone_feeds_stop_until_reenabled() {
+    let srv = TestServer::start();
+    srv.route("/gone.rss", Reply::status(410));
+    srv.route(
+        "/rss/",
+        Reply::ok(fixture("rt.rss")).header("Content-Type", "application/rss+xml"),
+    );
+    let setup = Setup::new(&[
+        ("gone", srv.url("/gone.rss"), ""),
+        ("rt", srv.url("/rss/"), ""),
+    ]);
+    let out = setup.run(&["poll"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        setup.query_i64(
+            "SELECT count(*) FROM feeds WHERE name = 'gone' AND disabled_reason LIKE '%410%'"
+        ),
+        1
+    );
+    // A second poll of all feeds leaves it alone.
+    let out = setup.run(&["poll"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        srv.hits("/gone.rss"),
+        1,
+        "a gone feed is not requested again"
+    );
+    // Re-enabling clears the mark; the next poll asks again.
+    srv.route(
+        "/gone.rss",
+        Reply::ok(fixture("rt.rss")).header("Content-Type", "application/rss+xml"),
+    );
+    let out = setup.run(&["feeds", "enable", "gone"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = setup.run(&["poll"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(srv.hits("/gone.rss"), 2);
+    assert_eq!(
+        setup.query_i64("SELECT count(*) FROM feeds WHERE name = 'gone' AND disabled_reason IS NULL AND last_status = 'ok'"),
+        1
+    );
+}
+
+#[test]
+fn permanent_redirects_move_the_feed_after_consistent_sightings() {
+    let srv = TestServer::start();
+    srv.route("/old.rss", Reply::redirect(301, "/new.rss"));
+    srv.route(
+        "/new.rss",
+        Reply::ok(fixture("rt.rss")).header("Content-Type", "application/rss+xml"),
+    );
+    let setup = Setup::new(&[("rt", srv.url("/old.rss"), "")]);
+    for round in 1..=3 {
+        let out = setup.run(&["poll"]);
+        assert!(out.status.success(), "{}", text(&out));
+        assert_eq!(srv.hits("/old.rss"), round);
+    }
+    let effective: String = rusqlite::Connection::open(setup.db())
+        .and_then(|c| {
+            c.query_row(
+                "SELECT effective_url FROM feeds WHERE name = 'rt'",
+                [],
+                |r| r.get(0),
+            )
+        })
+        .expect("effective_url set");
+    assert_eq!(effective, srv.url("/new.rss"));
+    let out = setup.run(&["poll"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(srv.hits("/old.rss"), 3, "the old URL is no longer asked");
+    assert_eq!(srv.hits("/new.rss"), 4);
+}

@@ -141,6 +141,12 @@ fn feeds(explicit: Option<&Path>, action: FeedsAction) -> Result<ExitCode, Failu
         }
         FeedsAction::Enable { name } => {
             edit::set_enabled(&path, &name, true)?;
+            let config = Config::load(&path)?;
+            if config.storage.path.exists()
+                && Store::open(&config.storage.path)?.clear_disabled_reason(&name)?
+            {
+                println!("feed `{name}` had stopped as gone (410); it will be polled again");
+            }
             println!("enabled feed `{name}`");
         }
         FeedsAction::Disable { name } => {

@@ -103,6 +103,8 @@ pub struct FeedState {
     pub last_error: Option<String>,
     /// Whether the config enables it.
     pub enabled: bool,
+    /// Why newswire stopped polling it by itself (410 Gone), if it did.
+    pub disabled_reason: Option<String>,
 }
 
 /// The store: one SQLite connection.
@@ -226,6 +228,7 @@ impl Store {
                 "INSERT INTO feeds (name, url, tags, enabled, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (name) DO UPDATE SET
                    effective_url = CASE WHEN feeds.url = excluded.url THEN feeds.effective_url END,
+                   disabled_reason = CASE WHEN feeds.url = excluded.url THEN feeds.disabled_reason END,
                    etag = CASE WHEN feeds.url = excluded.url THEN feeds.etag END,
                    last_modified = CASE WHEN feeds.url = excluded.url THEN feeds.last_modified END,
                    url = excluded.url, tags = excluded.tags, enabled = excluded.enabled",
@@ -303,6 +306,19 @@ impl Store {
             .map_err(wrap)
     }
 
+    /// Clears `disabled_reason` (the user re-enabled the feed); true if it was set.
+    pub fn clear_disabled_reason(&mut self, name: &str) -> Result<bool, StoreError> {
+        let wrap = self.wrap();
+        self.conn
+            .execute(
+                "UPDATE feeds SET disabled_reason = NULL, error_count = 0
+                 WHERE name = ?1 AND disabled_reason IS NOT NULL",
+                [name],
+            )
+            .map(|n| n > 0)
+            .map_err(wrap)
+    }
+
     /// `PRAGMA integrity_check`: `Ok(())` when the file is sound.
     pub fn integrity_check(&self) -> Result<Result<(), String>, StoreError> {
         let wrap = self.wrap();
@@ -327,7 +343,7 @@ pub fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
 }
 
 const FEED_COLUMNS: &str = "id, name, url, effective_url, etag, last_modified, error_count, \
-    next_due_at, last_polled_at, last_status, last_error, enabled";
+    next_due_at, last_polled_at, last_status, last_error, enabled, disabled_reason";
 
 fn feed_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FeedState> {
     let time = |i: usize| -> rusqlite::Result<Option<DateTime<Utc>>> {
@@ -346,6 +362,7 @@ fn feed_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FeedState> {
         last_status: r.get(9)?,
         last_error: r.get(10)?,
         enabled: r.get(11)?,
+        disabled_reason: r.get(12)?,
     })
 }
 
