@@ -325,6 +325,96 @@ pub fn open_elements(text: &str) -> Option<Vec<&str>> {
     Some(stack)
 }
 
+/// Elements whose text feed-rs splits into a name and an e-mail address.
+const PERSON_ELEMENTS: &[&str] = &["author", "managingEditor", "webMaster", "dc:creator"];
+
+/// Puts spaces around e-mail addresses inside person elements.
+///
+/// feed-rs 3.0 slices the text one byte before or after the address it finds,
+/// which panics when that byte is inside a multi-byte character
+/// (`Пётр—editor@rt.com`). With a space on each side the slice is safe and the
+/// name is unchanged once trimmed.
+pub fn pad_person_emails(text: &str) -> Cow<'_, str> {
+    if !text.contains('@') {
+        return Cow::Borrowed(text);
+    }
+    let mut out = text.to_string();
+    for name in PERSON_ELEMENTS {
+        out = map_element_text(&out, name, pad_emails);
+    }
+    if out == text {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(out)
+    }
+}
+
+/// Applies `f` to the content of every `<name ...>...</name>` in `text`.
+fn map_element_text(text: &str, name: &str, f: fn(&str) -> String) -> String {
+    let open = format!("<{name}");
+    let close = format!("</{name}>");
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(&open) {
+        let after_name = &rest[at + open.len()..];
+        let is_whole_name = after_name.starts_with(|c: char| c == '>' || c.is_whitespace());
+        let Some(tag_len) = start_tag_len(&rest[at..]).filter(|_| is_whole_name) else {
+            out.push_str(&rest[..at + open.len()]);
+            rest = after_name;
+            continue;
+        };
+        let content_start = at + tag_len;
+        let Some(content_len) = rest[content_start..].find(&close) else {
+            break;
+        };
+        out.push_str(&rest[..content_start]);
+        out.push_str(&f(&rest[content_start..content_start + content_len]));
+        rest = &rest[content_start + content_len..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Surrounds each e-mail-like token (a run of address characters holding an
+/// `@`) with spaces where it touches other characters.
+pub fn pad_emails(s: &str) -> String {
+    let is_address_char = |c: char| c.is_ascii_alphanumeric() || "._%+-@".contains(c);
+    let mut out = String::with_capacity(s.len() + 2);
+    let mut chars = s.char_indices().peekable();
+    let mut previous: Option<char> = None;
+    while let Some((start, c)) = chars.next() {
+        if !is_address_char(c) {
+            out.push(c);
+            previous = Some(c);
+            continue;
+        }
+        let mut end = start + c.len_utf8();
+        let mut last = c;
+        while let Some(&(i, next)) = chars.peek() {
+            if !is_address_char(next) {
+                break;
+            }
+            end = i + next.len_utf8();
+            last = next;
+            chars.next();
+        }
+        let token = &s[start..end];
+        if token.contains('@') {
+            if previous.is_some_and(|p| !p.is_whitespace()) {
+                out.push(' ');
+            }
+            out.push_str(token);
+            if chars.peek().is_some_and(|&(_, n)| !n.is_whitespace()) {
+                out.push(' ');
+            }
+        } else {
+            out.push_str(token);
+        }
+        previous = Some(last);
+    }
+    out
+}
+
 /// The `media:thumbnail` URL of each `<item>` / `<entry>`, in document order.
 ///
 /// feed-rs drops a thumbnail that has no `media:content` beside it, which is
@@ -467,6 +557,19 @@ mod tests {
             Some("<rdf:RDF><channel></channel><item><![CDATA[<x>]]></item></rdf:RDF>")
         );
         assert_eq!(close_truncated("<rss><channel><item>"), None);
+    }
+
+    #[test]
+    fn emails_in_person_elements_are_padded() {
+        assert_eq!(pad_emails("Пётр—editor@rt.com"), "Пётр— editor@rt.com");
+        assert_eq!(pad_emails("editor@rt.com (Ivan)"), "editor@rt.com (Ivan)");
+        assert_eq!(pad_emails("<desk@tass.ru>"), "< desk@tass.ru >");
+        assert_eq!(pad_emails("no address"), "no address");
+        let doc = "<item><author>Пётр—editor@rt.com</author><authority>a@b.c—x</authority></item>";
+        assert_eq!(
+            pad_person_emails(doc),
+            "<item><author>Пётр— editor@rt.com</author><authority>a@b.c—x</authority></item>"
+        );
     }
 
     #[test]
