@@ -415,6 +415,77 @@ pub fn pad_emails(s: &str) -> String {
     out
 }
 
+/// Date elements that may carry a localised RFC 822 date.
+const DATE_ELEMENTS: &[&str] = &["pubDate", "lastBuildDate", "dc:date"];
+
+/// Rewrites Russian month names in RSS date elements to English and drops
+/// Russian weekday names (`пт, 14 мар 2025 10:00:00 +0300` →
+/// `14 Mar 2025 10:00:00 +0300`), which some Russian CMSs emit and the
+/// RFC 822 parser cannot read.
+pub fn english_month_names(text: &str) -> Cow<'_, str> {
+    let mut out: Option<String> = None;
+    for name in DATE_ELEMENTS {
+        let current = out.as_deref().unwrap_or(text);
+        if !current.contains(&format!("<{name}")) {
+            continue;
+        }
+        let mapped = map_element_text(current, name, translate_russian_date);
+        if mapped != current {
+            out = Some(mapped);
+        }
+    }
+    out.map_or(Cow::Borrowed(text), Cow::Owned)
+}
+
+/// One date string with Russian month and weekday words translated or dropped.
+fn translate_russian_date(date: &str) -> String {
+    if !date.chars().any(|c| ('\u{0400}'..='\u{04FF}').contains(&c)) {
+        return date.to_string();
+    }
+    const MONTHS: [(&str, &str); 12] = [
+        ("янв", "Jan"),
+        ("фев", "Feb"),
+        ("мар", "Mar"),
+        ("апр", "Apr"),
+        ("ма", "May"), // май, мая
+        ("июн", "Jun"),
+        ("июл", "Jul"),
+        ("авг", "Aug"),
+        ("сен", "Sep"),
+        ("окт", "Oct"),
+        ("ноя", "Nov"),
+        ("дек", "Dec"),
+    ];
+    let mut words: Vec<String> = Vec::new();
+    for word in date.split_whitespace() {
+        let letters: String = word
+            .chars()
+            .filter(|c| c.is_alphabetic())
+            .flat_map(char::to_lowercase)
+            .collect();
+        let is_cyrillic = letters
+            .chars()
+            .next()
+            .is_some_and(|c| ('\u{0400}'..='\u{04FF}').contains(&c));
+        if !is_cyrillic {
+            words.push(word.to_string());
+            continue;
+        }
+        let month = MONTHS
+            .iter()
+            .find(|(prefix, _)| {
+                letters.starts_with(prefix) && !(*prefix == "ма" && letters.starts_with("мар"))
+            })
+            .map(|(_, english)| *english);
+        // Anything else Cyrillic is a weekday (пн, вторник): optional in
+        // RFC 822, so it is dropped.
+        if let Some(english) = month {
+            words.push(english.to_string());
+        }
+    }
+    words.join(" ")
+}
+
 /// The `media:thumbnail` URL of each `<item>` / `<entry>`, in document order.
 ///
 /// feed-rs drops a thumbnail that has no `media:content` beside it, which is
@@ -570,6 +641,17 @@ mod tests {
             pad_person_emails(doc),
             "<item><author>Пётр— editor@rt.com</author><authority>a@b.c—x</authority></item>"
         );
+    }
+
+    #[test]
+    fn russian_dates_become_english() {
+        let doc = "<item><pubDate>Пт, 14 мар 2025 10:00:00 +0300</pubDate><dc:date>3 мая 2025 08:00:00 +0300</dc:date><title>мар</title></item>";
+        assert_eq!(
+            english_month_names(doc),
+            "<item><pubDate>14 Mar 2025 10:00:00 +0300</pubDate><dc:date>3 May 2025 08:00:00 +0300</dc:date><title>мар</title></item>"
+        );
+        let english = "<pubDate>Fri, 14 Mar 2025 10:00:00 +0300</pubDate>";
+        assert!(matches!(english_month_names(english), Cow::Borrowed(_)));
     }
 
     #[test]

@@ -8,7 +8,8 @@
 //! - `charset`: the body is decoded to UTF-8 first (BOM, HTTP charset, XML
 //!   declaration, then sniffing, including windows-1251 vs KOI8-R), and the
 //!   declaration rewritten to say UTF-8;
-//! - `fixup`: leading junk, a bare `<rss>` without a version, Atom 0.3, and a
+//! - `fixup`: leading junk, a bare `<rss>` without a version, Atom 0.3, Russian
+//!   month names in RSS dates, e-mail addresses feed-rs would panic on, and a
 //!   document truncated mid-entry (retried cut after the last whole entry);
 //! - JSON Feed: numeric item ids and a missing `title` (which feed-rs
 //!   rejects) are repaired, and item images read on the side, as are lone
@@ -135,6 +136,7 @@ fn parse_xml(
     let text = fixup::declare_utf8(text);
     let text = fixup::fix_rss_version(&text);
     let text = fixup::pad_person_emails(&text);
+    let text = fixup::english_month_names(&text);
     let text = if fixup::is_atom03(&text) {
         std::borrow::Cow::Owned(fixup::atom03_to_atom10(&text))
     } else {
@@ -388,6 +390,14 @@ mod tests {
         }
         let feed = parse_feed(body.as_bytes(), None, &url()).expect("padded author parses");
         assert_eq!(feed.entries[0].authors, vec!["Пётр".to_string()]);
+    }
+
+    #[test]
+    fn russian_pub_dates_are_read() {
+        let body = "<rss version=\"2.0\"><channel><item><title>a</title><pubDate>Пт, 14 мар 2025 10:00:00 +0300</pubDate></item></channel></rss>";
+        let feed = parse_feed(body.as_bytes(), None, &url()).expect("parses");
+        let published = feed.entries[0].published.map(|d| d.to_rfc3339());
+        assert_eq!(published.as_deref(), Some("2025-03-14T07:00:00+00:00"));
     }
 
     #[test]
