@@ -30,7 +30,15 @@ pub fn strip_leading_junk(text: &str) -> &str {
     // legal at the very start).
     let head_end = floor_char_boundary(trimmed, 8192);
     if let Some(at) = trimmed[..head_end].find("<?xml") {
-        return &trimmed[at..];
+        // Only junk may precede it: not when a feed's root element comes
+        // first (a `<?xml` quoted inside an entry's CDATA).
+        let before = &trimmed[..at];
+        if !["<rss", "<feed", "<rdf", "<RDF"]
+            .iter()
+            .any(|root| before.contains(root))
+        {
+            return &trimmed[at..];
+        }
     }
     if trimmed.starts_with('<') {
         return trimmed;
@@ -167,6 +175,8 @@ mod tests {
         assert!(strip_leading_junk(doc).starts_with("<?xml"));
         assert_eq!(strip_leading_junk("  \u{feff}<rss/>"), "<rss/>");
         assert_eq!(strip_leading_junk("garbage<rss/>"), "<rss/>");
+        let quoted = "<rss><channel><item><description><![CDATA[<?xml version=\"1.0\"?>]]></description></item></channel></rss>";
+        assert_eq!(strip_leading_junk(quoted), quoted);
     }
 
     #[test]
