@@ -321,7 +321,10 @@ mod tests {
         );
         assert!(text.contains("newswire_fetch_duration_seconds_count{kind=\"feed\"} 3\n"));
         assert!(text.contains("newswire_fetch_duration_seconds_sum{kind=\"feed\"} 120.74\n"));
-        assert!(!text.contains("\"rt\"") && !text.contains("tass"), "no per-feed series");
+        assert!(
+            !text.contains("\"rt\"") && !text.contains("tass"),
+            "no per-feed series"
+        );
         assert!(text.contains("newswire_store_up 0\n"));
         assert!(!text.contains("newswire_store_items"));
     }
