@@ -33,6 +33,22 @@ pub(super) fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Feeds { action } => feeds(explicit, action),
         Command::Items(args) => items(explicit, None, args),
         Command::Search { query, filters } => items(explicit, Some(query), filters),
+        Command::Stories {
+            since,
+            min_items,
+            limit,
+            format,
+        } => {
+            let config = load(explicit)?;
+            let since = since
+                .as_deref()
+                .map(parse_since)
+                .transpose()
+                .map_err(|e| Failure { error: e, code: 2 })?;
+            let rows = open_existing(&config)?.stories(since, min_items, limit)?;
+            output::print_stories(&rows, format)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Inspect { source, format } => inspect(explicit, &source, format),
         Command::Extract {
             url,

@@ -84,6 +84,21 @@ pub enum Command {
     },
     /// Show the newest stored items.
     Items(ItemsArgs),
+    /// Show stories: groups of items that carry the same article, newest first.
+    Stories {
+        /// Only stories first seen since this time (same forms as `items --since`).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only stories carried by at least this many items.
+        #[arg(long, default_value_t = 1)]
+        min_items: i64,
+        /// At most this many stories.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// Full-text search over stored titles and article text, best matches first.
     Search {
         /// An FTS5 query: words, "a phrase", prefix*, AND/OR/NOT.
