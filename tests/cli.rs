@@ -301,6 +301,7 @@ fn feeds_add_remove_keep_comments() {
     let out = setup.run(&[
         "feeds",
         "add",
+        "--no-check",
         "https://tass.com/rss/v2.xml",
         "--schedule",
         "*/5 * * * *",
@@ -446,4 +447,55 @@ fn permanent_redirects_move_the_feed_after_consistent_sightings() {
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(srv.hits("/old.rss"), 3, "the old URL is no longer asked");
     assert_eq!(srv.hits("/new.rss"), 4);
+}
+
+#[test]
+fn feeds_add_checks_the_url_and_discovers_advertised_feeds() {
+    let srv = TestServer::start();
+    srv.route(
+        "/rss/",
+        Reply::ok(fixture("rt.rss")).header("Content-Type", "application/rss+xml"),
+    );
+    let one = format!(
+        "<html><head><link rel=\"alternate\" type=\"application/rss+xml\" href=\"{}\"></head><body>News</body></html>",
+        srv.url("/rss/")
+    );
+    srv.route("/", Reply::ok(one).header("Content-Type", "text/html"));
+    srv.route(
+        "/many",
+        Reply::ok(fixture("html-page.html")).header("Content-Type", "text/html"),
+    );
+    srv.route("/down", Reply::status(500));
+    let setup = Setup::new(&[]);
+
+    // A page advertising one feed: that feed is added.
+    let out = setup.run(&["feeds", "add", &srv.url("/"), "--name", "site"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let cfg = std::fs::read_to_string(setup.config()).expect("read");
+    assert!(
+        cfg.contains(&format!("url = \"{}\"", srv.url("/rss/"))),
+        "{cfg}"
+    );
+
+    // Several advertised feeds: listed, nothing changed.
+    let out = setup.run(&["feeds", "add", &srv.url("/many"), "--name", "many"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("advertises these feeds"),
+        "{}",
+        text(&out)
+    );
+    // A failing URL is refused unless --no-check.
+    let out = setup.run(&["feeds", "add", &srv.url("/down"), "--name", "down"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(setup.config()).expect("read"), cfg);
+    let out = setup.run(&[
+        "feeds",
+        "add",
+        &srv.url("/down"),
+        "--name",
+        "down",
+        "--no-check",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
 }

@@ -135,17 +135,22 @@ fn feeds(explicit: Option<&Path>, action: FeedsAction) -> Result<ExitCode, Failu
             name,
             schedule,
             tags,
+            no_check,
         } => {
-            let name = edit::add_feed(
-                &path,
-                &edit::NewFeed {
-                    url: url.clone(),
-                    name,
-                    schedule,
-                    tags,
-                    full_text: None,
-                },
-            )?;
+            let mut new = edit::NewFeed {
+                url,
+                name,
+                schedule,
+                tags,
+                full_text: None,
+            };
+            // Config-level mistakes first (duplicate, bad schedule), then the network.
+            edit::check_new_feed(&path, &new)?;
+            if !no_check {
+                new.url = check_new_feed(&path, &new.url)?;
+            }
+            let url = new.url.clone();
+            let name = edit::add_feed(&path, &new)?;
             println!("added feed `{name}` ({url}) to {}", path.display());
         }
         FeedsAction::Remove { name } => {
@@ -171,6 +176,61 @@ fn feeds(explicit: Option<&Path>, action: FeedsAction) -> Result<ExitCode, Failu
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Fetches a URL about to be added. A feed is returned as is; a web page that
+/// advertises exactly one feed gives that feed's URL; anything else is refused
+/// with what was found, so the user can choose.
+fn check_new_feed(config_path: &Path, raw: &str) -> Result<String, Failure> {
+    let usage = |e: String| Failure {
+        error: anyhow!(e),
+        code: 2,
+    };
+    let url = config::parse_feed_url(raw).map_err(usage)?;
+    let fetcher = fetcher_for(Some(config_path))?;
+    let request = crate::fetch::Request {
+        accept: Some(crate::pipeline::FEED_ACCEPT.into()),
+        ..Default::default()
+    };
+    let response = runtime()?
+        .block_on(fetcher.get(&url, &request))
+        .map_err(|e| anyhow!("cannot fetch {url}: {e} (add it anyway with --no-check)"))?;
+    let parsed = crate::parse::parse_feed(
+        &response.body,
+        response.content_type.as_deref(),
+        &response.final_url,
+    );
+    match parsed {
+        Ok(feed) => {
+            println!(
+                "{url}: {} feed \"{}\" with {} entries",
+                feed.format.as_str(),
+                feed.title.as_deref().unwrap_or("untitled"),
+                feed.entries.len()
+            );
+            Ok(url.to_string())
+        }
+        Err(crate::parse::ParseError::NotAFeed { alternates, .. }) if alternates.len() == 1 => {
+            println!(
+                "{url} is a web page; it advertises the feed {}: adding that",
+                alternates[0]
+            );
+            Ok(alternates[0].clone())
+        }
+        Err(crate::parse::ParseError::NotAFeed { alternates, .. }) if !alternates.is_empty() => {
+            Err(Failure {
+                error: anyhow!(
+                    "{url} is a web page, not a feed; it advertises these feeds:\n  {}\nadd one of them",
+                    alternates.join("\n  ")
+                ),
+                code: 1,
+            })
+        }
+        Err(e) => Err(Failure {
+            error: anyhow!("{url} is not a usable feed: {e} (add it anyway with --no-check)"),
+            code: 1,
+        }),
+    }
 }
 
 fn items(

@@ -154,6 +154,9 @@ pub enum FeedsAction {
         /// Tags (repeatable).
         #[arg(long = "tag", value_name = "TAG")]
         tags: Vec<String>,
+        /// Add without fetching the URL first (offline, or a feed that is down).
+        #[arg(long)]
+        no_check: bool,
     },
     /// Remove a feed from the config (its stored items are kept).
     Remove {

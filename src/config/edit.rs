@@ -50,6 +50,16 @@ pub enum EditError {
 
 /// Appends a `[[feeds]]` table; returns the name used.
 pub fn add_feed(path: &Path, feed: &NewFeed) -> Result<String, EditError> {
+    add(path, feed, true)
+}
+
+/// Checks that [`add_feed`] would accept `feed`, without writing; returns the
+/// name it would use.
+pub fn check_new_feed(path: &Path, feed: &NewFeed) -> Result<String, EditError> {
+    add(path, feed, false)
+}
+
+fn add(path: &Path, feed: &NewFeed, write: bool) -> Result<String, EditError> {
     let url = parse_feed_url(&feed.url).map_err(EditError::Invalid)?;
     let current = Config::load(path)?;
     if let Some(existing) = current.feeds.iter().find(|f| f.url == url) {
@@ -82,7 +92,7 @@ pub fn add_feed(path: &Path, feed: &NewFeed) -> Result<String, EditError> {
                 .unwrap_or(base)
         }
     };
-    edit(path, |doc| {
+    edit(path, write, |doc| {
         let feeds = feeds_mut(doc, path, true)?;
         let mut table = Table::new();
         table.insert("name", value(name.as_str()));
@@ -108,7 +118,7 @@ pub fn add_feed(path: &Path, feed: &NewFeed) -> Result<String, EditError> {
 
 /// Removes the feed called `name` from the config (its stored items stay).
 pub fn remove_feed(path: &Path, name: &str) -> Result<(), EditError> {
-    edit(path, |doc| {
+    edit(path, true, |doc| {
         let feeds = feeds_mut(doc, path, false)?;
         let idx = position(feeds, name)?;
         feeds.remove(idx);
@@ -118,7 +128,7 @@ pub fn remove_feed(path: &Path, name: &str) -> Result<(), EditError> {
 
 /// Sets `enabled` on the feed called `name`.
 pub fn set_enabled(path: &Path, name: &str, enabled: bool) -> Result<(), EditError> {
-    edit(path, |doc| {
+    edit(path, true, |doc| {
         let feeds = feeds_mut(doc, path, false)?;
         let idx = position(feeds, name)?;
         if let Some(table) = feeds.get_mut(idx) {
@@ -179,6 +189,7 @@ fn feeds_mut<'a>(
 /// Reads, edits, validates the result as a whole, then replaces the file atomically.
 fn edit(
     path: &Path,
+    write: bool,
     change: impl FnOnce(&mut DocumentMut) -> Result<(), EditError>,
 ) -> Result<(), EditError> {
     let io = |source| ConfigError::Io {
@@ -195,6 +206,9 @@ fn edit(
     change(&mut doc)?;
     let new_text = doc.to_string();
     Config::from_toml(&new_text, &path.display().to_string(), abs.parent())?;
+    if !write {
+        return Ok(());
+    }
     write_atomically(path, new_text.as_bytes()).map_err(io)?;
     Ok(())
 }
