@@ -10,7 +10,14 @@
 //! in one transaction, so a poll cut off at the deadline leaves nothing half
 //! written and is simply redone next time.
 //!
+//! The config file is also watched (every few seconds, by modification time
+//! and size) and reloaded when it changes, so `newswire feeds add` takes
+//! effect in a running daemon. Under systemd (`Type=notify`) the daemon
+//! reports readiness, reloads, stopping and watchdog pings ([`systemd`]).
+//!
 //! [`poll_once`] polls a set of feeds now, for `newswire poll`.
+
+pub mod systemd;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -109,6 +116,16 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(String, DateTime<Utc>)>();
     let mut in_flight: HashSet<String> = HashSet::new();
     let mut reload = reload_signal()?;
+    let mut config_stamp = file_stamp(&config_path);
+    let mut watch = tokio::time::interval(CONFIG_WATCH);
+    watch.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let notifier = systemd::Notifier::from_env();
+    let mut watchdog = tokio::time::interval(
+        notifier
+            .watchdog_interval()
+            .unwrap_or(Duration::from_secs(86_400)),
+    );
+    notifier.notify(&format!("READY=1\nSTATUS={}", status_line(&config)));
 
     loop {
         let now = Utc::now();
@@ -156,6 +173,7 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
             .to_std()
             .unwrap_or_default()
             .min(Duration::from_secs(3600));
+        let mut reload_now = false;
         tokio::select! {
             () = shutdown.cancelled() => break,
             () = tokio::time::sleep(sleep) => {}
@@ -163,30 +181,47 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
                 in_flight.remove(&name);
                 due.insert(name, next);
             }
-            Some(()) = reload.recv() => {
-                match reload_config(&config_path, &ctx).await {
-                    Ok((new_ctx, changed)) => {
-                        // New and edited feeds are due at once; the others keep
-                        // their times, except gone feeds the user re-enabled.
-                        for name in changed {
-                            due.remove(&name);
-                        }
-                        if let Ok(fresh) = initial_due_times(&new_ctx).await {
-                            for (name, at) in due.iter_mut() {
-                                if *at == NEVER && fresh.get(name).is_some_and(|t| *t != NEVER) {
-                                    *at = Utc::now();
-                                }
-                            }
-                        }
-                        limit = Arc::new(Semaphore::new(new_ctx.config.fetch.concurrency.max(1)));
-                        ctx = new_ctx;
-                    }
-                    Err(e) => tracing::error!(config = %config_path.display(), error = %format!("{e:#}"), "config reload refused; keeping the running config"),
+            Some(()) = reload.recv() => reload_now = true,
+            _ = watch.tick() => {
+                let stamp = file_stamp(&config_path);
+                if stamp != config_stamp {
+                    tracing::info!(config = %config_path.display(), "config file changed");
+                    reload_now = true;
                 }
             }
+            _ = watchdog.tick() => notifier.notify("WATCHDOG=1"),
+        }
+        if reload_now {
+            config_stamp = file_stamp(&config_path);
+            notifier.notify("RELOADING=1");
+            match reload_config(&config_path, &ctx).await {
+                Ok((new_ctx, changed)) => {
+                    // New and edited feeds are due at once; the others keep
+                    // their times, except gone feeds the user re-enabled.
+                    for name in changed {
+                        due.remove(&name);
+                    }
+                    if let Ok(fresh) = initial_due_times(&new_ctx).await {
+                        for (name, at) in due.iter_mut() {
+                            if *at == NEVER && fresh.get(name).is_some_and(|t| *t != NEVER) {
+                                *at = Utc::now();
+                            }
+                        }
+                    }
+                    limit = Arc::new(Semaphore::new(new_ctx.config.fetch.concurrency.max(1)));
+                    ctx = new_ctx;
+                }
+                Err(e) => tracing::error!(
+                    config = %config_path.display(),
+                    error = %format!("{e:#}"),
+                    "config reload refused; keeping the running config"
+                ),
+            }
+            notifier.notify(&format!("READY=1\nSTATUS={}", status_line(&ctx.config)));
         }
     }
 
+    notifier.notify("STOPPING=1");
     tracing::info!(
         in_flight = in_flight.len(),
         "stopping: no new polls; waiting for polls in flight"
@@ -203,6 +238,24 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
     }
     tracing::info!("newswire stopped");
     Ok(())
+}
+
+/// How often the config file is checked for changes.
+const CONFIG_WATCH: Duration = Duration::from_secs(5);
+
+/// What identifies a version of the config file: modification time and size.
+fn file_stamp(path: &Path) -> Option<(std::time::SystemTime, u64)> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok()?, meta.len()))
+}
+
+/// The `STATUS=` line shown by `systemctl status`.
+fn status_line(config: &Config) -> String {
+    format!(
+        "polling {} feeds into {}",
+        config.feeds.iter().filter(|f| f.enabled).count(),
+        config.storage.path.display()
+    )
 }
 
 /// The due time of a feed that is not polled until the user acts (410 Gone).
