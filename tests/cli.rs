@@ -499,3 +499,27 @@ fn feeds_add_checks_the_url_and_discovers_advertised_feeds() {
     ]);
     assert!(out.status.success(), "{}", text(&out));
 }
+
+#[test]
+fn a_running_daemon_picks_up_feeds_added_to_the_config() {
+    let srv = TestServer::start();
+    srv.route("/rss/", Reply::ok(fixture("rt.rss")).header("Content-Type", "application/rss+xml"));
+    srv.route("/un.atom", Reply::ok(fixture("un-news.atom")).header("Content-Type", "application/atom+xml"));
+    let setup = Setup::new(&[("rt", srv.url("/rss/"), "")]);
+    let mut child = setup
+        .cmd(&["run"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn run");
+    assert!(srv.wait_for_hits("/rss/", 1, Duration::from_secs(20)), "first feed polled");
+    let out = setup.run(&["feeds", "add", &srv.url("/un.atom"), "--name", "un"]);
+    assert!(out.status.success(), "{}", text(&out));
+    // No signal: the daemon notices the edited file by itself.
+    let picked_up = srv.wait_for_hits("/un.atom", 2, Duration::from_secs(30));
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let exit = child.wait().expect("wait");
+    assert!(picked_up, "the added feed was polled by the running daemon");
+    assert!(exit.success());
+    assert_eq!(setup.query_i64("SELECT count(*) FROM feeds WHERE name = 'un' AND last_status = 'ok'"), 1);
+}
