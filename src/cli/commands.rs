@@ -153,6 +153,34 @@ fn feeds(explicit: Option<&Path>, action: FeedsAction) -> Result<ExitCode, Failu
             let name = edit::add_feed(&path, &new)?;
             println!("added feed `{name}` ({url}) to {}", path.display());
         }
+        FeedsAction::Import { file, dry_run } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let found = config::opml::parse(&text).map_err(|e| Failure {
+                error: anyhow!("{}: {e}", file.display()),
+                code: 2,
+            })?;
+            let feeds: Vec<_> = found.into_iter().map(|f| f.feed).collect();
+            let report = edit::import_feeds(&path, &feeds, !dry_run)?;
+            for (name, url) in &report.added {
+                println!(
+                    "{} {name:<24} {url}",
+                    if dry_run { "would add" } else { "added" }
+                );
+            }
+            for (url, why) in &report.skipped {
+                println!("skipped {url}: {why}");
+            }
+            println!(
+                "{} feeds {}, {} skipped",
+                report.added.len(),
+                if dry_run { "to add" } else { "added" },
+                report.skipped.len()
+            );
+        }
+        FeedsAction::Export => {
+            print!("{}", config::opml::render(&Config::load(&path)?));
+        }
         FeedsAction::Remove { name } => {
             edit::remove_feed(&path, &name)?;
             println!(

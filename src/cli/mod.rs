@@ -158,6 +158,16 @@ pub enum FeedsAction {
         #[arg(long)]
         no_check: bool,
     },
+    /// Add the feeds of an OPML file (feeds already configured are skipped).
+    Import {
+        /// The OPML file.
+        file: PathBuf,
+        /// Show what would be added without changing the config.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Write the configured feeds as OPML to stdout.
+    Export,
     /// Remove a feed from the config (its stored items are kept).
     Remove {
         /// Feed name.

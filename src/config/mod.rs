@@ -10,6 +10,7 @@
 
 pub mod edit;
 mod locate;
+pub mod opml;
 pub mod units;
 
 use std::collections::HashSet;
