@@ -119,6 +119,8 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
     let mut config_stamp = file_stamp(&config_path);
     let mut watch = tokio::time::interval(CONFIG_WATCH);
     watch.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut prune = tokio::time::interval(PRUNE_EVERY);
+    prune.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let notifier = systemd::Notifier::from_env();
     let mut watchdog = tokio::time::interval(
         notifier
@@ -190,6 +192,12 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
                 }
             }
             _ = watchdog.tick() => notifier.notify("WATCHDOG=1"),
+            _ = prune.tick() => {
+                if let Some(retain) = ctx.config.storage.retain {
+                    let ctx = ctx.clone();
+                    tracker.spawn(async move { prune_old_items(&ctx, retain).await });
+                }
+            }
         }
         if reload_now {
             config_stamp = file_stamp(&config_path);
@@ -238,6 +246,19 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
     }
     tracing::info!("newswire stopped");
     Ok(())
+}
+
+/// How often retention (`[storage] retain`) runs; also once at start-up.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Deletes items older than `retain`, in small transactions.
+async fn prune_old_items(ctx: &Context, retain: Duration) {
+    let before = Utc::now() - chrono::Duration::from_std(retain).unwrap_or(chrono::Duration::MAX);
+    match ctx.with_store(move |s| s.prune(before, 500)).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(items = n, before = %crate::store::ts(before), "pruned old items"),
+        Err(e) => tracing::error!(error = %e, "pruning old items failed; will retry"),
+    }
 }
 
 /// How often the config file is checked for changes.

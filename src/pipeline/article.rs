@@ -43,8 +43,13 @@ pub async fn build_items(
             None => format!("{feed_url}#{}", key.as_str()),
         };
         let lookup = canonical.clone();
-        match ctx.with_store(move |s| s.item_by_canonical(&lookup)).await {
-            Ok(Some(item_id)) => {
+        let found = ctx
+            .with_store(move |s| Ok((s.item_by_canonical(&lookup)?, s.is_tombstoned(&lookup)?)))
+            .await;
+        match found {
+            // Pruned by retention while still in the feed: never stored again.
+            Ok((_, true)) => continue,
+            Ok((Some(item_id), false)) => {
                 linked.push(LinkedEntry {
                     key,
                     entry_url: entry.link.clone(),
@@ -52,7 +57,7 @@ pub async fn build_items(
                 });
                 continue;
             }
-            Ok(None) => {}
+            Ok((None, false)) => {}
             Err(e) => {
                 tracing::warn!(feed = %feed.name, error = %e, "store lookup failed; storing entry as new")
             }
