@@ -73,9 +73,34 @@ fn load(explicit: Option<&Path>) -> Result<Config, Failure> {
 
 fn poll(explicit: Option<&Path>, names: Vec<String>, format: Format) -> Result<ExitCode, Failure> {
     let config = Arc::new(load(explicit)?);
+    // A progress bar on a terminal; plain log lines otherwise.
+    let bar = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} polled {pos}/{len} feeds [{bar:30}] {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        bar
+    });
+    let mut new_items = 0;
+    let mut on_report = |done: usize, total: usize, report: &crate::pipeline::PollReport| {
+        new_items += report.new_items;
+        if let Some(bar) = &bar {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+            bar.set_message(format!("{new_items} new items, last: {}", report.feed));
+        }
+    };
     let reports = runtime()?
-        .block_on(crate::daemon::poll_once(config, &names))
+        .block_on(crate::daemon::poll_once(config, &names, &mut on_report))
         .map_err(|e| Failure { error: e, code: 1 })?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+
     print_polls(&reports, format)?;
     // A broken feed is reported, not fatal; only "nothing could be done" fails.
     if !reports.is_empty() && reports.iter().all(|r| r.status == "error") {

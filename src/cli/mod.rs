@@ -255,8 +255,11 @@ pub fn main() -> ExitCode {
 fn init_logging(cli: &Cli) {
     use tracing_subscriber::EnvFilter;
     // Commands that print results keep stderr quiet unless asked.
+    // `poll` on a terminal shows a progress bar instead of a line per feed.
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let default = match cli.command {
-        Command::Run | Command::Poll { .. } => "info",
+        Command::Run => "info",
+        Command::Poll { .. } if !(terminal && cli.log_format == LogFormat::Human) => "info",
         _ => "warn",
     };
     let filter = std::env::var("NEWSWIRE_LOG")

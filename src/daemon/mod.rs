@@ -50,7 +50,12 @@ pub fn open_store(config: &Config) -> anyhow::Result<Store> {
 
 /// Polls the named feeds (all enabled ones when `names` is empty) once, now.
 /// Unknown names are an error; disabled feeds named explicitly are polled.
-pub async fn poll_once(config: Arc<Config>, names: &[String]) -> anyhow::Result<Vec<PollReport>> {
+/// `progress(done, total, report)` is called as each feed finishes.
+pub async fn poll_once(
+    config: Arc<Config>,
+    names: &[String],
+    progress: &mut dyn FnMut(usize, usize, &PollReport),
+) -> anyhow::Result<Vec<PollReport>> {
     for name in names {
         if config.feed(name).is_none() {
             anyhow::bail!("no feed named `{name}` in the config");
@@ -89,11 +94,14 @@ pub async fn poll_once(config: Arc<Config>, names: &[String]) -> anyhow::Result<
             (feed.name.clone(), pipeline::poll_feed(&ctx, &feed).await)
         });
     }
+    let total = tasks.len();
     let mut reports = Vec::new();
     while let Some(done) = tasks.join_next().await {
         let (name, result) = done.context("poll task failed")?;
-        reports
-            .push(result.with_context(|| format!("feed `{name}`: could not write to the store"))?);
+        let report =
+            result.with_context(|| format!("feed `{name}`: could not write to the store"))?;
+        progress(reports.len() + 1, total, &report);
+        reports.push(report);
     }
     reports.sort_by(|a, b| a.feed.cmp(&b.feed));
     Ok(reports)
