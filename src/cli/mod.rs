@@ -148,7 +148,7 @@ pub enum FeedsAction {
         /// Name [default: from the URL's host].
         #[arg(long)]
         name: Option<String>,
-        /// Cron schedule [default: the [defaults] one].
+        /// Cron schedule [default: the one under `[defaults]`].
         #[arg(long)]
         schedule: Option<String>,
         /// Tags (repeatable).
