@@ -14,17 +14,17 @@
 //! the schedule; [`cli`] is the command line. A module uses only those listed
 //! above it in this file.
 
-pub mod model;
-pub mod schedule;
-pub mod config;
-pub mod parse;
 pub mod canonical;
-pub mod identity;
-pub mod extract;
-pub mod dedup;
-pub mod fetch;
-pub mod store;
-pub mod pipeline;
-pub mod scheduler;
-pub mod daemon;
 pub mod cli;
+pub mod config;
+pub mod daemon;
+pub mod dedup;
+pub mod extract;
+pub mod fetch;
+pub mod identity;
+pub mod model;
+pub mod parse;
+pub mod pipeline;
+pub mod schedule;
+pub mod scheduler;
+pub mod store;

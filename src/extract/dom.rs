@@ -1,0 +1,377 @@
+//! A flat, pre-order copy of the parsed page that the extractor scores.
+//!
+//! In: a `scraper::Html` document. Out: [`Dom`], one [`DomNode`] per element or
+//! text node in document order, each knowing its parent and where its subtree
+//! ends, plus the per-element flags (tag class, class/id weight, hidden) that
+//! scoring and rendering read many times. Comments, doctypes and whitespace-free
+//! bookkeeping are dropped here so later passes are plain index loops.
+
+use scraper::{ElementRef, Html, Node};
+
+/// What kind of box an element makes, as far as extraction cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// Phrasing content: text flows through it (`a`, `span`, `em`, …).
+    Inline,
+    /// A paragraph-like block whose text is one unit (`p`, `pre`, `li`, `td`, headings, …).
+    Para,
+    /// A container of blocks (`div`, `section`, `article`, `ul`, `table`, …).
+    Container,
+    /// Never content: scripts, styles, forms controls, embedded objects, navigation.
+    Drop,
+    /// A line break.
+    Break,
+    /// An image.
+    Image,
+}
+
+/// One node of the flat tree.
+pub(crate) struct DomNode<'a> {
+    /// Index of the parent, `u32::MAX` for the root.
+    pub parent: u32,
+    /// One past the last index of this node's subtree.
+    pub end: u32,
+    /// The original element (None for text), for site rules and attribute access.
+    pub el: Option<ElementRef<'a>>,
+    /// Element local name (lower case) or "" for text.
+    pub tag: &'a str,
+    /// Text content for text nodes.
+    pub text: Option<&'a str>,
+    /// Box kind.
+    pub role: Role,
+    /// Class/id hint: positive for article-like names, negative for boilerplate names.
+    pub weight: i32,
+    /// Class/id/role name says this is boilerplate (navigation, share, related, …).
+    pub unlikely: bool,
+    /// Hidden by attribute or inline style.
+    pub hidden: bool,
+}
+
+/// The whole page as a flat list in document order.
+pub(crate) struct Dom<'a> {
+    /// Nodes in pre-order; index 0 is the `<html>` element.
+    pub nodes: Vec<DomNode<'a>>,
+}
+
+impl<'a> Dom<'a> {
+    /// Flatten the document below its root element.
+    pub fn build(doc: &'a Html) -> Dom<'a> {
+        let mut nodes: Vec<DomNode<'a>> = Vec::with_capacity(4096);
+        let root = doc.root_element();
+        // Iterative pre-order walk; the stack holds (node, parent index).
+        let mut stack: Vec<(Item<'a>, u32)> = vec![(Item::El(root), u32::MAX)];
+        // Indices whose `end` is still open, in ancestor order.
+        let mut open: Vec<u32> = Vec::new();
+        while let Some((node, parent)) = stack.pop() {
+            // Close the subtrees that this node is not part of.
+            while let Some(&top) = open.last() {
+                if top == parent {
+                    break;
+                }
+                open.pop();
+                nodes[top as usize].end = nodes.len() as u32;
+            }
+            let idx = nodes.len() as u32;
+            match node {
+                Item::Text(t) => {
+                    nodes.push(DomNode {
+                        parent,
+                        end: idx + 1,
+                        el: None,
+                        tag: "",
+                        text: Some(t),
+                        role: Role::Inline,
+                        weight: 0,
+                        unlikely: false,
+                        hidden: false,
+                    });
+                }
+                Item::El(eref) => {
+                    let el = eref.value();
+                    let tag = el.name();
+                    let role = role_of(tag);
+                    let (weight, unlikely) = class_hints(el);
+                    let hidden = is_hidden(el);
+                    nodes.push(DomNode {
+                        parent,
+                        end: idx + 1,
+                        el: Some(eref),
+                        tag,
+                        text: None,
+                        role,
+                        weight,
+                        unlikely,
+                        hidden,
+                    });
+                    open.push(idx);
+                    // Push children in reverse so the first child pops first.
+                    let mut child = eref.last_child();
+                    while let Some(c) = child {
+                        match c.value() {
+                            Node::Text(t) => stack.push((Item::Text(t), idx)),
+                            Node::Element(_) => {
+                                if let Some(e) = ElementRef::wrap(c) {
+                                    stack.push((Item::El(e), idx));
+                                }
+                            }
+                            _ => {}
+                        }
+                        child = c.prev_sibling();
+                    }
+                }
+            }
+        }
+        let len = nodes.len() as u32;
+        for top in open {
+            nodes[top as usize].end = len;
+        }
+        Dom { nodes }
+    }
+
+    /// Indices of the direct children of `i`.
+    pub fn children(&self, i: usize) -> Children<'_, 'a> {
+        Children {
+            dom: self,
+            next: i + 1,
+            end: self.nodes[i].end as usize,
+        }
+    }
+
+    /// An attribute of element `i`.
+    pub fn attr(&self, i: usize, name: &str) -> Option<&'a str> {
+        self.nodes[i].el.and_then(|e| e.value().attr(name))
+    }
+}
+
+/// A node waiting on the walk stack.
+enum Item<'a> {
+    El(ElementRef<'a>),
+    Text(&'a str),
+}
+
+/// Iterator over the direct children of one node.
+pub(crate) struct Children<'d, 'a> {
+    dom: &'d Dom<'a>,
+    next: usize,
+    end: usize,
+}
+
+impl Iterator for Children<'_, '_> {
+    type Item = usize;
+    fn next(&mut self) -> Option<usize> {
+        if self.next >= self.end {
+            return None;
+        }
+        let i = self.next;
+        self.next = self.dom.nodes[i].end as usize;
+        Some(i)
+    }
+}
+
+fn role_of(tag: &str) -> Role {
+    match tag {
+        "a" | "abbr" | "b" | "bdi" | "bdo" | "cite" | "code" | "data" | "del" | "dfn" | "em"
+        | "font" | "i" | "ins" | "kbd" | "mark" | "q" | "s" | "samp" | "small" | "span"
+        | "strong" | "sub" | "sup" | "time" | "u" | "var" | "big" | "tt" | "strike" | "label"
+        | "nobr" | "wbr" => Role::Inline,
+        "p" | "pre" | "li" | "td" | "th" | "dd" | "dt" | "h1" | "h2" | "h3" | "h4" | "h5"
+        | "h6" | "blockquote" | "figcaption" | "caption" | "address" | "summary" => Role::Para,
+        "br" => Role::Break,
+        "img" | "picture" => Role::Image,
+        "script" | "style" | "noscript" | "template" | "iframe" | "svg" | "math" | "canvas"
+        | "object" | "embed" | "video" | "audio" | "source" | "track" | "map" | "area"
+        | "button" | "input" | "select" | "option" | "textarea" | "nav" | "aside" | "footer"
+        | "head" | "title" | "meta" | "link" | "base" | "dialog" | "menu" | "hr" | "frame"
+        | "frameset" | "fieldset" | "output" | "progress" | "meter" | "datalist" => Role::Drop,
+        _ => Role::Container,
+    }
+}
+
+/// Words in class/id/role that mark boilerplate.
+const NEGATIVE: &[&str] = &[
+    "comment",
+    "disqus",
+    "share",
+    "sharing",
+    "social",
+    "related",
+    "recommend",
+    "promo",
+    "newsletter",
+    "subscribe",
+    "subscription",
+    "signup",
+    "sign-up",
+    "sidebar",
+    "widget",
+    "footer",
+    "masthead",
+    "menu",
+    "navbar",
+    "nav-",
+    "-nav",
+    "breadcrumb",
+    "pagination",
+    "pager",
+    "popup",
+    "modal",
+    "cookie",
+    "gdpr",
+    "consent",
+    "banner",
+    "sponsor",
+    "advert",
+    "-ad-",
+    "ad-slot",
+    "adslot",
+    "ad-container",
+    "ad-wrapper",
+    "ads-",
+    "outbrain",
+    "taboola",
+    "teaser",
+    "read-more",
+    "readmore",
+    "more-stories",
+    "most-popular",
+    "mostpopular",
+    "trending",
+    "tags",
+    "tag-list",
+    "byline",
+    "author-bio",
+    "bio-",
+    "toolbar",
+    "skip",
+    "login",
+    "print",
+    "rss",
+    "shoutbox",
+    "skyscraper",
+    "supplemental",
+    "sponsored",
+    "agegate",
+    "overlay",
+    "hidden",
+    "caption",
+    "credit",
+    "meta-",
+    "-meta",
+    "dateline",
+    "timestamp",
+    "headline",
+    "topics",
+    "jump",
+    "follow",
+    "donate",
+    "paywall",
+    "subnav",
+    "feedback",
+    "rating",
+    "video-",
+    "playlist",
+    "gallery",
+    "slideshow",
+    "inline-",
+    "embed",
+    "also",
+    "next-article",
+    "prev-article",
+    "header",
+    "masthead",
+    "combx",
+    "remark",
+    "replies",
+    "community",
+    "extra",
+];
+/// Words in class/id that mark article content.
+const POSITIVE: &[&str] = &[
+    "article",
+    "body",
+    "content",
+    "entry",
+    "main",
+    "page",
+    "post",
+    "text",
+    "blog",
+    "story",
+    "prose",
+    "hentry",
+    "rich-text",
+    "richtext",
+];
+
+fn class_hints(el: &scraper::node::Element) -> (i32, bool) {
+    let class = el.attr("class").unwrap_or("");
+    let id = el.id().unwrap_or("");
+    let mut weight = 0;
+    let mut unlikely = false;
+    for s in [class, id] {
+        if s.is_empty() {
+            continue;
+        }
+        let lower = s.to_ascii_lowercase();
+        let neg = NEGATIVE.iter().any(|w| lower.contains(w)) || is_ad_token(&lower);
+        let pos = POSITIVE.iter().any(|w| lower.contains(w));
+        if neg {
+            weight -= 25;
+        }
+        if pos {
+            weight += 25;
+        }
+        if neg && !pos {
+            unlikely = true;
+        }
+    }
+    if let Some(role) = el.attr("role") {
+        let role = role.to_ascii_lowercase();
+        if matches!(
+            role.as_str(),
+            "menu"
+                | "menubar"
+                | "complementary"
+                | "navigation"
+                | "alert"
+                | "alertdialog"
+                | "dialog"
+                | "banner"
+                | "contentinfo"
+                | "search"
+        ) {
+            unlikely = true;
+        }
+    }
+    if el
+        .attr("itemprop")
+        .is_some_and(|p| p.contains("articleBody"))
+    {
+        weight += 50;
+        unlikely = false;
+    }
+    (weight, unlikely)
+}
+
+/// `ad`, `ads`, `advert` as whole class tokens.
+fn is_ad_token(lower: &str) -> bool {
+    lower
+        .split(|c: char| c.is_ascii_whitespace() || c == '_' || c == '-')
+        .any(|t| matches!(t, "ad" | "ads" | "advertisement" | "adv"))
+}
+
+fn is_hidden(el: &scraper::node::Element) -> bool {
+    if el.attr("hidden").is_some() {
+        return true;
+    }
+    if el.attr("aria-hidden") == Some("true") && !matches!(el.name(), "img" | "picture") {
+        return true;
+    }
+    if let Some(style) = el.attr("style") {
+        let s = style.to_ascii_lowercase().replace(' ', "");
+        if s.contains("display:none") || s.contains("visibility:hidden") {
+            return true;
+        }
+    }
+    false
+}
