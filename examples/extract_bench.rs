@@ -28,11 +28,13 @@ fn main() -> ExitCode {
     .unwrap_or_else(|| PathBuf::from("../shared/extraction-bench"));
     let mut passes = 5usize;
     let mut per_page = false;
+    let mut show: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--passes" => passes = args.next().and_then(|v| v.parse().ok()).unwrap_or(5).max(1),
             "--per-page" => per_page = true,
+            "--show" => show = args.next(),
             _ => dir = PathBuf::from(a),
         }
     }
@@ -66,6 +68,13 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(prefix) = show {
+        for p in pages.iter().filter(|p| p.id.starts_with(&prefix)) {
+            let a = extract(&p.html, &p.url, None);
+            println!("== {} {}\n{a:#?}", p.id, p.url);
+        }
+        return ExitCode::SUCCESS;
+    }
     let bytes: usize = pages.iter().map(|p| p.html.len()).sum();
     let mut best = Duration::MAX;
     let mut preds = serde_json::Map::new();
