@@ -301,7 +301,9 @@ pub(crate) fn select(dom: &Dom<'_>, st: &[Stat]) -> Option<Selection> {
             roots.push(c);
             continue;
         }
-        if dom.nodes[c].tag == "p" {
+        let para_like = dom.nodes[c].tag == "p"
+            || (dom.nodes[c].role == Role::Container && !has_block_child(dom, st, c));
+        if para_like {
             let ld = link_density(&st[c]);
             let len = st[c].text;
             if (len > 80 && ld < 0.25)

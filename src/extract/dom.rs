@@ -293,6 +293,9 @@ const POSITIVE: &[&str] = &[
     "richtext",
 ];
 
+/// Words that keep a boilerplate-looking name from being dropped outright.
+const MAYBE: &[&str] = &["article", "body", "column", "content", "main", "shadow"];
+
 fn class_hints(el: &scraper::node::Element) -> (i32, bool) {
     let class = el.attr("class").unwrap_or("");
     let id = el.id().unwrap_or("");
@@ -311,7 +314,7 @@ fn class_hints(el: &scraper::node::Element) -> (i32, bool) {
         if pos {
             weight += 25;
         }
-        if neg && !pos {
+        if neg && !MAYBE.iter().any(|w| lower.contains(w)) {
             unlikely = true;
         }
     }
