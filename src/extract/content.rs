@@ -64,9 +64,19 @@ pub(crate) fn measure(s: &str) -> (u32, u32) {
 }
 
 /// Compute the per-node aggregates for one mode.
-pub(crate) fn stats(dom: &Dom<'_>, mode: Mode, removed: Option<&[bool]>) -> Vec<Stat> {
+///
+/// In strict mode `relaxed` (the relaxed stats) protects page-wide wrappers:
+/// a boilerplate-named node holding most of the page's text is not dropped.
+pub(crate) fn stats(
+    dom: &Dom<'_>,
+    mode: Mode,
+    removed: Option<&[bool]>,
+    relaxed: Option<&[Stat]>,
+) -> Vec<Stat> {
     let n = dom.nodes.len();
     let mut st = vec![Stat::default(); n];
+    let page_text = relaxed.map_or(0, |r| r.first().map_or(0, |s| s.text));
+    let wrapper = |i: usize| relaxed.is_some_and(|r| r[i].text as f32 >= 0.8 * page_text as f32);
     for i in 0..n {
         let node = &dom.nodes[i];
         let parent_excluded = node.parent != u32::MAX && st[node.parent as usize].excluded;
@@ -75,7 +85,8 @@ pub(crate) fn stats(dom: &Dom<'_>, mode: Mode, removed: Option<&[bool]>) -> Vec<
                 || node.hidden
                 || (mode == Mode::Strict
                     && (node.unlikely || node.tag == "header")
-                    && !matches!(node.tag, "body" | "html" | "article" | "main" | "a")));
+                    && !matches!(node.tag, "body" | "html" | "article" | "main" | "a")
+                    && !wrapper(i)));
         st[i].excluded = parent_excluded || own || removed.is_some_and(|m| m[i]);
     }
     for i in (0..n).rev() {

@@ -219,17 +219,29 @@ fn norm(s: &str) -> String {
 fn generic(dom: &Dom<'_>, removed: Option<&[bool]>, title: Option<&str>) -> (String, String) {
     let title = title.map(norm).unwrap_or_default();
     let mut best = (String::new(), String::new());
+    let relaxed = content::stats(dom, Mode::Relaxed, removed, None);
     for mode in [Mode::Strict, Mode::Relaxed] {
-        let st = content::stats(dom, mode, removed);
-        let Some(sel) = content::select(dom, &st) else {
+        let strict;
+        let st: &[content::Stat] = if mode == Mode::Strict {
+            strict = content::stats(dom, mode, removed, Some(&relaxed));
+            &strict
+        } else {
+            &relaxed
+        };
+        let Some(sel) = content::select(dom, st) else {
             continue;
         };
         let out = render::render(dom, &sel.roots, true, &mut |i| {
             st[i].excluded
-                || content::drop_conditionally(dom, &st, i)
+                || content::drop_conditionally(dom, st, i)
                 || is_title_heading(dom, i, &title)
         });
         let len = out.0.chars().count();
+        if std::env::var_os("NW_DEBUG").is_some() {
+            for &r in &sel.roots {
+                eprintln!("mode strict={} len={len} root {} class={:?} id={:?}", mode == Mode::Strict, dom.nodes[r].tag, dom.attr(r, "class"), dom.attr(r, "id"));
+            }
+        }
         if len > best.0.chars().count() {
             best = out;
         }
