@@ -41,24 +41,33 @@ pub(crate) enum Mode {
     Relaxed,
 }
 
-/// Length and comma count of a text node.
+/// Length and comma count of a text node: characters, with each whitespace
+/// run counted as one; commas in Latin, CJK (`，`, `、`) and Arabic (`،`) scripts.
 pub(crate) fn measure(s: &str) -> (u32, u32) {
     let mut n = 0u32;
     let mut commas = 0u32;
     let mut in_ws = true;
-    for c in s.chars() {
-        if c.is_whitespace() {
+    let mut prev = 0u8;
+    for &b in s.as_bytes() {
+        if b.is_ascii_whitespace() {
             if !in_ws {
                 n += 1;
                 in_ws = true;
             }
-        } else {
+        } else if b & 0xC0 != 0x80 {
+            // A character's first byte.
             n += 1;
             in_ws = false;
-            if matches!(c, ',' | '，' | '、' | '،') {
-                commas += 1;
-            }
+            commas += u32::from(b == b',');
+        } else {
+            // Last bytes of `，` (EF BC 8C), `、` (E3 80 81), `،` (D8 8C).
+            commas += u32::from(
+                (prev == 0xBC && b == 0x8C)
+                    || (prev == 0x80 && b == 0x81)
+                    || (prev == 0xD8 && b == 0x8C),
+            );
         }
+        prev = b;
     }
     (n, commas)
 }
@@ -94,8 +103,8 @@ pub(crate) fn stats(
             continue;
         }
         let node = &dom.nodes[i];
-        if let Some(t) = node.text {
-            let (len, commas) = measure(t);
+        if node.text.is_some() {
+            let (len, commas) = node.measure;
             st[i].text = len;
             st[i].commas = commas;
             st[i].inline = len;

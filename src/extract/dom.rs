@@ -6,6 +6,8 @@
 //! scoring and rendering read many times. Comments, doctypes and whitespace-free
 //! bookkeeping are dropped here so later passes are plain index loops.
 
+use std::collections::HashMap;
+
 use scraper::{ElementRef, Html, Node};
 
 /// What kind of box an element makes, as far as extraction cares.
@@ -37,6 +39,8 @@ pub(crate) struct DomNode<'a> {
     pub tag: &'a str,
     /// Text content for text nodes.
     pub text: Option<&'a str>,
+    /// For text nodes: visible length and comma count (see `content::measure`).
+    pub measure: (u32, u32),
     /// Box kind.
     pub role: Role,
     /// Class/id hint: positive for article-like names, negative for boilerplate names.
@@ -62,6 +66,8 @@ impl<'a> Dom<'a> {
         let mut stack: Vec<(Item<'a>, u32)> = vec![(Item::El(root), u32::MAX)];
         // Indices whose `end` is still open, in ancestor order.
         let mut open: Vec<u32> = Vec::new();
+        // Pages repeat the same class strings many times: score each once.
+        let mut hints: HashMap<(&'a str, &'a str), (i32, bool)> = HashMap::new();
         while let Some((node, parent)) = stack.pop() {
             // Close the subtrees that this node is not part of.
             while let Some(&top) = open.last() {
@@ -80,6 +86,13 @@ impl<'a> Dom<'a> {
                         el: None,
                         tag: "",
                         text: Some(t),
+                        // Script and style bodies are never content: skip measuring them.
+                        measure: if parent != u32::MAX && nodes[parent as usize].role == Role::Drop
+                        {
+                            (0, 0)
+                        } else {
+                            super::content::measure(t)
+                        },
                         role: Role::Inline,
                         weight: 0,
                         unlikely: false,
@@ -90,7 +103,15 @@ impl<'a> Dom<'a> {
                     let el = eref.value();
                     let tag = el.name();
                     let role = role_of(tag);
-                    let (weight, unlikely) = class_hints(el);
+                    let key = (el.attr("class").unwrap_or(""), el.id().unwrap_or(""));
+                    let (mut weight, mut unlikely) = if key == ("", "") {
+                        (0, false)
+                    } else {
+                        *hints
+                            .entry(key)
+                            .or_insert_with(|| class_hints(key.0, key.1))
+                    };
+                    attr_hints(el, &mut weight, &mut unlikely);
                     let hidden = is_hidden(el);
                     nodes.push(DomNode {
                         parent,
@@ -98,6 +119,7 @@ impl<'a> Dom<'a> {
                         el: Some(eref),
                         tag,
                         text: None,
+                        measure: (0, 0),
                         role,
                         weight,
                         unlikely,
@@ -296,9 +318,7 @@ const POSITIVE: &[&str] = &[
 /// Words that keep a boilerplate-looking name from being dropped outright.
 const MAYBE: &[&str] = &["article", "body", "column", "content", "main", "shadow"];
 
-fn class_hints(el: &scraper::node::Element) -> (i32, bool) {
-    let class = el.attr("class").unwrap_or("");
-    let id = el.id().unwrap_or("");
+fn class_hints(class: &str, id: &str) -> (i32, bool) {
     let mut weight = 0;
     let mut unlikely = false;
     for s in [class, id] {
@@ -318,6 +338,11 @@ fn class_hints(el: &scraper::node::Element) -> (i32, bool) {
             unlikely = true;
         }
     }
+    (weight, unlikely)
+}
+
+/// Hints from `role` and `itemprop`.
+fn attr_hints(el: &scraper::node::Element, weight: &mut i32, unlikely: &mut bool) {
     if let Some(role) = el.attr("role") {
         let role = role.to_ascii_lowercase();
         if matches!(
@@ -333,17 +358,16 @@ fn class_hints(el: &scraper::node::Element) -> (i32, bool) {
                 | "contentinfo"
                 | "search"
         ) {
-            unlikely = true;
+            *unlikely = true;
         }
     }
     if el
         .attr("itemprop")
         .is_some_and(|p| p.contains("articleBody"))
     {
-        weight += 50;
-        unlikely = false;
+        *weight += 50;
+        *unlikely = false;
     }
-    (weight, unlikely)
 }
 
 /// `ad`, `ads`, `advert` as whole class tokens.
