@@ -84,17 +84,13 @@ pub(crate) fn collect(dom: &Dom<'_>, page_url: &Url) -> Meta {
                     set(&mut f.html_lang, l);
                 }
             }
-            "title" => {
-                if f.doc_title.is_none() {
-                    let t = text_of(dom, i);
-                    set(&mut f.doc_title, &t);
-                }
+            "title" if f.doc_title.is_none() => {
+                let t = text_of(dom, i);
+                set(&mut f.doc_title, &t);
             }
-            "h1" => {
-                if f.h1.is_none() {
-                    let t = text_of(dom, i);
-                    set(&mut f.h1, &t);
-                }
+            "h1" if f.h1.is_none() => {
+                let t = text_of(dom, i);
+                set(&mut f.h1, &t);
             }
             "meta" => meta_tag(dom, i, &mut f),
             "link" => {

@@ -188,12 +188,12 @@ pub(crate) fn render(
                         escape(&mut html, href, true);
                         html.push('"');
                     }
-                } else if node.tag == "time" {
-                    if let Some(dt) = dom.attr(i, "datetime") {
-                        html.push_str(" datetime=\"");
-                        escape(&mut html, dt, true);
-                        html.push('"');
-                    }
+                } else if node.tag == "time"
+                    && let Some(dt) = dom.attr(i, "datetime")
+                {
+                    html.push_str(" datetime=\"");
+                    escape(&mut html, dt, true);
+                    html.push('"');
                 }
                 html.push('>');
             }
