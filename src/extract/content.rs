@@ -239,6 +239,11 @@ pub(crate) fn select(dom: &Dom<'_>, st: &[Stat]) -> Option<Selection> {
     }
     cands.sort_by(|a, b| b.1.total_cmp(&a.1));
     let (mut top, top_score) = cands[0];
+    if std::env::var_os("NW_DEBUG").is_some() {
+        for &(c, sc) in cands.iter().take(8) {
+            eprintln!("cand {sc:.1} {} {:?} text={}", dom.nodes[c].tag, dom.attr(c, "class"), st[c].text);
+        }
+    }
     let is_ancestor = |anc: usize, i: usize| anc <= i && i < dom.nodes[anc].end as usize;
 
     // Several near-best candidates under one ancestor: the ancestor is the article.
@@ -351,6 +356,30 @@ fn ends_sentence(dom: &Dom<'_>, i: usize) -> bool {
     false
 }
 
+/// A paragraph this much link text is a pointer elsewhere ("Read more: …").
+const LINK_PARA: f32 = 0.6;
+
+/// Openings of short blocks that are site furniture rather than article text.
+const BOILERPLATE: &[&str] = &[
+    "advertisement", "advertising", "sponsored", "read more", "see more", "see also",
+    "more:", "related:", "related articles", "related stories", "don't miss", "dont miss",
+    "click here", "share this", "share on", "follow us", "sign up", "subscribe",
+    "newsletter", "comments", "leave a comment", "tell us what you think", "recommended",
+    "most read", "popular", "trending", "you may also like", "you might also like",
+    "also read", "watch:", "listen:", "photo:", "image:", "getty images", "loading",
+];
+
+fn boilerplate_phrase(dom: &Dom<'_>, i: usize) -> bool {
+    let mut t = String::new();
+    for j in i..dom.nodes[i].end as usize {
+        if let Some(x) = dom.nodes[j].text {
+            t.push_str(x);
+        }
+    }
+    let t = t.trim().to_lowercase().replace('’', "'");
+    !t.is_empty() && BOILERPLATE.iter().any(|b| t.starts_with(b))
+}
+
 /// Whether a container inside the article should be left out (readability's
 /// "clean conditionally": link lists, image strips, empty shells).
 pub(crate) fn drop_conditionally(dom: &Dom<'_>, st: &[Stat], i: usize) -> bool {
@@ -365,7 +394,10 @@ pub(crate) fn drop_conditionally(dom: &Dom<'_>, st: &[Stat], i: usize) -> bool {
             if node.tag == "figcaption" || node.tag == "caption" {
                 return true;
             }
-            return false;
+            if node.tag == "p" && s.text > 0 && link_density(s) >= LINK_PARA {
+                return true;
+            }
+            return s.text < 60 && boilerplate_phrase(dom, i);
         }
         _ => return false,
     }

@@ -304,7 +304,6 @@ const POSITIVE: &[&str] = &[
     "content",
     "entry",
     "main",
-    "page",
     "post",
     "text",
     "blog",
