@@ -205,7 +205,11 @@ fn role_of(tag: &str) -> Role {
         | "button" | "input" | "select" | "option" | "textarea" | "nav" | "aside" | "footer"
         | "head" | "title" | "meta" | "link" | "base" | "dialog" | "menu" | "hr" | "frame"
         | "frameset" | "fieldset" | "output" | "progress" | "meter" | "datalist" => Role::Drop,
-        _ => Role::Container,
+        "div" | "section" | "article" | "main" | "header" | "ul" | "ol" | "dl" | "table"
+        | "tbody" | "thead" | "tfoot" | "tr" | "form" | "figure" | "center" | "body" | "html"
+        | "details" | "hgroup" | "colgroup" | "col" | "legend" | "search" => Role::Container,
+        // Unknown and custom elements (`<my-widget>`) render inline by default.
+        _ => Role::Inline,
     }
 }
 
