@@ -241,7 +241,12 @@ pub(crate) fn select(dom: &Dom<'_>, st: &[Stat]) -> Option<Selection> {
     let (mut top, top_score) = cands[0];
     if std::env::var_os("NW_DEBUG").is_some() {
         for &(c, sc) in cands.iter().take(8) {
-            eprintln!("cand {sc:.1} {} {:?} text={}", dom.nodes[c].tag, dom.attr(c, "class"), st[c].text);
+            eprintln!(
+                "cand {sc:.1} {} {:?} text={}",
+                dom.nodes[c].tag,
+                dom.attr(c, "class"),
+                st[c].text
+            );
         }
     }
     let is_ancestor = |anc: usize, i: usize| anc <= i && i < dom.nodes[anc].end as usize;
@@ -361,12 +366,41 @@ const LINK_PARA: f32 = 0.6;
 
 /// Openings of short blocks that are site furniture rather than article text.
 const BOILERPLATE: &[&str] = &[
-    "advertisement", "advertising", "sponsored", "read more", "see more", "see also",
-    "more:", "related:", "related articles", "related stories", "don't miss", "dont miss",
-    "click here", "share this", "share on", "follow us", "sign up", "subscribe",
-    "newsletter", "comments", "leave a comment", "tell us what you think", "recommended",
-    "most read", "popular", "trending", "you may also like", "you might also like",
-    "also read", "watch:", "listen:", "photo:", "image:", "getty images", "loading",
+    "advertisement",
+    "advertising",
+    "sponsored",
+    "read more",
+    "see more",
+    "see also",
+    "more:",
+    "related:",
+    "related articles",
+    "related stories",
+    "don't miss",
+    "dont miss",
+    "click here",
+    "share this",
+    "share on",
+    "follow us",
+    "sign up",
+    "subscribe",
+    "newsletter",
+    "comments",
+    "leave a comment",
+    "tell us what you think",
+    "recommended",
+    "most read",
+    "popular",
+    "trending",
+    "you may also like",
+    "you might also like",
+    "also read",
+    "watch:",
+    "listen:",
+    "photo:",
+    "image:",
+    "getty images",
+    "loading",
 ];
 
 fn boilerplate_phrase(dom: &Dom<'_>, i: usize) -> bool {

@@ -103,7 +103,8 @@ impl<'a> Dom<'a> {
                     let el = eref.value();
                     let tag = el.name();
                     let role = role_of(tag);
-                    let key = (el.attr("class").unwrap_or(""), el.id().unwrap_or(""));
+                    let a = Attrs::of(el);
+                    let key = (a.class, a.id);
                     let (mut weight, mut unlikely) = if key == ("", "") {
                         (0, false)
                     } else {
@@ -111,8 +112,8 @@ impl<'a> Dom<'a> {
                             .entry(key)
                             .or_insert_with(|| class_hints(key.0, key.1))
                     };
-                    attr_hints(el, &mut weight, &mut unlikely);
-                    let hidden = is_hidden(el);
+                    a.hints(&mut weight, &mut unlikely);
+                    let hidden = a.hidden(tag);
                     nodes.push(DomNode {
                         parent,
                         end: idx + 1,
@@ -324,52 +325,135 @@ const MAYBE: &[&str] = &["article", "body", "column", "content", "main", "shadow
 fn class_hints(class: &str, id: &str) -> (i32, bool) {
     let mut weight = 0;
     let mut unlikely = false;
+    let t = word_table();
     for s in [class, id] {
         if s.is_empty() {
             continue;
         }
         let lower = s.to_ascii_lowercase();
-        let neg = NEGATIVE.iter().any(|w| lower.contains(w)) || is_ad_token(&lower);
-        let pos = POSITIVE.iter().any(|w| lower.contains(w));
+        let (mut neg, mut pos, mut maybe) = (false, false, false);
+        let b = lower.as_bytes();
+        for i in 0..b.len() {
+            for &(w, kind) in &t[b[i] as usize] {
+                if b[i..].starts_with(w.as_bytes()) {
+                    match kind {
+                        Word::Negative => neg = true,
+                        Word::Positive => pos = true,
+                        Word::Maybe => maybe = true,
+                    }
+                }
+            }
+        }
+        neg |= is_ad_token(&lower);
         if neg {
             weight -= 25;
         }
         if pos {
             weight += 25;
         }
-        if neg && !MAYBE.iter().any(|w| lower.contains(w)) {
+        if neg && !maybe {
             unlikely = true;
         }
     }
     (weight, unlikely)
 }
 
-/// Hints from `role` and `itemprop`.
-fn attr_hints(el: &scraper::node::Element, weight: &mut i32, unlikely: &mut bool) {
-    if let Some(role) = el.attr("role") {
-        let role = role.to_ascii_lowercase();
-        if matches!(
-            role.as_str(),
-            "menu"
-                | "menubar"
-                | "complementary"
-                | "navigation"
-                | "alert"
-                | "alertdialog"
-                | "dialog"
-                | "banner"
-                | "contentinfo"
-                | "search"
-        ) {
-            *unlikely = true;
+/// Which list a hint word comes from.
+#[derive(Clone, Copy)]
+enum Word {
+    Negative,
+    Positive,
+    Maybe,
+}
+
+/// The hint words bucketed by first byte, so one scan of a class string finds them all.
+fn word_table() -> &'static [Vec<(&'static str, Word)>] {
+    static TABLE: std::sync::OnceLock<Vec<Vec<(&'static str, Word)>>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t: Vec<Vec<(&'static str, Word)>> = vec![Vec::new(); 256];
+        for (list, kind) in [
+            (NEGATIVE, Word::Negative),
+            (POSITIVE, Word::Positive),
+            (MAYBE, Word::Maybe),
+        ] {
+            for w in list {
+                if let Some(&first) = w.as_bytes().first() {
+                    t[first as usize].push((w, kind));
+                }
+            }
+        }
+        t
+    })
+}
+
+/// The attributes extraction reads, gathered in one pass over the element's list.
+#[derive(Default)]
+struct Attrs<'a> {
+    class: &'a str,
+    id: &'a str,
+    role: Option<&'a str>,
+    itemprop: Option<&'a str>,
+    hidden: bool,
+    aria_hidden: bool,
+    style: Option<&'a str>,
+}
+
+impl<'a> Attrs<'a> {
+    fn of(el: &'a scraper::node::Element) -> Attrs<'a> {
+        let mut a = Attrs::default();
+        for (name, value) in el.attrs() {
+            match name {
+                "class" => a.class = value,
+                "id" => a.id = value,
+                "role" => a.role = Some(value),
+                "itemprop" => a.itemprop = Some(value),
+                "hidden" => a.hidden = true,
+                "aria-hidden" => a.aria_hidden = value == "true",
+                "style" => a.style = Some(value),
+                _ => {}
+            }
+        }
+        a
+    }
+
+    /// Hints from `role` and `itemprop`.
+    fn hints(&self, weight: &mut i32, unlikely: &mut bool) {
+        if let Some(role) = self.role {
+            let role = role.to_ascii_lowercase();
+            if matches!(
+                role.as_str(),
+                "menu"
+                    | "menubar"
+                    | "complementary"
+                    | "navigation"
+                    | "alert"
+                    | "alertdialog"
+                    | "dialog"
+                    | "banner"
+                    | "contentinfo"
+                    | "search"
+            ) {
+                *unlikely = true;
+            }
+        }
+        if self.itemprop.is_some_and(|p| p.contains("articleBody")) {
+            *weight += 50;
+            *unlikely = false;
         }
     }
-    if el
-        .attr("itemprop")
-        .is_some_and(|p| p.contains("articleBody"))
-    {
-        *weight += 50;
-        *unlikely = false;
+
+    /// Hidden by attribute or inline style.
+    fn hidden(&self, tag: &str) -> bool {
+        if self.hidden || (self.aria_hidden && !matches!(tag, "img" | "picture")) {
+            return true;
+        }
+        if let Some(style) = self.style {
+            let s = style.to_ascii_lowercase().replace(' ', "");
+            if s.contains("display:none") || s.contains("visibility:hidden") {
+                return true;
+            }
+        }
+        false
     }
 }
 
@@ -378,20 +462,4 @@ fn is_ad_token(lower: &str) -> bool {
     lower
         .split(|c: char| c.is_ascii_whitespace() || c == '_' || c == '-')
         .any(|t| matches!(t, "ad" | "ads" | "advertisement" | "adv"))
-}
-
-fn is_hidden(el: &scraper::node::Element) -> bool {
-    if el.attr("hidden").is_some() {
-        return true;
-    }
-    if el.attr("aria-hidden") == Some("true") && !matches!(el.name(), "img" | "picture") {
-        return true;
-    }
-    if let Some(style) = el.attr("style") {
-        let s = style.to_ascii_lowercase().replace(' ', "");
-        if s.contains("display:none") || s.contains("visibility:hidden") {
-            return true;
-        }
-    }
-    false
 }
