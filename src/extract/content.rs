@@ -239,16 +239,6 @@ pub(crate) fn select(dom: &Dom<'_>, st: &[Stat]) -> Option<Selection> {
     }
     cands.sort_by(|a, b| b.1.total_cmp(&a.1));
     let (mut top, top_score) = cands[0];
-    if std::env::var_os("NW_DEBUG").is_some() {
-        for &(c, sc) in cands.iter().take(8) {
-            eprintln!(
-                "cand {sc:.1} {} {:?} text={}",
-                dom.nodes[c].tag,
-                dom.attr(c, "class"),
-                st[c].text
-            );
-        }
-    }
     let is_ancestor = |anc: usize, i: usize| anc <= i && i < dom.nodes[anc].end as usize;
 
     // Several near-best candidates under one ancestor: the ancestor is the article.

@@ -237,17 +237,6 @@ fn generic(dom: &Dom<'_>, removed: Option<&[bool]>, title: Option<&str>) -> (Str
                 || is_title_heading(dom, i, &title)
         });
         let len = out.0.chars().count();
-        if std::env::var_os("NW_DEBUG").is_some() {
-            for &r in &sel.roots {
-                eprintln!(
-                    "mode strict={} len={len} root {} class={:?} id={:?}",
-                    mode == Mode::Strict,
-                    dom.nodes[r].tag,
-                    dom.attr(r, "class"),
-                    dom.attr(r, "id")
-                );
-            }
-        }
         if len > best.0.chars().count() {
             best = out;
         }
