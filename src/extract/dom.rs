@@ -7,6 +7,7 @@
 //! bookkeeping are dropped here so later passes are plain index loops.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use scraper::{ElementRef, Html, Node};
 
@@ -67,7 +68,8 @@ impl<'a> Dom<'a> {
         // Indices whose `end` is still open, in ancestor order.
         let mut open: Vec<u32> = Vec::new();
         // Pages repeat the same class strings many times: score each once.
-        let mut hints: HashMap<(&'a str, &'a str), (i32, bool)> = HashMap::new();
+        let mut hints: HashMap<(&'a str, &'a str), (i32, bool), BuildHasherDefault<Fnv>> =
+            HashMap::default();
         while let Some((node, parent)) = stack.pop() {
             // Close the subtrees that this node is not part of.
             while let Some(&top) = open.last() {
@@ -163,6 +165,27 @@ impl<'a> Dom<'a> {
     /// An attribute of element `i`.
     pub fn attr(&self, i: usize, name: &str) -> Option<&'a str> {
         self.nodes[i].el.and_then(|e| e.value().attr(name))
+    }
+}
+
+/// FNV-1a: a fast hasher for the short class strings of one page (the map is
+/// per page and bounded by its size, so flooding resistance buys nothing here).
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
     }
 }
 
