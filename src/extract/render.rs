@@ -122,28 +122,28 @@ fn escape(out: &mut String, s: &str, attr: bool) {
 }
 
 /// Render `roots` to (text, html), skipping nodes for which `skip` is true.
-pub(crate) fn render(
-    dom: &Dom<'_>,
+pub(crate) fn render<'a>(
+    dom: &Dom<'a>,
     roots: &[usize],
     want_html: bool,
     skip: &mut dyn FnMut(usize) -> bool,
 ) -> (String, String) {
     let mut text = TextOut::default();
     let mut html = String::new();
-    // Stack of (index, closing?) events for an iterative walk.
-    let mut stack: Vec<(usize, bool)> = Vec::new();
+    // Stack of (index, closing?, tag to close) events for an iterative walk.
+    let mut stack: Vec<(usize, bool, Option<&'a str>)> = Vec::new();
     let mut kids: Vec<usize> = Vec::new();
     for &r in roots {
-        stack.push((r, false));
-        while let Some((i, closing)) = stack.pop() {
+        stack.push((r, false, None));
+        while let Some((i, closing, close_tag)) = stack.pop() {
             let node = &dom.nodes[i];
             if closing {
                 if node.role != Role::Inline {
                     text.block();
                 }
-                if want_html && keep_tag(node.tag) && node.tag != "img" && node.tag != "br" {
+                if let Some(tag) = close_tag {
                     html.push_str("</");
-                    html.push_str(node.tag);
+                    html.push_str(tag);
                     html.push('>');
                     if node.role != Role::Inline {
                         html.push('\n');
@@ -179,9 +179,23 @@ pub(crate) fn render(
                 Role::Inline => {}
                 Role::Para | Role::Container => text.block(),
             }
-            if want_html && keep_tag(node.tag) {
+            // Kept tags are copied; a container of running text becomes a paragraph.
+            let out_tag = if !want_html {
+                None
+            } else if keep_tag(node.tag) {
+                Some(node.tag)
+            } else if node.role == Role::Container
+                && !dom
+                    .children(i)
+                    .any(|c| matches!(dom.nodes[c].role, Role::Para | Role::Container))
+            {
+                Some("p")
+            } else {
+                None
+            };
+            if let Some(tag) = out_tag {
                 html.push('<');
-                html.push_str(node.tag);
+                html.push_str(tag);
                 if node.tag == "a" {
                     if let Some(href) = dom.attr(i, "href") {
                         html.push_str(" href=\"");
@@ -197,11 +211,11 @@ pub(crate) fn render(
                 }
                 html.push('>');
             }
-            stack.push((i, true));
+            stack.push((i, true, out_tag));
             // Push children last-first so the first child pops first.
             kids.clear();
             kids.extend(dom.children(i));
-            stack.extend(kids.iter().rev().map(|&c| (c, false)));
+            stack.extend(kids.iter().rev().map(|&c| (c, false, None)));
         }
         text.block();
     }
