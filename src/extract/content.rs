@@ -400,8 +400,25 @@ fn boilerplate_phrase(dom: &Dom<'_>, i: usize) -> bool {
             t.push_str(x);
         }
     }
-    let t = t.trim().to_lowercase().replace('’', "'");
+    let raw = t.trim();
+    if is_byline(raw) {
+        return true;
+    }
+    let t = raw.to_lowercase().replace('’', "'");
     !t.is_empty() && BOILERPLATE.iter().any(|b| t.starts_with(b))
+}
+
+/// "By Jane Doe", "By JANE DOE and John Roe - 11/18/19": a byline line.
+fn is_byline(t: &str) -> bool {
+    let Some(rest) = t.strip_prefix("By ").or_else(|| t.strip_prefix("by ")) else {
+        return false;
+    };
+    let mut words = rest.split_whitespace();
+    let first_two_capitalised = words
+        .by_ref()
+        .take(2)
+        .all(|w| w.chars().next().is_some_and(char::is_uppercase));
+    first_two_capitalised && rest.split_whitespace().count() <= 12
 }
 
 /// Whether a container inside the article should be left out (readability's
@@ -427,6 +444,9 @@ pub(crate) fn drop_conditionally(dom: &Dom<'_>, st: &[Stat], i: usize) -> bool {
     }
     if matches!(node.tag, "body" | "html") {
         return false;
+    }
+    if s.text < 60 && boilerplate_phrase(dom, i) {
+        return true;
     }
     if s.commas >= 10 {
         return false;
