@@ -30,6 +30,7 @@ fn main() -> ExitCode {
     let mut per_page = false;
     let mut show: Option<String> = None;
     let mut parse_only = false;
+    let mut with_rules = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -37,6 +38,7 @@ fn main() -> ExitCode {
             "--per-page" => per_page = true,
             "--show" => show = args.next(),
             "--parse-only" => parse_only = true,
+            "--with-rules" => with_rules = true,
             _ => dir = PathBuf::from(a),
         }
     }
@@ -70,9 +72,21 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let rules: Vec<Option<newswire::extract::SiteRule>> = pages
+        .iter()
+        .map(|p| {
+            with_rules
+                .then(|| p.url.host_str().and_then(newswire::extract::builtin_rule))
+                .flatten()
+        })
+        .collect();
     if let Some(prefix) = show {
-        for p in pages.iter().filter(|p| p.id.starts_with(&prefix)) {
-            let a = extract(&p.html, &p.url, None);
+        for (p, rule) in pages
+            .iter()
+            .zip(&rules)
+            .filter(|(p, _)| p.id.starts_with(&prefix))
+        {
+            let a = extract(&p.html, &p.url, rule.as_ref());
             println!("== {} {}\n{a:#?}", p.id, p.url);
         }
         return ExitCode::SUCCESS;
@@ -106,8 +120,8 @@ fn main() -> ExitCode {
         let cpu0 = cpu_seconds();
         let start = Instant::now();
         let mut out = Vec::with_capacity(pages.len());
-        for p in &pages {
-            out.push(extract(&p.html, &p.url, None));
+        for (p, rule) in pages.iter().zip(&rules) {
+            out.push(extract(&p.html, &p.url, rule.as_ref()));
         }
         let took = start.elapsed();
         best = best.min(took);
