@@ -362,3 +362,15 @@ fn html_to_text_paragraphs_and_no_link_urls() {
     assert!(!t.contains("example.com"));
     assert_eq!(html_to_text("plain &amp; simple"), "plain & simple");
 }
+
+#[test]
+fn page_without_body_text_falls_back_to_its_description() {
+    let html = r#"<html><head><meta name="description" content="Officials confirmed the talks will resume on Monday."></head>
+<body><nav><a href="/">Home</a></nav><div id="app"></div></body></html>"#;
+    let a = extract(html, &url("https://wire.example/story/1"), None);
+    assert_eq!(
+        a.text,
+        "Officials confirmed the talks will resume on Monday."
+    );
+    assert!(a.html.contains("<p>Officials confirmed"), "{}", a.html);
+}

@@ -100,8 +100,15 @@ pub fn extract(html: &str, page_url: &Url, rule: Option<&SiteRule>) -> Article {
     } else {
         Method::Generic
     };
-    let (text, raw_html) =
+    let (mut text, mut raw_html) =
         found.unwrap_or_else(|| generic(&dom, removed.as_deref(), meta.title.as_deref()));
+    // Nothing found at all: the page's own summary beats an empty article.
+    if text.trim().is_empty()
+        && let Some(d) = meta.description.as_deref()
+    {
+        text = d.to_string();
+        raw_html = format!("<p>{}</p>", d.replace('&', "&amp;").replace('<', "&lt;"));
+    }
     Article {
         title: meta.title,
         author: meta.author,
