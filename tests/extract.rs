@@ -374,3 +374,21 @@ fn page_without_body_text_falls_back_to_its_description() {
     );
     assert!(a.html.contains("<p>Officials confirmed"), "{}", a.html);
 }
+
+#[test]
+fn truncated_pages_do_not_panic() {
+    // Pages cut off mid-tag, mid-attribute, mid-entity or mid-JSON-LD, as a
+    // capped or interrupted download leaves them.
+    let u = url("https://news.un.org/en/story/2026/11/1160001");
+    for name in ["un_news", "rt_article", "canonical"] {
+        let html = page(name);
+        let mut cut = 0;
+        while cut < html.len() {
+            if html.is_char_boundary(cut) {
+                let a = extract(&html[..cut], &u, builtin_rule("news.un.org").as_ref());
+                assert!(a.text.len() <= html.len());
+            }
+            cut += 97;
+        }
+    }
+}
