@@ -392,3 +392,10 @@ fn truncated_pages_do_not_panic() {
         }
     }
 }
+
+#[test]
+fn method_maps_to_stored_extraction_kind() {
+    use newswire::model::Extraction;
+    assert_eq!(Extraction::from(Method::Generic), Extraction::Extracted);
+    assert_eq!(Extraction::from(Method::SiteRule), Extraction::SiteRule);
+}

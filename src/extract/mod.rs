@@ -70,6 +70,15 @@ pub enum Method {
     SiteRule,
 }
 
+impl From<Method> for crate::model::Extraction {
+    fn from(m: Method) -> Self {
+        match m {
+            Method::Generic => crate::model::Extraction::Extracted,
+            Method::SiteRule => crate::model::Extraction::SiteRule,
+        }
+    }
+}
+
 /// Below this many characters a strict pass is retried relaxed.
 const SHORT_TEXT: usize = 250;
 
