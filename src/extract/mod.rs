@@ -9,13 +9,17 @@
 //! plain text with blank lines between blocks and sanitised HTML
 //! ([`sanitize_html`], also used for feed content, as is [`html_to_text`]).
 //!
-//! Submodules: `dom` (flat pre-order copy of the page), `content` (scoring and
-//! selection), `render` (text and HTML output), `meta` (metadata), `decode`,
-//! `sanitize`, `rules` (site rules and the built-in table in `rules.toml`).
+//! Submodules: `dom` (flat pre-order copy of the page), `hints` (class/id
+//! words), `content` (scoring and selection), `clean` (leaving out furniture
+//! inside the article), `render` (text and HTML output), `meta` (metadata),
+//! `decode`, `sanitize`, `rules` (site rules and the built-in table in
+//! `rules.toml`).
 
+mod clean;
 mod content;
 mod decode;
 mod dom;
+mod hints;
 mod meta;
 mod render;
 mod rules;
@@ -249,7 +253,7 @@ fn generic(dom: &Dom<'_>, removed: Option<&[bool]>, title: Option<&str>) -> (Str
         };
         let out = render::render(dom, &sel.roots, true, &mut |i| {
             st[i].excluded
-                || content::drop_conditionally(dom, st, i)
+                || clean::drop_conditionally(dom, st, i)
                 || is_title_heading(dom, i, &title)
         });
         let len = out.0.chars().count();
