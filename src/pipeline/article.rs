@@ -12,7 +12,7 @@ use url::Url;
 
 use super::{Context, item_from_entry};
 use crate::config::FeedConfig;
-use crate::extract::{Article, Method, SiteRule};
+use crate::extract::{Article, SiteRule};
 use crate::fetch::Request;
 use crate::model::{Entry, EntryKey, Extraction, NewItem};
 use crate::store::{LinkedEntry, StoredEntry};
@@ -203,10 +203,7 @@ fn merge_article(mut item: NewItem, a: Article) -> NewItem {
     {
         item.canonical_url = crate::canonical::canonical_url(&canonical).to_string();
     }
-    item.extraction = match a.method {
-        Method::SiteRule => Extraction::SiteRule,
-        Method::Generic => Extraction::Extracted,
-    };
+    item.extraction = a.method.into();
     item.title = item.title.or(a.title);
     item.author = a.author.or(item.author);
     item.published_at = item.published_at.or(a.published);
