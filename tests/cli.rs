@@ -301,6 +301,7 @@ fn feeds_add_remove_keep_comments() {
     let out = setup.run(&[
         "feeds",
         "add",
+        "--no-check",
         "https://tass.com/rss/v2.xml",
         "--schedule",
         "*/5 * * * *",
@@ -446,4 +447,136 @@ fn permanent_redirects_move_the_feed_after_consistent_sightings() {
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(srv.hits("/old.rss"), 3, "the old URL is no longer asked");
     assert_eq!(srv.hits("/new.rss"), 4);
+}
+
+#[test]
+fn feeds_add_checks_the_url_and_discovers_advertised_feeds() {
+    let srv = TestServer::start();
+    srv.route(
+        "/rss/",
+        Reply::ok(fixture("rt.rss")).header("Content-Type", "application/rss+xml"),
+    );
+    let one = format!(
+        "<html><head><link rel=\"alternate\" type=\"application/rss+xml\" href=\"{}\"></head><body>News</body></html>",
+        srv.url("/rss/")
+    );
+    srv.route("/", Reply::ok(one).header("Content-Type", "text/html"));
+    srv.route(
+        "/many",
+        Reply::ok(fixture("html-page.html")).header("Content-Type", "text/html"),
+    );
+    srv.route("/down", Reply::status(500));
+    let setup = Setup::new(&[]);
+
+    // A page advertising one feed: that feed is added.
+    let out = setup.run(&["feeds", "add", &srv.url("/"), "--name", "site"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let cfg = std::fs::read_to_string(setup.config()).expect("read");
+    assert!(
+        cfg.contains(&format!("url = \"{}\"", srv.url("/rss/"))),
+        "{cfg}"
+    );
+
+    // Several advertised feeds: listed, nothing changed.
+    let out = setup.run(&["feeds", "add", &srv.url("/many"), "--name", "many"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("advertises these feeds"),
+        "{}",
+        text(&out)
+    );
+    // A failing URL is refused unless --no-check.
+    let out = setup.run(&["feeds", "add", &srv.url("/down"), "--name", "down"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(setup.config()).expect("read"), cfg);
+    let out = setup.run(&[
+        "feeds",
+        "add",
+        &srv.url("/down"),
+        "--name",
+        "down",
+        "--no-check",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[test]
+fn a_running_daemon_picks_up_feeds_added_to_the_config() {
+    let srv = TestServer::start();
+    srv.route(
+        "/rss/",
+        Reply::ok(fixture("rt.rss")).header("Content-Type", "application/rss+xml"),
+    );
+    srv.route(
+        "/un.atom",
+        Reply::ok(fixture("un-news.atom")).header("Content-Type", "application/atom+xml"),
+    );
+    let setup = Setup::new(&[("rt", srv.url("/rss/"), "")]);
+    let mut child = setup
+        .cmd(&["run"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn run");
+    assert!(
+        srv.wait_for_hits("/rss/", 1, Duration::from_secs(20)),
+        "first feed polled"
+    );
+    let out = setup.run(&["feeds", "add", &srv.url("/un.atom"), "--name", "un"]);
+    assert!(out.status.success(), "{}", text(&out));
+    // No signal: the daemon notices the edited file by itself.
+    let picked_up = srv.wait_for_hits("/un.atom", 2, Duration::from_secs(30));
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let exit = child.wait().expect("wait");
+    assert!(picked_up, "the added feed was polled by the running daemon");
+    assert!(exit.success());
+    assert_eq!(
+        setup.query_i64("SELECT count(*) FROM feeds WHERE name = 'un' AND last_status = 'ok'"),
+        1
+    );
+}
+
+#[test]
+fn opml_import_and_export_round_trip() {
+    let setup = Setup::new(&[("rt", "https://www.rt.com/rss/".into(), "")]);
+    let opml = setup.dir.path().join("subs.opml");
+    std::fs::write(
+        &opml,
+        r#"<?xml version="1.0"?><opml version="2.0"><head/><body>
+<outline text="Wires"><outline type="rss" text="TASS" xmlUrl="https://tass.com/rss/v2.xml"/>
+<outline type="rss" text="RT again" xmlUrl="https://www.rt.com/rss/"/></outline>
+<outline type="rss" text="Bad" xmlUrl="ftp://x.example/feed"/></body></opml>"#,
+    )
+    .expect("write opml");
+    let before = std::fs::read_to_string(setup.config()).expect("read");
+    let out = setup.run(&["feeds", "import", "--dry-run", opml.to_str().expect("utf8")]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        std::fs::read_to_string(setup.config()).expect("read"),
+        before,
+        "dry run writes nothing"
+    );
+    let out = setup.run(&["feeds", "import", opml.to_str().expect("utf8")]);
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("1 feeds added, 2 skipped"), "{stdout}");
+    assert!(stdout.contains("already configured as `rt`"), "{stdout}");
+    let cfg = std::fs::read_to_string(setup.config()).expect("read");
+    assert!(
+        cfg.starts_with("# test config") && cfg.contains("name = \"tass\""),
+        "{cfg}"
+    );
+    assert!(cfg.contains("tags = [\"Wires\"]"), "{cfg}");
+
+    let out = setup.run(&["feeds", "export"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let exported = String::from_utf8_lossy(&out.stdout);
+    let feeds = newswire::config::opml::parse(&exported).expect("export is OPML");
+    let urls: Vec<&str> = feeds.iter().map(|f| f.feed.url.as_str()).collect();
+    assert_eq!(
+        urls,
+        ["https://www.rt.com/rss/", "https://tass.com/rss/v2.xml"]
+    );
 }

@@ -232,3 +232,116 @@ mod tests {
         assert_eq!(close_truncated("<rss><channel><item>"), None);
     }
 }
+
+/// HTML entities that feeds use in XML where only the five XML ones are
+/// defined (`&nbsp;` in a title), with their code points.
+const HTML_ENTITIES: &[(&str, u32)] = &[
+    ("nbsp", 0xA0),
+    ("ndash", 0x2013),
+    ("mdash", 0x2014),
+    ("hellip", 0x2026),
+    ("laquo", 0xAB),
+    ("raquo", 0xBB),
+    ("lsquo", 0x2018),
+    ("rsquo", 0x2019),
+    ("ldquo", 0x201C),
+    ("rdquo", 0x201D),
+    ("bdquo", 0x201E),
+    ("sbquo", 0x201A),
+    ("copy", 0xA9),
+    ("reg", 0xAE),
+    ("trade", 0x2122),
+    ("deg", 0xB0),
+    ("middot", 0xB7),
+    ("bull", 0x2022),
+    ("euro", 0x20AC),
+    ("pound", 0xA3),
+    ("times", 0xD7),
+    ("shy", 0xAD),
+    ("eacute", 0xE9),
+    ("egrave", 0xE8),
+    ("agrave", 0xE0),
+    ("ccedil", 0xE7),
+    ("ouml", 0xF6),
+    ("uuml", 0xFC),
+    ("auml", 0xE4),
+    ("szlig", 0xDF),
+    ("iexcl", 0xA1),
+    ("iquest", 0xBF),
+];
+
+/// Repairs the commonest XML well-formedness fault of hand-made feeds: a bare
+/// `&` (`?a=1&b=2` in a link, "Q&A" in a title) becomes `&amp;`, and an HTML
+/// entity such as `&nbsp;` becomes a character reference. CDATA sections,
+/// comments and the five XML entities are left alone. `None` when there was
+/// nothing to repair.
+pub fn escape_bare_ampersands(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut changed = false;
+    let mut rest = text;
+    while let Some(pos) = rest.find(['&', '<']) {
+        out.push_str(&rest[..pos]);
+        rest = &rest[pos..];
+        if rest.starts_with('<') {
+            // Copy CDATA sections and comments through untouched.
+            let end = if rest.starts_with("<![CDATA[") {
+                rest.find("]]>").map(|e| e + 3)
+            } else if rest.starts_with("<!--") {
+                rest.find("-->").map(|e| e + 3)
+            } else {
+                Some(1)
+            };
+            let end = end.unwrap_or(rest.len());
+            out.push_str(&rest[..end]);
+            rest = &rest[end..];
+            continue;
+        }
+        // `rest` starts with '&'.
+        let name_len = rest[1..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '#'))
+            .unwrap_or(rest.len() - 1);
+        let name = &rest[1..1 + name_len];
+        let terminated = rest[1 + name_len..].starts_with(';');
+        let xml_ok = terminated
+            && (matches!(name, "amp" | "lt" | "gt" | "quot" | "apos")
+                || name
+                    .strip_prefix("#x")
+                    .is_some_and(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_hexdigit()))
+                || name
+                    .strip_prefix('#')
+                    .is_some_and(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit())));
+        if xml_ok {
+            out.push_str(&rest[..name_len + 2]);
+            rest = &rest[name_len + 2..];
+        } else if let Some((_, cp)) = HTML_ENTITIES.iter().find(|(n, _)| terminated && *n == name) {
+            out.push_str(&format!("&#{cp};"));
+            rest = &rest[name_len + 2..];
+            changed = true;
+        } else {
+            out.push_str("&amp;");
+            rest = &rest[1..];
+            changed = true;
+        }
+    }
+    out.push_str(rest);
+    changed.then_some(out)
+}
+
+#[cfg(test)]
+mod ampersand_tests {
+    use super::escape_bare_ampersands;
+
+    #[test]
+    fn bare_ampersands_and_html_entities_are_repaired() {
+        assert_eq!(
+            escape_bare_ampersands("<link>https://a.example/?x=1&y=2</link><title>Q&A&nbsp;now &amp; then &#233; &#xE9;</title>")
+                .as_deref(),
+            Some("<link>https://a.example/?x=1&amp;y=2</link><title>Q&amp;A&#160;now &amp; then &#233; &#xE9;</title>")
+        );
+        assert_eq!(escape_bare_ampersands("<a>&amp; &lt;</a>"), None);
+        assert_eq!(
+            escape_bare_ampersands("<d><![CDATA[a & b]]></d><!-- x & y --><t>&</t>").as_deref(),
+            Some("<d><![CDATA[a & b]]></d><!-- x & y --><t>&amp;</t>")
+        );
+    }
+}

@@ -160,6 +160,12 @@ fn parse_xml(
             feed_url,
         )),
         Err(first_error) => {
+            // Bare `&` or HTML entities: repair and try once more.
+            if let Some(escaped) = fixup::escape_bare_ampersands(&text)
+                && let Ok(Ok(feed)) = run_feed_rs(escaped.as_bytes(), feed_url)
+            {
+                return Ok(convert::to_parsed_feed(feed, feed_url, &extras));
+            }
             // Truncated mid-entry: keep the entries that arrived whole.
             if let Some(repaired) = fixup::close_truncated(&text)
                 && let Ok(Ok(feed)) = run_feed_rs(repaired.as_bytes(), feed_url)

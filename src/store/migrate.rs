@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "feed health",
         include_str!("migrations/004_feed_health.sql"),
     ),
+    (5, "retention", include_str!("migrations/005_retention.sql")),
 ];
 
 /// The schema version this build writes.

@@ -268,8 +268,11 @@ impl Store {
         let wrap = self.wrap();
         let mut stmt = self
             .conn
+            // A pruned entry counts as known (item id 0): it must not come back.
             .prepare_cached(
-                "SELECT item_id FROM item_sources WHERE feed_id = ?1 AND entry_key = ?2",
+                "SELECT item_id FROM item_sources WHERE feed_id = ?1 AND entry_key = ?2
+                 UNION ALL SELECT 0 FROM pruned_sources WHERE feed_id = ?1 AND entry_key = ?2
+                 LIMIT 1",
             )
             .map_err(&wrap)?;
         let mut known = std::collections::HashMap::new();
@@ -292,6 +295,64 @@ impl Store {
             .prepare_cached("SELECT id FROM items WHERE canonical_url = ?1")
             .and_then(|mut s| s.query_row([canonical_url], |r| r.get(0)).optional())
             .map_err(wrap)
+    }
+
+    /// Whether an item with this canonical URL was pruned by retention.
+    pub fn is_tombstoned(&self, canonical_url: &str) -> Result<bool, StoreError> {
+        let wrap = self.wrap();
+        self.conn
+            .prepare_cached("SELECT 1 FROM tombstones WHERE canonical_url = ?1")
+            .and_then(|mut s| s.exists([canonical_url]))
+            .map_err(wrap)
+    }
+
+    /// Deletes items first seen before `before`, at most `batch` per
+    /// transaction so the writer is never held for long, leaving tombstones
+    /// (their canonical URLs and entry keys) so they are not stored again.
+    /// Returns how many items were deleted.
+    pub fn prune(&mut self, before: DateTime<Utc>, batch: usize) -> Result<usize, StoreError> {
+        let wrap = self.wrap();
+        let cutoff = ts(before);
+        let now = ts(Utc::now());
+        let mut total = 0;
+        loop {
+            let tx = self.conn.transaction().map_err(&wrap)?;
+            let ids: Vec<i64> = {
+                let mut stmt = tx
+                    .prepare_cached(
+                        "SELECT id FROM items WHERE first_seen_at < ?1 ORDER BY id LIMIT ?2",
+                    )
+                    .map_err(&wrap)?;
+                let rows = stmt
+                    .query_map(params![cutoff, batch.max(1) as i64], |r| r.get(0))
+                    .map_err(&wrap)?;
+                rows.collect::<Result<_, _>>().map_err(&wrap)?
+            };
+            if ids.is_empty() {
+                break;
+            }
+            for id in &ids {
+                tx.execute(
+                    "INSERT OR IGNORE INTO pruned_sources (feed_id, entry_key, pruned_at)
+                     SELECT feed_id, entry_key, ?2 FROM item_sources WHERE item_id = ?1",
+                    params![id, now],
+                )
+                .map_err(&wrap)?;
+                tx.execute(
+                    "INSERT OR IGNORE INTO tombstones (canonical_url, pruned_at)
+                     SELECT canonical_url, ?2 FROM items WHERE id = ?1",
+                    params![id, now],
+                )
+                .map_err(&wrap)?;
+                tx.execute("DELETE FROM item_sources WHERE item_id = ?1", [id])
+                    .map_err(&wrap)?;
+                tx.execute("DELETE FROM items WHERE id = ?1", [id])
+                    .map_err(&wrap)?;
+            }
+            tx.commit().map_err(&wrap)?;
+            total += ids.len();
+        }
+        Ok(total)
     }
 
     /// Sets when a feed is next due (used at start-up and after config changes).
