@@ -154,20 +154,45 @@ async fn feed(
         base,
         now: Utc::now(),
     };
-    Ok(match kind {
+    let (content_type, body) = match kind {
         FeedKind::Atom => (
-            [(header::CONTENT_TYPE, syndication::ATOM_CONTENT_TYPE)],
+            syndication::ATOM_CONTENT_TYPE,
             syndication::atom(&head, &items),
+        ),
+        FeedKind::Json => (
+            syndication::JSON_FEED_CONTENT_TYPE,
+            syndication::json_feed(&head, &items)
+                .map_err(|e| ApiError::Internal(format!("JSON Feed: {e}")))?,
+        ),
+    };
+    Ok(conditional(&headers, content_type, body))
+}
+
+/// Answers `body` with a strong `ETag` (a hash of the body), or `304 Not
+/// Modified` when the request's `If-None-Match` names that tag, so feed
+/// readers polling an unchanged selection download nothing.
+fn conditional(headers: &HeaderMap, content_type: &'static str, body: String) -> Response {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(body.as_bytes());
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    let etag = format!("\"{hex}\"");
+    let matches = headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().trim_start_matches("W/"))
+        .any(|t| t == etag || t == "*");
+    if matches {
+        (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response()
+    } else {
+        (
+            [
+                (header::CONTENT_TYPE, content_type.to_string()),
+                (header::ETAG, etag),
+            ],
+            body,
         )
-            .into_response(),
-        FeedKind::Json => {
-            let body = syndication::json_feed(&head, &items)
-                .map_err(|e| ApiError::Internal(format!("JSON Feed: {e}")))?;
-            (
-                [(header::CONTENT_TYPE, syndication::JSON_FEED_CONTENT_TYPE)],
-                body,
-            )
-                .into_response()
-        }
-    })
+            .into_response()
+    }
 }

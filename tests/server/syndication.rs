@@ -274,6 +274,50 @@ async fn atom_feed_round_trips_through_a_parser() {
 }
 
 #[tokio::test]
+async fn feed_documents_revalidate_with_etags() {
+    let fx = build_store();
+    let base = start(&fx.path, Arc::new(Metrics::new())).await;
+    for path in ["feed.atom", "feed.json?tag=russia"] {
+        let url = format!("{base}/{path}");
+        let first = client().get(&url).send().await.expect("request");
+        assert_eq!(first.status().as_u16(), 200);
+        let etag = first
+            .headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .expect("ETag")
+            .to_string();
+        let again = client()
+            .get(&url)
+            .header("If-None-Match", &etag)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(again.status().as_u16(), 304, "{path}");
+        assert!(again.text().await.expect("body").is_empty());
+        let other = client()
+            .get(&url)
+            .header("If-None-Match", "\"something-else\"")
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(other.status().as_u16(), 200, "{path}");
+    }
+    // Another selection is another document, with another tag.
+    let a = client()
+        .get(format!("{base}/feed.atom?feed=rt"))
+        .send()
+        .await
+        .expect("request");
+    let b = client()
+        .get(format!("{base}/feed.atom?feed=un"))
+        .send()
+        .await
+        .expect("request");
+    assert_ne!(a.headers().get("etag"), b.headers().get("etag"));
+}
+
+#[tokio::test]
 async fn json_feed_round_trips_through_a_parser() {
     let fx = build_store();
     let base = start(&fx.path, Arc::new(Metrics::new())).await;
