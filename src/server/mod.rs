@@ -12,6 +12,7 @@
 //! | `/search?q=` | full-text hits with snippets |
 //! | `/feed.atom`, `/feed.json` | an aggregated full-text feed |
 //! | `/healthz`, `/metrics` | liveness of the store; Prometheus text |
+//! | `/` | the name, version and paths of the API |
 //!
 //! Requests read through short-lived read-only SQLite connections
 //! ([`reader`]), never the daemon's writer, so the API can run in the daemon's
@@ -116,6 +117,7 @@ fn with_trailing_slash(mut url: Url) -> Url {
 /// The API's routes over `state`.
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .route("/", get(ops::index))
         .route("/items", get(handlers::items))
         .route("/items/{id}", get(handlers::item))
         .route("/stories", get(handlers::stories))

@@ -1,4 +1,4 @@
-//! The non-JSON-API endpoints: `/healthz`, `/metrics`, `/feed.atom`, `/feed.json`.
+//! The endpoints beside the JSON API: `/` (an index), `/healthz`, `/metrics`, `/feed.atom`, `/feed.json`.
 //!
 //! `/healthz` answers 200 when the store can be read (with the age of the last
 //! poll, for alerting on a stalled daemon) and 503 when it cannot.
@@ -31,6 +31,32 @@ struct Health {
     last_poll_age_s: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+}
+
+/// `GET /`: what this server is and which paths it answers.
+pub async fn index() -> Response {
+    #[derive(Serialize)]
+    struct Index {
+        name: &'static str,
+        version: &'static str,
+        endpoints: [&'static str; 10],
+    }
+    json(&Index {
+        name: "newswire",
+        version: env!("CARGO_PKG_VERSION"),
+        endpoints: [
+            "/items",
+            "/items/{id}",
+            "/stories",
+            "/feeds",
+            "/search?q=",
+            "/feed.atom",
+            "/feed.json",
+            "/healthz",
+            "/metrics",
+            "/",
+        ],
+    })
 }
 
 /// `GET /healthz`.

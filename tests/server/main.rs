@@ -135,6 +135,13 @@ async fn one_item_in_full_or_404() {
     let unknown = get(&format!("{base}/nothing-here")).await;
     assert_eq!(unknown.status, 404);
     assert!(unknown.json()["error"].is_string());
+    let index = get_json(&format!("{base}/")).await;
+    assert_eq!(index["name"], "newswire");
+    assert!(
+        index["endpoints"]
+            .as_array()
+            .is_some_and(|e| e.iter().any(|p| p == "/feed.atom"))
+    );
     let post = client()
         .post(format!("{base}/items"))
         .send()
