@@ -8,7 +8,9 @@ mod syndication;
 
 use std::sync::Arc;
 
-use fixture::{NASTY_TITLE, build_store, client, get, get_json, ids, start};
+use fixture::{
+    ItemSpec, NASTY_TITLE, at, build_store, client, entry, get, get_json, ids, poll, start,
+};
 use newswire::metrics::Metrics;
 use serde_json::Value;
 
@@ -267,4 +269,41 @@ async fn healthz_reports_the_store() {
     let metrics = get(&format!("{base}/metrics")).await;
     assert_eq!(metrics.status, 200);
     assert!(metrics.body.contains("\nnewswire_store_up 0\n"));
+}
+
+#[tokio::test]
+async fn a_poll_written_while_serving_is_seen_by_the_next_request() {
+    let fx = build_store();
+    let base = start(&fx.path, Arc::new(Metrics::new())).await;
+    // Warm the connection pool with a read before the write.
+    let before = get_json(&format!("{base}/items?feed=rt")).await;
+    assert_eq!(ids(&before["items"]), vec![fx.kremlin, fx.grain]);
+
+    let mut writer = newswire::store::Store::open(&fx.path).expect("writer");
+    let rt = writer.feed_state("rt").expect("query").expect("rt").id;
+    writer
+        .record_poll(&poll(
+            rt,
+            at(27, 6),
+            vec![entry(&ItemSpec {
+                key: "id:rt-3",
+                url: "https://rt.example/news/black-sea-talks",
+                title: "Black Sea talks resume",
+                text: "Negotiators met again in Istanbul on Friday.",
+                html: None,
+                published: at(27, 5),
+                language: "en",
+            })],
+            vec![],
+        ))
+        .expect("write");
+    let fresh = writer
+        .item_by_canonical("https://rt.example/news/black-sea-talks")
+        .expect("query")
+        .expect("stored");
+
+    let after = get_json(&format!("{base}/items?feed=rt")).await;
+    assert_eq!(ids(&after["items"]), vec![fresh, fx.kremlin, fx.grain]);
+    let health = get_json(&format!("{base}/healthz")).await;
+    assert_eq!(health["last_poll_at"], "2026-11-27T06:00:00Z");
 }
