@@ -3,6 +3,7 @@
 //! This file: the JSON endpoints and `/healthz`; `syndication.rs`: the feed
 //! documents, `/metrics` and `serve`.
 
+mod bench;
 mod fixture;
 mod syndication;
 
