@@ -25,9 +25,7 @@ use crate::store::parse_ts;
 struct Health {
     status: &'static str,
     store: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
     last_poll_at: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     last_poll_age_s: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
