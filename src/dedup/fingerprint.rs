@@ -280,6 +280,10 @@ mod tests {
             &[39_260_744, 154_257_914, 52_465_581, 194_620_801]
         );
         assert_eq!(band_keys(&fp)[0], -710_458_997_508_925);
+        assert_eq!(fp.numbers, 0);
+        let figures = Fingerprint::from_text("Brent rose 96 cents to $73.26 on Nov 24, 2026.");
+        assert_eq!(figures.numbers.count_ones(), 5);
+        assert_eq!(figures.numbers, 0);
     }
 
     #[test]

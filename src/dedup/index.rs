@@ -58,14 +58,30 @@ struct Stored {
     story_id: i64,
     seen_at: DateTime<Utc>,
     fingerprint: Fingerprint,
-    bands: Vec<i64>,
+    bands: Box<[i64]>,
+}
+
+/// The items under one band key: almost always exactly one, kept inline.
+#[derive(Debug, Clone)]
+enum Posting {
+    One(i64),
+    Many(Vec<i64>),
+}
+
+impl Posting {
+    fn ids(&self) -> &[i64] {
+        match self {
+            Posting::One(id) => std::slice::from_ref(id),
+            Posting::Many(ids) => ids,
+        }
+    }
 }
 
 /// An in-memory [`StoryIndex`]: band key → item ids, item id → entry.
 #[derive(Debug, Default, Clone)]
 pub struct MemoryIndex {
     items: HashMap<i64, Stored>,
-    bands: HashMap<i64, Vec<i64>>,
+    bands: HashMap<i64, Posting>,
 }
 
 impl MemoryIndex {
@@ -101,12 +117,17 @@ impl MemoryIndex {
 
     fn remove(&mut self, item_id: i64) {
         if let Some(old) = self.items.remove(&item_id) {
-            for key in old.bands {
-                if let Some(ids) = self.bands.get_mut(&key) {
-                    ids.retain(|id| *id != item_id);
-                    if ids.is_empty() {
-                        self.bands.remove(&key);
+            for key in old.bands.iter() {
+                let now_empty = match self.bands.get_mut(key) {
+                    Some(Posting::One(id)) => *id == item_id,
+                    Some(Posting::Many(ids)) => {
+                        ids.retain(|id| *id != item_id);
+                        ids.is_empty()
                     }
+                    None => false,
+                };
+                if now_empty {
+                    self.bands.remove(key);
                 }
             }
         }
@@ -124,7 +145,7 @@ impl StoryIndex for MemoryIndex {
         let mut ids: Vec<i64> = bands
             .iter()
             .filter_map(|k| self.bands.get(k))
-            .flatten()
+            .flat_map(Posting::ids)
             .copied()
             .collect();
         ids.sort_unstable();
@@ -153,7 +174,16 @@ impl StoryIndex for MemoryIndex {
     ) -> Result<(), Infallible> {
         self.remove(item_id);
         for key in bands {
-            self.bands.entry(*key).or_default().push(item_id);
+            match self.bands.get_mut(key) {
+                None => {
+                    self.bands.insert(*key, Posting::One(item_id));
+                }
+                Some(Posting::One(first)) => {
+                    let first = *first;
+                    self.bands.insert(*key, Posting::Many(vec![first, item_id]));
+                }
+                Some(Posting::Many(ids)) => ids.push(item_id),
+            }
         }
         self.items.insert(
             item_id,
@@ -161,7 +191,7 @@ impl StoryIndex for MemoryIndex {
                 story_id,
                 seen_at,
                 fingerprint: fingerprint.clone(),
-                bands: bands.to_vec(),
+                bands: bands.into(),
             },
         );
         Ok(())
