@@ -250,7 +250,7 @@ fn main() -> anyhow::Result<()> {
             let dir = tempfile::tempdir()?;
             let conn = rusqlite::Connection::open(dir.path().join("bench.sqlite"))?;
             conn.execute_batch(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536;
                  CREATE TABLE feeds (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
                  CREATE TABLE items (id INTEGER PRIMARY KEY, story_id INTEGER);
                  CREATE TABLE item_sources (feed_id INTEGER NOT NULL, item_id INTEGER NOT NULL);",

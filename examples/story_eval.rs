@@ -27,6 +27,9 @@ struct Pair {
     b: Side,
 }
 
+/// Jaccard min, max, containment min, max, pair count.
+type Range = (f64, f64, f64, f64, u32);
+
 #[derive(Default)]
 struct Counts {
     tp: u32,
@@ -80,7 +83,7 @@ fn main() -> anyhow::Result<()> {
     let data = std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
     let mut rule = Counts::default();
     let mut full = Counts::default();
-    let mut ranges: BTreeMap<(String, bool), (f64, f64, f64, f64, u32)> = BTreeMap::new();
+    let mut ranges: BTreeMap<(String, bool), Range> = BTreeMap::new();
     let mut wrong = Vec::new();
     for (n, line) in data
         .lines()

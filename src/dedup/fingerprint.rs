@@ -283,7 +283,7 @@ mod tests {
         assert_eq!(fp.numbers, 0);
         let figures = Fingerprint::from_text("Brent rose 96 cents to $73.26 on Nov 24, 2026.");
         assert_eq!(figures.numbers.count_ones(), 5);
-        assert_eq!(figures.numbers, 0);
+        assert_eq!(figures.numbers, 0x0240_0028_4000_0000);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::convert::Infallible;
 
 use chrono::{DateTime, Utc};
 
-use super::fingerprint::Fingerprint;
+use super::fingerprint::{Fingerprint, band_keys};
 
 /// An indexed item returned by a band-key lookup.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,14 +58,18 @@ struct Stored {
     story_id: i64,
     seen_at: DateTime<Utc>,
     fingerprint: Fingerprint,
-    bands: Box<[i64]>,
 }
 
-/// The items under one band key: almost always exactly one, kept inline.
+/// The items under one band key: almost always exactly one, kept inline
+/// (16 bytes, so the band map costs about 25 bytes per key).
 #[derive(Debug, Clone)]
+#[allow(
+    clippy::box_collection,
+    reason = "a thin pointer keeps Posting at 16 bytes in a map of millions"
+)]
 enum Posting {
     One(i64),
-    Many(Vec<i64>),
+    Many(Box<Vec<i64>>),
 }
 
 impl Posting {
@@ -78,6 +82,9 @@ impl Posting {
 }
 
 /// An in-memory [`StoryIndex`]: band key → item ids, item id → entry.
+///
+/// About 3 KB per item (the fingerprint and 42 band-map entries); band keys
+/// are always derived from the stored fingerprint.
 #[derive(Debug, Default, Clone)]
 pub struct MemoryIndex {
     items: HashMap<i64, Stored>,
@@ -117,7 +124,7 @@ impl MemoryIndex {
 
     fn remove(&mut self, item_id: i64) {
         if let Some(old) = self.items.remove(&item_id) {
-            for key in old.bands.iter() {
+            for key in band_keys(&old.fingerprint).iter() {
                 let now_empty = match self.bands.get_mut(key) {
                     Some(Posting::One(id)) => *id == item_id,
                     Some(Posting::Many(ids)) => {
@@ -170,17 +177,20 @@ impl StoryIndex for MemoryIndex {
         story_id: i64,
         seen_at: DateTime<Utc>,
         fingerprint: &Fingerprint,
-        bands: &[i64],
+        _bands: &[i64],
     ) -> Result<(), Infallible> {
+        // Keys are re-derived from the fingerprint (as `remove` does), so the
+        // two can never disagree; `assign_story` passes the same keys anyway.
         self.remove(item_id);
-        for key in bands {
+        for key in &band_keys(fingerprint) {
             match self.bands.get_mut(key) {
                 None => {
                     self.bands.insert(*key, Posting::One(item_id));
                 }
                 Some(Posting::One(first)) => {
                     let first = *first;
-                    self.bands.insert(*key, Posting::Many(vec![first, item_id]));
+                    self.bands
+                        .insert(*key, Posting::Many(Box::new(vec![first, item_id])));
                 }
                 Some(Posting::Many(ids)) => ids.push(item_id),
             }
@@ -191,7 +201,6 @@ impl StoryIndex for MemoryIndex {
                 story_id,
                 seen_at,
                 fingerprint: fingerprint.clone(),
-                bands: bands.into(),
             },
         );
         Ok(())
