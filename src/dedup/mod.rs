@@ -29,7 +29,7 @@
 //! fingerprint fetch the candidates seen within the time window
 //! ([`DEFAULT_WINDOW_DAYS`] days by default), each is compared, and the most
 //! similar matching candidate gives the story. The thresholds and their
-//! measured precision and recall are in `docs/benchmarks-stories.md`.
+//! measured precision and recall are in `BENCHMARKS.md` ("Story matching").
 
 pub mod fingerprint;
 pub mod hash;
