@@ -201,10 +201,8 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
             }
             _ = watchdog.tick() => notifier.notify("WATCHDOG=1"),
             _ = prune.tick() => {
-                if let Some(retain) = ctx.config.storage.retain {
-                    let ctx = ctx.clone();
-                    tracker.spawn(async move { prune_old_items(&ctx, retain).await });
-                }
+                let ctx = ctx.clone();
+                tracker.spawn(async move { housekeeping(&ctx).await });
             }
         }
         if reload_now {
@@ -259,9 +257,23 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
 /// How often retention (`[storage] retain`) runs; also once at start-up.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
-/// Deletes items older than `retain`, in small transactions.
-async fn prune_old_items(ctx: &Context, retain: Duration) {
-    let before = Utc::now() - chrono::Duration::from_std(retain).unwrap_or(chrono::Duration::MAX);
+/// Hourly upkeep: trims the story index to the matching window and, when
+/// `[storage] retain` is set, deletes items older than that in small
+/// transactions.
+async fn housekeeping(ctx: &Context) {
+    let ago =
+        |d: Duration| Utc::now() - chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
+    let window_start = ago(ctx.config.stories.window);
+    if let Err(e) = ctx
+        .with_store(move |s| s.prune_story_index(window_start))
+        .await
+    {
+        tracing::warn!(error = %e, "trimming the story index failed; will retry");
+    }
+    let Some(retain) = ctx.config.storage.retain else {
+        return;
+    };
+    let before = ago(retain);
     match ctx.with_store(move |s| s.prune(before, 500)).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(items = n, before = %crate::store::ts(before), "pruned old items"),

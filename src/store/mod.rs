@@ -46,6 +46,14 @@ pub enum StoreError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// The story index could not be read or written.
+    #[error("store {path}: {source}")]
+    StoryIndex {
+        /// Database file.
+        path: String,
+        /// What went wrong.
+        source: stories::StoryStoreError,
+    },
     /// The file was written by a newer newswire.
     #[error(
         "store {path} has schema version {found}, newer than this newswire supports ({known}); upgrade newswire"
@@ -353,6 +361,19 @@ impl Store {
             total += ids.len();
         }
         Ok(total)
+    }
+
+    /// Drops story-index band keys of items first seen before `before`: they
+    /// can never be candidates again, and keeping the index to the matching
+    /// window keeps each lookup as fast at a million items as at ten thousand.
+    /// Fingerprints and story ids are kept. Returns the rows removed.
+    pub fn prune_story_index(&mut self, before: DateTime<Utc>) -> Result<usize, StoreError> {
+        stories::SqliteIndex(&self.conn)
+            .prune_bands_before(before)
+            .map_err(|source| StoreError::StoryIndex {
+                path: self.path.clone(),
+                source,
+            })
     }
 
     /// Sets when a feed is next due (used at start-up and after config changes).
