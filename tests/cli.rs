@@ -580,3 +580,82 @@ fn opml_import_and_export_round_trip() {
         ["https://www.rt.com/rss/", "https://tass.com/rss/v2.xml"]
     );
 }
+
+/// A plain HTTP/1.1 GET with the standard library: (status, body).
+fn http_get(addr: std::net::SocketAddr, path: &str) -> Option<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).ok()?;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let status = text.split_whitespace().nth(1)?.parse().ok()?;
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string())?;
+    Some((status, body))
+}
+
+#[test]
+fn run_serves_the_api_when_configured() {
+    let srv = TestServer::start();
+    srv.route(
+        "/rss/",
+        Reply::ok(fixture("rt.rss")).header("Content-Type", "application/rss+xml"),
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let setup = Setup::new(&[("rt", srv.url("/rss/"), "")]);
+    let mut cfg = std::fs::read_to_string(setup.config()).expect("read");
+    cfg = cfg.replace(
+        "[defaults]",
+        &format!("[server]\nlisten = \"{addr}\"\n\n[defaults]"),
+    );
+    std::fs::write(setup.config(), cfg).expect("write");
+    let mut child = setup
+        .cmd(&["run"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    assert!(srv.wait_for_hits("/rss/", 1, Duration::from_secs(20)));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let items = loop {
+        if let Some((200, body)) = http_get(addr, "/items?limit=5") {
+            let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+            if v["items"].as_array().is_some_and(|a| a.len() == 5) {
+                break v;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "API did not serve the polled items"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(items["items"][0]["feeds"][0], "rt", "{items}");
+    let (status, metrics) = http_get(addr, "/metrics").expect("metrics");
+    assert_eq!(status, 200);
+    assert!(
+        metrics.contains("newswire_polls_total{status=\"ok\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("newswire_items_new_total 15"), "{metrics}");
+    let (status, atom) = http_get(addr, "/feed.atom").expect("atom");
+    assert_eq!(status, 200);
+    assert!(atom.contains("<feed") && atom.contains("<entry>"), "{atom}");
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    assert!(child.wait().expect("wait").success());
+    assert!(
+        http_get(addr, "/healthz").is_none(),
+        "the API stops with the daemon"
+    );
+}

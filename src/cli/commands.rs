@@ -29,6 +29,23 @@ pub(super) fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Poll { names, format } => poll(explicit, names, format),
+        Command::Serve { listen } => {
+            let config = load(explicit)?;
+            let options = crate::server::ServerOptions {
+                listen: listen
+                    .or(config.server.listen)
+                    .unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], 8080))),
+                store_path: config.storage.path.clone(),
+                public_url: config.server.public_url.clone(),
+            };
+            runtime()?.block_on(async {
+                let stop = CancellationToken::new();
+                crate::daemon::cancel_on_signals(stop.clone())?;
+                let metrics = Arc::new(crate::metrics::Metrics::new());
+                crate::server::serve(options, metrics, stop).await
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Check => check(explicit),
         Command::Feeds { action } => feeds(explicit, action),
         Command::Items(args) => items(explicit, None, args),

@@ -115,6 +115,12 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = TextFormat::Text)]
         format: TextFormat,
     },
+    /// Serve the read-only HTTP API (JSON, Atom, JSON Feed, /metrics) over the store.
+    Serve {
+        /// Address to listen on [default: `[server] listen`, else 127.0.0.1:8080].
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+    },
     /// Extract the article from one page (URL or file) and show it.
     Extract {
         /// Fetch and extract this page.
@@ -258,7 +264,7 @@ fn init_logging(cli: &Cli) {
     // `poll` on a terminal shows a progress bar instead of a line per feed.
     let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let default = match cli.command {
-        Command::Run => "info",
+        Command::Run | Command::Serve { .. } => "info",
         Command::Poll { .. } if !(terminal && cli.log_format == LogFormat::Human) => "info",
         _ => "warn",
     };

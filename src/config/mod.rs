@@ -37,6 +37,8 @@ pub struct Config {
     pub defaults: Defaults,
     /// `[stories]`.
     pub stories: StoriesConfig,
+    /// `[server]`.
+    pub server: ServerConfig,
     /// `[[feeds]]`, in file order.
     pub feeds: Vec<FeedConfig>,
 }
@@ -73,6 +75,16 @@ pub struct FetchConfig {
     pub allow_private_networks: bool,
     /// Obey robots.txt for article pages.
     pub respect_robots: bool,
+}
+
+/// `[server]`: the read-only HTTP API.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ServerConfig {
+    /// Address to serve on inside `newswire run` (`None`: no server).
+    pub listen: Option<std::net::SocketAddr>,
+    /// The API's public base URL, for self links in the feeds it serves
+    /// (behind a reverse proxy); the request's `Host` when absent.
+    pub public_url: Option<Url>,
 }
 
 /// `[stories]`: how copies of one story are grouped.
@@ -272,7 +284,16 @@ struct RawConfig {
     #[serde(default)]
     stories: RawStories,
     #[serde(default)]
+    server: RawServer,
+    #[serde(default)]
     feeds: Vec<RawFeed>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    listen: Option<Listen>,
+    public_url: Option<FeedUrl>,
 }
 
 #[derive(Deserialize, Default)]
@@ -464,6 +485,10 @@ impl RawConfig {
             fetch,
             defaults,
             stories: StoriesConfig { window },
+            server: ServerConfig {
+                listen: self.server.listen.map(|l| l.0),
+                public_url: self.server.public_url.map(|u| u.0),
+            },
             feeds,
         })
     }
@@ -505,6 +530,18 @@ struct Dur(Duration);
 struct Bytes(u64);
 struct Zone(Tz);
 struct FeedUrl(Url);
+struct Listen(std::net::SocketAddr);
+
+impl<'de> Deserialize<'de> for Listen {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map(Listen).map_err(|_| {
+            serde::de::Error::custom(format!(
+                "`{s}` is not an address to listen on (write e.g. \"127.0.0.1:8080\" or \"[::1]:8080\")"
+            ))
+        })
+    }
+}
 
 impl<'de> Deserialize<'de> for Dur {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

@@ -118,6 +118,20 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
         "newswire started"
     );
     let mut ctx = Context::new(Arc::clone(&config), store)?;
+    let server = config.server.listen.map(|listen| {
+        let options = crate::server::ServerOptions {
+            listen,
+            store_path: config.storage.path.clone(),
+            public_url: config.server.public_url.clone(),
+        };
+        let (metrics, stop) = (Arc::clone(&ctx.metrics), shutdown.clone());
+        // The API failing (say, its port is taken) is logged; polling goes on.
+        tokio::spawn(async move {
+            if let Err(e) = crate::server::serve(options, metrics, stop).await {
+                tracing::error!(listen = %listen, error = %format!("{e:#}"), "HTTP API not available");
+            }
+        })
+    });
     let mut due = initial_due_times(&ctx).await?;
     let mut limit = Arc::new(Semaphore::new(config.fetch.concurrency.max(1)));
     let tracker = TaskTracker::new();
@@ -139,6 +153,14 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
 
     loop {
         let now = Utc::now();
+        let enabled = ctx.config.feeds.iter().filter(|f| f.enabled).count();
+        ctx.metrics.set_feeds(enabled as u64);
+        let running = ctx.config.fetch.concurrency.max(1)
+            - limit
+                .available_permits()
+                .min(ctx.config.fetch.concurrency.max(1));
+        ctx.metrics
+            .set_queue_depth(in_flight.len().saturating_sub(running) as u64);
         for feed in ctx.config.feeds.iter().filter(|f| f.enabled) {
             let is_due = due.get(&feed.name).is_none_or(|t| *t <= now);
             if !is_due || in_flight.contains(&feed.name) {
@@ -250,6 +272,9 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
             "polls still running at the deadline were abandoned; they will be redone"
         );
     }
+    if let Some(server) = server {
+        let _ = server.await;
+    }
     tracing::info!("newswire stopped");
     Ok(())
 }
@@ -342,6 +367,7 @@ async fn reload_config(path: &Path, ctx: &Context) -> anyhow::Result<(Context, V
             config,
             fetcher,
             store: Arc::clone(&ctx.store),
+            metrics: Arc::clone(&ctx.metrics),
         },
         changed,
     ))

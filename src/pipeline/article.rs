@@ -155,6 +155,17 @@ async fn fetch_article(
     url: &Url,
     rule: Option<SiteRule>,
 ) -> Result<Article, String> {
+    let started = std::time::Instant::now();
+    let result = fetch_and_extract(ctx, url, rule).await;
+    ctx.metrics.page_fetched(result.is_ok(), started.elapsed());
+    result
+}
+
+async fn fetch_and_extract(
+    ctx: &Context,
+    url: &Url,
+    rule: Option<SiteRule>,
+) -> Result<Article, String> {
     let _permit = ctx.pages.acquire().await.map_err(|e| e.to_string())?;
     if ctx.config.fetch.respect_robots && !ctx.fetcher.robots_allowed(url).await {
         return Err("disallowed by robots.txt".into());

@@ -40,6 +40,8 @@ pub struct Context {
     pub store: SharedStore,
     /// Article page fetches in flight, across all feeds.
     pub pages: Arc<Semaphore>,
+    /// Counters for `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// The result of one poll, as logged and printed.
@@ -80,6 +82,7 @@ impl Context {
             fetcher,
             store: Arc::new(Mutex::new(store)),
             pages,
+            metrics: Arc::new(crate::metrics::Metrics::new()),
         })
     }
 
@@ -152,6 +155,12 @@ pub async fn poll_feed(ctx: &Context, feed: &FeedConfig) -> Result<PollReport, S
         .await?;
     let report = report(feed, &url, &record, summary);
     log_report(&report);
+    ctx.metrics.poll_finished(
+        &report.feed,
+        report.status,
+        report.new_items as u64,
+        report.elapsed,
+    );
     Ok(report)
 }
 

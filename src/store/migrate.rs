@@ -19,6 +19,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/004_feed_health.sql"),
     ),
     (5, "retention", include_str!("migrations/005_retention.sql")),
+    (
+        6,
+        "newest index",
+        include_str!("migrations/006_newest_index.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -292,3 +292,22 @@ fn pruning_leaves_tombstones_so_items_do_not_return() {
         .expect("fts");
     assert_eq!(fts, 1, "the search index follows deletions");
 }
+
+#[test]
+fn newest_items_are_listed_from_the_index_not_a_sort() {
+    let store = Store::open_in_memory().expect("open");
+    let plan: Vec<String> = store
+        .connection()
+        .prepare(
+            "EXPLAIN QUERY PLAN SELECT id FROM items i
+             ORDER BY COALESCE(i.published_at, i.first_seen_at) DESC, i.id DESC LIMIT 20",
+        )
+        .expect("prepare")
+        .query_map([], |r| r.get::<_, String>(3))
+        .expect("plan")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    let plan = plan.join("\n");
+    assert!(plan.contains("items_newest"), "{plan}");
+    assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+}
