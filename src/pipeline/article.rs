@@ -79,6 +79,7 @@ pub async fn build_items(
                 key,
                 entry_url: entry.link,
                 item,
+                fingerprint: None,
             }),
         }
     }
@@ -100,9 +101,21 @@ pub async fn build_items(
                 key,
                 entry_url,
                 item,
+                fingerprint: None,
             }),
         }
     }
+    // Story fingerprints are CPU work: do it here, on the blocking pool and in
+    // parallel across feeds, not later inside the store's one writer.
+    let stored = tokio::task::spawn_blocking(move || {
+        let mut stored = stored;
+        for entry in &mut stored {
+            entry.fingerprint = Some(crate::store::stories_hook::fingerprint_of(&entry.item));
+        }
+        stored
+    })
+    .await
+    .unwrap_or_default();
     (stored, linked)
 }
 

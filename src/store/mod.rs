@@ -15,7 +15,7 @@
 mod migrate;
 pub mod query;
 pub mod stories;
-mod stories_hook;
+pub mod stories_hook;
 mod write;
 
 use std::path::{Path, PathBuf};
@@ -184,7 +184,8 @@ impl Store {
                 .execute_batch(
                     "PRAGMA journal_mode = WAL;
                      PRAGMA synchronous = NORMAL;
-                     PRAGMA foreign_keys = ON;",
+                     PRAGMA foreign_keys = ON;
+                     PRAGMA cache_size = -16384;",
                 )
                 .map_err(&wrap)?;
             migrate::run(&mut store.conn, &store.path)?;
@@ -232,7 +233,7 @@ impl Store {
             .map_err(&wrap)?;
         for feed in feeds {
             let tags = serde_json::to_string(&feed.tags).unwrap_or_else(|_| "[]".into());
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO feeds (name, url, tags, enabled, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (name) DO UPDATE SET
                    effective_url = CASE WHEN feeds.url = excluded.url THEN feeds.effective_url END,
@@ -240,8 +241,10 @@ impl Store {
                    etag = CASE WHEN feeds.url = excluded.url THEN feeds.etag END,
                    last_modified = CASE WHEN feeds.url = excluded.url THEN feeds.last_modified END,
                    url = excluded.url, tags = excluded.tags, enabled = excluded.enabled",
-                params![feed.name, feed.url.as_str(), tags, feed.enabled, ts(now)],
             )
+            .and_then(|mut stmt| {
+                stmt.execute(params![feed.name, feed.url.as_str(), tags, feed.enabled, ts(now)])
+            })
             .map_err(&wrap)?;
         }
         tx.commit().map_err(&wrap)

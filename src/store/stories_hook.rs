@@ -6,22 +6,28 @@ use chrono::{DateTime, TimeDelta, Utc};
 use rusqlite::Transaction;
 
 use super::ItemId;
+use super::StoredEntry;
 use super::stories::{SqliteIndex, StoryStoreError};
 use crate::dedup::{self, Fingerprint};
-use crate::model::NewItem;
 
 /// The story the new item `id` belongs to (its own id when nothing matches).
 pub(super) fn assign_story(
     tx: &Transaction<'_>,
     id: ItemId,
-    item: &NewItem,
+    entry: &StoredEntry,
     seen_at: DateTime<Utc>,
     window: TimeDelta,
 ) -> rusqlite::Result<ItemId> {
-    let text = item.content_text.as_deref().unwrap_or_default();
-    let fingerprint = Fingerprint::from_parts(item.title.as_deref(), text);
+    let computed;
+    let fingerprint = match &entry.fingerprint {
+        Some(fp) => fp,
+        None => {
+            computed = fingerprint_of(&entry.item);
+            &computed
+        }
+    };
     let mut index = SqliteIndex(tx);
-    match dedup::assign_story(&mut index, id, &fingerprint, seen_at, window) {
+    match dedup::assign_story(&mut index, id, fingerprint, seen_at, window) {
         Ok(decision) => {
             if let Some(other) = decision.matched_item {
                 tracing::debug!(
@@ -40,4 +46,13 @@ pub(super) fn assign_story(
             Ok(id)
         }
     }
+}
+
+/// The story fingerprint of an item: its text, with the title folded in when
+/// the text is short.
+pub fn fingerprint_of(item: &crate::model::NewItem) -> Fingerprint {
+    Fingerprint::from_parts(
+        item.title.as_deref(),
+        item.content_text.as_deref().unwrap_or_default(),
+    )
 }

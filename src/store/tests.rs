@@ -93,6 +93,7 @@ fn one_item_per_canonical_url_with_every_source() {
         key: EntryKey(key.into()),
         entry_url: Some(url.into()),
         item: item(url),
+        fingerprint: None,
     };
     let s = store
         .record_poll(&poll(
@@ -180,6 +181,7 @@ fn search_ranks_titles_and_survives_bad_syntax() {
             key: EntryKey(key.into()),
             entry_url: None,
             item: it,
+            fingerprint: None,
         }
     };
     store
@@ -249,6 +251,7 @@ fn pruning_leaves_tombstones_so_items_do_not_return() {
         key: EntryKey(key.into()),
         entry_url: Some(url.into()),
         item: item(url),
+        fingerprint: None,
     };
     let mut old = poll(a.id, vec![entry("id:old", "https://x.example/old")], vec![]);
     old.started_at = Utc::now() - chrono::Duration::days(100);

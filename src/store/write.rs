@@ -65,6 +65,9 @@ pub struct StoredEntry {
     pub entry_url: Option<String>,
     /// The article.
     pub item: NewItem,
+    /// The article text's story fingerprint, computed by the caller off the
+    /// writer thread; computed at write time when `None`.
+    pub fingerprint: Option<crate::dedup::Fingerprint>,
 }
 
 /// An entry not seen before in this feed whose article is already stored
@@ -130,7 +133,7 @@ fn write_poll(
     let now = ts(poll.started_at);
     let mut summary = PollSummary::default();
     for entry in &poll.new_entries {
-        let (item_id, inserted) = insert_item(tx, &entry.item, poll.started_at, window)?;
+        let (item_id, inserted) = insert_item(tx, entry, poll.started_at, window)?;
         if inserted {
             summary.new_items += 1;
         } else {
@@ -167,21 +170,21 @@ fn write_poll(
             meta,
             permanent_redirect,
         } => {
-            tx.execute(
+            tx.prepare_cached(
                 "UPDATE feeds SET etag = ?2, last_modified = ?3, title = COALESCE(?4, title),
                    site_url = COALESCE(?5, site_url), format = COALESCE(?6, format),
                    last_success_at = ?7
                  WHERE id = ?1",
-                params![
-                    poll.feed_id,
-                    etag,
-                    last_modified,
-                    meta.title,
-                    meta.site_url,
-                    meta.format,
-                    now
-                ],
-            )?;
+            )?
+            .execute(params![
+                poll.feed_id,
+                etag,
+                last_modified,
+                meta.title,
+                meta.site_url,
+                meta.format,
+                now
+            ])?;
             record_redirect(tx, poll.feed_id, permanent_redirect.as_deref())?;
             ("ok", Some(*http_status), Some(*bytes), None)
         }
@@ -189,11 +192,8 @@ fn write_poll(
             etag,
             last_modified,
         } => {
-            tx.execute(
-                "UPDATE feeds SET etag = COALESCE(?2, etag), last_modified = COALESCE(?3, last_modified),
-                   last_success_at = ?4 WHERE id = ?1",
-                params![poll.feed_id, etag, last_modified, now],
-            )?;
+            tx.prepare_cached("UPDATE feeds SET etag = COALESCE(?2, etag), last_modified = COALESCE(?3, last_modified),
+                   last_success_at = ?4 WHERE id = ?1")?.execute(params![poll.feed_id, etag, last_modified, now])?;
             ("not_modified", Some(304), Some(0), None)
         }
         PollOutcome::Failed {
@@ -202,31 +202,27 @@ fn write_poll(
             gone,
         } => {
             if *gone {
-                tx.execute(
-                    "UPDATE feeds SET disabled_reason = ?2 WHERE id = ?1",
-                    params![poll.feed_id, format!("{now}: {error}")],
-                )?;
+                tx.prepare_cached("UPDATE feeds SET disabled_reason = ?2 WHERE id = ?1")?
+                    .execute(params![poll.feed_id, format!("{now}: {error}")])?;
             }
             ("error", *http_status, None, Some(error.as_str()))
         }
     };
-    tx.execute(
+    tx.prepare_cached(
         "UPDATE feeds SET last_polled_at = ?2, last_status = ?3, last_http_status = ?4,
            last_error = ?5, error_count = ?6, next_due_at = ?7 WHERE id = ?1",
-        params![
-            poll.feed_id,
-            now,
-            status,
-            http_status,
-            error,
-            poll.error_count,
-            ts(poll.next_due_at)
-        ],
-    )?;
-    tx.execute(
-        "INSERT INTO fetches (feed_id, started_at, elapsed_ms, status, http_status, bytes, entries, new_items, error)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![
+    )?
+    .execute(params![
+        poll.feed_id,
+        now,
+        status,
+        http_status,
+        error,
+        poll.error_count,
+        ts(poll.next_due_at)
+    ])?;
+    tx.prepare_cached("INSERT INTO fetches (feed_id, started_at, elapsed_ms, status, http_status, bytes, entries, new_items, error)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?.execute(params![
             poll.feed_id,
             now,
             elapsed_ms,
@@ -236,8 +232,7 @@ fn write_poll(
             poll.entries as i64,
             summary.new_items as i64,
             error
-        ],
-    )?;
+        ])?;
     Ok(summary)
 }
 
@@ -253,23 +248,23 @@ fn record_redirect(
     target: Option<&str>,
 ) -> rusqlite::Result<()> {
     match target {
-        None => tx.execute(
-            "UPDATE feeds SET redirect_to = NULL, redirect_seen = 0 WHERE id = ?1",
-            params![feed_id],
-        )?,
-        Some(to) => tx.execute(
-            "UPDATE feeds SET
+        None => tx
+            .prepare_cached("UPDATE feeds SET redirect_to = NULL, redirect_seen = 0 WHERE id = ?1")?
+            .execute(params![feed_id])?,
+        Some(to) => tx
+            .prepare_cached(
+                "UPDATE feeds SET
                redirect_seen = CASE WHEN redirect_to = ?2 THEN redirect_seen + 1 ELSE 1 END,
                redirect_to = ?2
              WHERE id = ?1",
-            params![feed_id, to],
-        )?,
+            )?
+            .execute(params![feed_id, to])?,
     };
-    tx.execute(
+    tx.prepare_cached(
         "UPDATE feeds SET effective_url = redirect_to, redirect_to = NULL, redirect_seen = 0
          WHERE id = ?1 AND redirect_seen >= ?2",
-        params![feed_id, REDIRECT_SIGHTINGS],
-    )?;
+    )?
+    .execute(params![feed_id, REDIRECT_SIGHTINGS])?;
     Ok(())
 }
 
@@ -277,10 +272,11 @@ fn record_redirect(
 /// whether it was new.
 fn insert_item(
     tx: &Transaction<'_>,
-    item: &NewItem,
+    entry: &StoredEntry,
     seen_at: DateTime<Utc>,
     window: TimeDelta,
 ) -> rusqlite::Result<(ItemId, bool)> {
+    let item = &entry.item;
     if let Some(id) = tx
         .prepare_cached("SELECT id FROM items WHERE canonical_url = ?1")?
         .query_row([&item.canonical_url], |r| r.get(0))
@@ -311,7 +307,7 @@ fn insert_item(
         item.extraction_error,
     ])?;
     let id = tx.last_insert_rowid();
-    let story_id = super::stories_hook::assign_story(tx, id, item, seen_at, window)?;
+    let story_id = super::stories_hook::assign_story(tx, id, entry, seen_at, window)?;
     tx.prepare_cached("UPDATE items SET story_id = ?2 WHERE id = ?1")?
         .execute(params![id, story_id])?;
     Ok((id, true))

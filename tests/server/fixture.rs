@@ -66,6 +66,7 @@ pub fn entry(spec: &ItemSpec<'_>) -> StoredEntry {
             extraction: Extraction::Extracted,
             extraction_error: None,
         },
+        fingerprint: None,
     }
 }
 
