@@ -132,7 +132,13 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
             }
         })
     });
-    let mut due = initial_due_times(&ctx).await?;
+    let mut queue = DueQueue::default();
+    for (name, at) in initial_due_times(&ctx).await? {
+        if at != NEVER {
+            queue.set(name, at);
+        }
+    }
+    let mut feeds = by_name(&ctx.config);
     let mut limit = Arc::new(Semaphore::new(config.fetch.concurrency.max(1)));
     let tracker = TaskTracker::new();
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(String, DateTime<Utc>)>();
@@ -152,24 +158,15 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
     notifier.notify(&format!("READY=1\nSTATUS={}", status_line(&config)));
 
     loop {
+        // Start every poll that is due: O(log n) each, never a scan of all feeds.
         let now = Utc::now();
-        let enabled = ctx.config.feeds.iter().filter(|f| f.enabled).count();
-        ctx.metrics.set_feeds(enabled as u64);
-        let running = ctx.config.fetch.concurrency.max(1)
-            - limit
-                .available_permits()
-                .min(ctx.config.fetch.concurrency.max(1));
-        ctx.metrics
-            .set_queue_depth(in_flight.len().saturating_sub(running) as u64);
-        for feed in ctx.config.feeds.iter().filter(|f| f.enabled) {
-            let is_due = due.get(&feed.name).is_none_or(|t| *t <= now);
-            if !is_due || in_flight.contains(&feed.name) {
+        while let Some(name) = queue.pop_due(now) {
+            let Some(feed) = feeds.get(&name).filter(|f| f.enabled).cloned() else {
                 continue;
-            }
-            in_flight.insert(feed.name.clone());
-            let (ctx, feed, limit, done, stop) = (
+            };
+            in_flight.insert(name);
+            let (ctx, limit, done, stop) = (
                 ctx.clone(),
-                feed.clone(),
                 Arc::clone(&limit),
                 done_tx.clone(),
                 shutdown.clone(),
@@ -191,27 +188,37 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
                 let _ = done.send((feed.name.clone(), next));
             });
         }
-        let next_wake = ctx
-            .config
-            .feeds
-            .iter()
-            .filter(|f| f.enabled && !in_flight.contains(&f.name))
-            .filter_map(|f| due.get(&f.name))
-            .min()
-            .copied()
-            .unwrap_or(now + chrono::Duration::hours(1));
+        let running = ctx.config.fetch.concurrency.max(1)
+            - limit
+                .available_permits()
+                .min(ctx.config.fetch.concurrency.max(1));
+        ctx.metrics
+            .set_feeds(feeds.values().filter(|f| f.enabled).count() as u64);
+        ctx.metrics
+            .set_queue_depth(in_flight.len().saturating_sub(running) as u64);
         // Wake at least hourly: a clock that jumps must not strand the schedule.
-        let sleep = (next_wake - Utc::now())
-            .to_std()
-            .unwrap_or_default()
+        let sleep = queue
+            .next()
+            .map_or(Duration::from_secs(3600), |at| {
+                (at - Utc::now()).to_std().unwrap_or_default()
+            })
             .min(Duration::from_secs(3600));
         let mut reload_now = false;
         tokio::select! {
             () = shutdown.cancelled() => break,
             () = tokio::time::sleep(sleep) => {}
-            Some((name, next)) = done_rx.recv() => {
-                in_flight.remove(&name);
-                due.insert(name, next);
+            Some(first) = done_rx.recv() => {
+                // Take every poll that has finished, then look at the queue once.
+                let mut finished = vec![first];
+                while let Ok(more) = done_rx.try_recv() {
+                    finished.push(more);
+                }
+                for (name, next) in finished {
+                    in_flight.remove(&name);
+                    if next != NEVER && feeds.get(&name).is_some_and(|f| f.enabled) {
+                        queue.set(name, next);
+                    }
+                }
             }
             Some(()) = reload.recv() => reload_now = true,
             _ = watch.tick() => {
@@ -232,16 +239,25 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
             notifier.notify("RELOADING=1");
             match reload_config(&config_path, &ctx).await {
                 Ok((new_ctx, changed)) => {
-                    // New and edited feeds are due at once; the others keep
-                    // their times, except gone feeds the user re-enabled.
-                    for name in changed {
-                        due.remove(&name);
-                    }
-                    if let Ok(fresh) = initial_due_times(&new_ctx).await {
-                        for (name, at) in due.iter_mut() {
-                            if *at == NEVER && fresh.get(name).is_some_and(|t| *t != NEVER) {
-                                *at = Utc::now();
-                            }
+                    let stored = initial_due_times(&new_ctx).await.unwrap_or_default();
+                    feeds = by_name(&new_ctx.config);
+                    // New and edited feeds are due at once; removed and disabled
+                    // ones leave the queue; gone feeds the user re-enabled return.
+                    let changed: HashSet<String> = changed.into_iter().collect();
+                    queue.retain(|name| feeds.get(name).is_some_and(|f| f.enabled));
+                    let now = Utc::now();
+                    for feed in feeds.values().filter(|f| f.enabled) {
+                        if in_flight.contains(&feed.name) {
+                            continue;
+                        }
+                        let gone = stored.get(&feed.name) == Some(&NEVER);
+                        if changed.contains(&feed.name) && !gone {
+                            queue.set(feed.name.clone(), now);
+                        } else if !queue.contains(&feed.name) && !gone {
+                            queue.set(
+                                feed.name.clone(),
+                                stored.get(&feed.name).copied().unwrap_or(now),
+                            );
                         }
                     }
                     limit = Arc::new(Semaphore::new(new_ctx.config.fetch.concurrency.max(1)));
@@ -324,6 +340,57 @@ fn status_line(config: &Config) -> String {
     )
 }
 
+/// The feeds of a config by name.
+fn by_name(config: &Config) -> HashMap<String, crate::config::FeedConfig> {
+    config
+        .feeds
+        .iter()
+        .map(|f| (f.name.clone(), f.clone()))
+        .collect()
+}
+
+/// Due times of the feeds waiting to be polled, in time order, so that taking
+/// what is due and finding the next wake-up cost O(log n), whatever the
+/// number of feeds.
+#[derive(Default)]
+struct DueQueue {
+    order: std::collections::BTreeSet<(DateTime<Utc>, String)>,
+    at: HashMap<String, DateTime<Utc>>,
+}
+
+impl DueQueue {
+    /// Sets (or moves) a feed's due time.
+    fn set(&mut self, name: String, at: DateTime<Utc>) {
+        if let Some(old) = self.at.insert(name.clone(), at) {
+            self.order.remove(&(old, name.clone()));
+        }
+        self.order.insert((at, name));
+    }
+
+    /// Takes one feed that is due at `now`, if any.
+    fn pop_due(&mut self, now: DateTime<Utc>) -> Option<String> {
+        let first = self.order.first().filter(|(at, _)| *at <= now)?.clone();
+        self.order.remove(&first);
+        self.at.remove(&first.1);
+        Some(first.1)
+    }
+
+    /// The earliest due time.
+    fn next(&self) -> Option<DateTime<Utc>> {
+        self.order.first().map(|(at, _)| *at)
+    }
+
+    fn contains(&self, name: &str) -> bool {
+        self.at.contains_key(name)
+    }
+
+    /// Keeps only the feeds `keep` accepts.
+    fn retain(&mut self, keep: impl Fn(&str) -> bool) {
+        self.order.retain(|(_, name)| keep(name));
+        self.at.retain(|name, _| keep(name));
+    }
+}
+
 /// The due time of a feed that is not polled until the user acts (410 Gone).
 const NEVER: DateTime<Utc> = DateTime::<Utc>::MAX_UTC;
 
@@ -399,4 +466,26 @@ pub fn cancel_on_signals(token: CancellationToken) -> anyhow::Result<()> {
         token.cancel();
     });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn due_queue_pops_in_time_order_and_moves_entries() {
+        let t = |s: i64| DateTime::<Utc>::from_timestamp(1_800_000_000 + s, 0).expect("time");
+        let mut q = DueQueue::default();
+        q.set("b".into(), t(20));
+        q.set("a".into(), t(10));
+        q.set("c".into(), t(30));
+        q.set("b".into(), t(5)); // moved earlier
+        assert_eq!(q.next(), Some(t(5)));
+        assert_eq!(q.pop_due(t(15)).as_deref(), Some("b"));
+        assert_eq!(q.pop_due(t(15)).as_deref(), Some("a"));
+        assert_eq!(q.pop_due(t(15)), None, "c is not due yet");
+        q.retain(|name| name != "c");
+        assert!(!q.contains("c"));
+        assert_eq!(q.next(), None);
+    }
 }
