@@ -121,10 +121,27 @@ fn closing(h: &str, from: usize, name: &[u8]) -> Option<usize> {
     None
 }
 
-/// First `c` (ASCII) at or after `from`; `str::find` on a char scans a word
-/// at a time. `from` is always just past an ASCII byte, so a char boundary.
+/// First `c` at or after `from`, eight bytes at a time (a word holding `c`
+/// has a zero byte after XOR with `c` repeated, which the classic bit trick
+/// detects without false positives when there is none). `c` is ASCII, so the
+/// index found is a char boundary.
 fn find_byte(h: &str, from: usize, c: u8) -> Option<usize> {
-    h.get(from..)?.find(char::from(c)).map(|p| p + from)
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let hay = h.as_bytes().get(from..)?;
+    let rep = LO * u64::from(c);
+    let mut chunks = hay.chunks_exact(8);
+    let mut i = 0;
+    for chunk in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(w) ^ rep;
+        if x.wrapping_sub(LO) & !x & HI != 0 {
+            break;
+        }
+        i += 8;
+    }
+    hay[i..].iter().position(|&x| x == c).map(|p| p + i + from)
 }
 
 fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
@@ -150,6 +167,19 @@ mod tests {
             <SCRIPT src=\"x.js\" data-x=\"a>b\"></SCRIPT ></head>\
             <body><p>One<svg viewBox=\"0 0 1 1\"></svg>two</p>\
             <svg/><p>three</p></body>"
+        );
+    }
+
+    #[test]
+    fn find_byte_in_every_position() {
+        let s = "abcdefghijklmnopqrstuvwxyz<0123456789<";
+        for from in 0..s.len() + 2 {
+            let want = s.get(from..).and_then(|r| r.find('<')).map(|p| p + from);
+            assert_eq!(super::find_byte(s, from, b'<'), want, "from {from}");
+        }
+        assert_eq!(
+            super::find_byte("\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}<", 0, b'<'),
+            Some(10)
         );
     }
 
