@@ -286,7 +286,9 @@ mod tests {
         assert_eq!(class_hints("share-bar", ""), (-25, true));
         assert_eq!(class_hints("top-menu-x", ""), (-25, true));
         assert_eq!(class_hints("site-nav", ""), (-25, true));
-        assert_eq!(class_hints("", "MAIN-SIDEBAR"), (-25, false));
+        // `sidebar` (−25) and `main` (+25, and a veto word) in upper case.
+        assert_eq!(class_hints("", "MAIN-SIDEBAR"), (0, false));
+        assert_eq!(class_hints("", "PAGE-SIDEBAR"), (-25, true));
         assert_eq!(class_hints("post-body", "story"), (50, false));
         assert_eq!(class_hints("ad", ""), (-25, true));
         assert_eq!(class_hints("x", "y"), (0, false));
