@@ -6,11 +6,14 @@
 //! and finds the article body either with a per-site CSS [`SiteRule`] or with
 //! the generic scorer in `content` (text density, link density, paragraph
 //! counts, class/id hints, sibling merging, boilerplate removal). The result is
-//! plain text with blank lines between blocks and sanitised HTML
-//! ([`sanitize_html`], also used for feed content, as is [`html_to_text`]).
+//! plain text with blank lines between blocks and HTML that `render` writes
+//! already sanitised (allow-listed tags, URLs vetted by the same policy as
+//! [`sanitize_html`], which feed content goes through, as through
+//! [`html_to_text`]). Before parsing, `prescan` empties script, style and SVG
+//! bodies, which extraction never reads.
 //!
 //! Submodules: `dom` (flat pre-order copy of the page), `hints` (class/id
-//! words), `content` (scoring and selection), `clean` (leaving out furniture
+//! words), `prescan` (pre-parse cut), `content` (scoring and selection), `clean` (leaving out furniture
 //! inside the article), `render` (text and HTML output), `meta` (metadata),
 //! `decode`, `sanitize`, `rules` (site rules and the built-in table in
 //! `rules.toml`).
