@@ -12,11 +12,11 @@
 //! [`html_to_text`]). Before parsing, `prescan` empties script, style and SVG
 //! bodies, which extraction never reads.
 //!
-//! Submodules: `dom` (flat pre-order copy of the page), `hints` (class/id
-//! words), `prescan` (pre-parse cut), `content` (scoring and selection), `clean` (leaving out furniture
-//! inside the article), `render` (text and HTML output), `meta` (metadata),
-//! `decode`, `sanitize`, `rules` (site rules and the built-in table in
-//! `rules.toml`).
+//! Submodules: `prescan` (pre-parse cut), `dom` (flat pre-order copy of the
+//! page), `hints` (class/id words), `content` (scoring and selection), `clean`
+//! (leaving out furniture inside the article), `render` (text and HTML
+//! output), `meta` (metadata), `decode`, `sanitize`, `rules` (site rules and
+//! the built-in table in `rules.toml`).
 
 mod clean;
 mod content;
