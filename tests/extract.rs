@@ -399,3 +399,78 @@ fn method_maps_to_stored_extraction_kind() {
     assert_eq!(Extraction::from(Method::Generic), Extraction::Extracted);
     assert_eq!(Extraction::from(Method::SiteRule), Extraction::SiteRule);
 }
+
+/// A wire-style page with hostile and awkward markup inside and around the body.
+fn awkward_page() -> String {
+    let para = "The ministry said on Tuesday that the new rail link would open next spring, \
+        cutting the journey between the two regional capitals by almost three hours.";
+    format!(
+        r#"<!doctype html><html lang="en"><head><title>Rail link to open in spring</title>
+<style>.story p {{ margin: 0 }} /* <p>not text</p> */</style>
+<script type="application/ld+json">{{"@type":"NewsArticle","headline":"Rail link to open in spring","author":{{"@type":"Person","name":"Anna Petrova"}}}}</script>
+<script>var tpl = '<div class="story"><p>Injected by script</p></div>'; if (a < b && c > d) {{}}</script>
+</head><body><svg width="0" height="0"><symbol id="i"><text>Icon label</text></symbol></svg>
+<div class="story"><h1>Rail link to open in spring</h1>
+<p>{para} <a href="/2026/11/rail-map">See the map</a>.</p>
+<p>{para} <a href="javascript:alert(1)" onclick="steal()">Click</a></p>
+<p><img src="https://track.example.net/pixel.gif?id=1" alt=""><img src="/img/train.jpg" alt="A &quot;new&quot; train" onerror="x()"></p>
+<p>{para} <a href="https://example.org/?a=1&amp;b=2">Source</a></p>
+<p>{para}</p></div>
+<SCRIPT>document.write("<p>Also injected</p>")</SCRIPT></body></html>"#
+    )
+}
+
+#[test]
+fn script_style_svg_bodies_never_reach_the_article_but_json_ld_does() {
+    let a = extract(
+        &awkward_page(),
+        &url("https://wire.example.com/2026/11/rail"),
+        None,
+    );
+    assert_eq!(a.author.as_deref(), Some("Anna Petrova"));
+    assert_eq!(paragraphs(&a.text).len(), 4, "{}", a.text);
+    for junk in ["Injected", "Also injected", "not text", "Icon label"] {
+        assert!(!a.text.contains(junk), "{junk}: {}", a.text);
+        assert!(!a.html.contains(junk), "{junk}: {}", a.html);
+    }
+}
+
+#[test]
+fn article_html_is_safe_and_absolute_without_a_second_pass() {
+    let a = extract(
+        &awkward_page(),
+        &url("https://wire.example.com/2026/11/rail"),
+        None,
+    );
+    let h = &a.html;
+    assert!(
+        h.contains(r#"<a href="https://wire.example.com/2026/11/rail-map" rel="noopener noreferrer nofollow">See the map</a>"#),
+        "{h}"
+    );
+    assert!(
+        h.contains(r#"href="https://example.org/?a=1&amp;b=2""#),
+        "{h}"
+    );
+    assert!(
+        h.contains(
+            r#"<img src="https://wire.example.com/img/train.jpg" alt="A &quot;new&quot; train">"#
+        ),
+        "{h}"
+    );
+    for bad in [
+        "javascript",
+        "onclick",
+        "onerror",
+        "pixel.gif",
+        "<script",
+        "<svg",
+    ] {
+        assert!(!h.contains(bad), "{bad}: {h}");
+    }
+    // The sanitiser has nothing left to remove.
+    let again = sanitize_html(h, &url("https://wire.example.com/"));
+    assert!(
+        !again.contains("javascript") && again.contains("train.jpg"),
+        "{again}"
+    );
+}

@@ -126,9 +126,16 @@ pub(crate) fn class_hints(class: &str, id: &str) -> (i32, bool) {
         let lower = s.to_ascii_lowercase();
         let (mut neg, mut pos, mut maybe) = (false, false, false);
         let b = lower.as_bytes();
-        for i in 0..b.len() {
-            for &(w, kind) in &t[b[i] as usize] {
-                if b[i..].starts_with(w.as_bytes()) {
+        for i in 0..b.len().saturating_sub(1) {
+            // Most byte pairs start no hint word: one bit test rules them out.
+            let pair = usize::from(b[i]) << 8 | usize::from(b[i + 1]);
+            if t.pairs[pair >> 6] & (1 << (pair & 63)) == 0 {
+                continue;
+            }
+            for &(w, kind) in &t.by_first[b[i] as usize] {
+                // Only words of two or more bytes are in the table, so `w[1]` exists.
+                let w = w.as_bytes();
+                if w[1] == b[i + 1] && b[i..].starts_with(w) {
                     match kind {
                         Word::Negative => neg = true,
                         Word::Positive => pos = true,
@@ -159,19 +166,31 @@ enum Word {
     Maybe,
 }
 
-/// The hint words bucketed by first byte, so one scan of a class string finds them all.
-fn word_table() -> &'static [Vec<(&'static str, Word)>] {
-    static TABLE: std::sync::OnceLock<Vec<Vec<(&'static str, Word)>>> = std::sync::OnceLock::new();
+/// The hint words bucketed by first byte, and a bit set of the byte pairs
+/// they start with, so one scan of a class string finds them all.
+struct WordTable {
+    by_first: Vec<Vec<(&'static str, Word)>>,
+    pairs: Vec<u64>,
+}
+
+fn word_table() -> &'static WordTable {
+    static TABLE: std::sync::OnceLock<WordTable> = std::sync::OnceLock::new();
     TABLE.get_or_init(|| {
-        let mut t: Vec<Vec<(&'static str, Word)>> = vec![Vec::new(); 256];
+        let mut t = WordTable {
+            by_first: vec![Vec::new(); 256],
+            pairs: vec![0; 65536 / 64],
+        };
         for (list, kind) in [
             (NEGATIVE, Word::Negative),
             (POSITIVE, Word::Positive),
             (MAYBE, Word::Maybe),
         ] {
             for w in list {
-                if let Some(&first) = w.as_bytes().first() {
-                    t[first as usize].push((w, kind));
+                // Every word has at least two bytes (see the lists above).
+                if let [a, b, ..] = *w.as_bytes() {
+                    t.by_first[a as usize].push((w, kind));
+                    let pair = usize::from(a) << 8 | usize::from(b);
+                    t.pairs[pair >> 6] |= 1 << (pair & 63);
                 }
             }
         }
@@ -255,4 +274,24 @@ fn is_ad_token(lower: &str) -> bool {
     lower
         .split(|c: char| c.is_ascii_whitespace() || c == '_' || c == '-')
         .any(|t| matches!(t, "ad" | "ads" | "advertisement" | "adv"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::class_hints;
+
+    #[test]
+    fn finds_words_anywhere_in_either_name() {
+        // At the start, in the middle, at the very end, and in upper case.
+        assert_eq!(class_hints("share-bar", ""), (-25, true));
+        assert_eq!(class_hints("top-menu-x", ""), (-25, true));
+        assert_eq!(class_hints("site-nav", ""), (-25, true));
+        // `sidebar` (−25) and `main` (+25, and a veto word) in upper case.
+        assert_eq!(class_hints("", "MAIN-SIDEBAR"), (0, false));
+        assert_eq!(class_hints("", "PAGE-SIDEBAR"), (-25, true));
+        assert_eq!(class_hints("post-body", "story"), (50, false));
+        assert_eq!(class_hints("ad", ""), (-25, true));
+        assert_eq!(class_hints("x", "y"), (0, false));
+        assert_eq!(class_hints("a", ""), (0, false));
+    }
 }

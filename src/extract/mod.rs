@@ -6,14 +6,17 @@
 //! and finds the article body either with a per-site CSS [`SiteRule`] or with
 //! the generic scorer in `content` (text density, link density, paragraph
 //! counts, class/id hints, sibling merging, boilerplate removal). The result is
-//! plain text with blank lines between blocks and sanitised HTML
-//! ([`sanitize_html`], also used for feed content, as is [`html_to_text`]).
+//! plain text with blank lines between blocks and HTML that `render` writes
+//! already sanitised (allow-listed tags, URLs vetted by the same policy as
+//! [`sanitize_html`], which feed content goes through, as through
+//! [`html_to_text`]). Before parsing, `prescan` empties script, style and SVG
+//! bodies, which extraction never reads.
 //!
-//! Submodules: `dom` (flat pre-order copy of the page), `hints` (class/id
-//! words), `content` (scoring and selection), `clean` (leaving out furniture
-//! inside the article), `render` (text and HTML output), `meta` (metadata),
-//! `decode`, `sanitize`, `rules` (site rules and the built-in table in
-//! `rules.toml`).
+//! Submodules: `prescan` (pre-parse cut), `dom` (flat pre-order copy of the
+//! page), `hints` (class/id words), `content` (scoring and selection), `clean`
+//! (leaving out furniture inside the article), `render` (text and HTML
+//! output), `meta` (metadata), `decode`, `sanitize`, `rules` (site rules and
+//! the built-in table in `rules.toml`).
 
 mod clean;
 mod content;
@@ -21,6 +24,7 @@ mod decode;
 mod dom;
 mod hints;
 mod meta;
+mod prescan;
 mod render;
 mod rules;
 mod sanitize;
@@ -89,7 +93,8 @@ const SHORT_TEXT: usize = 250;
 /// Extract the article from a page. Never panics; a rule whose selector
 /// matches nothing (or only empty elements) falls back to the generic scorer.
 pub fn extract(html: &str, page_url: &Url, rule: Option<&SiteRule>) -> Article {
-    let doc = Html::parse_document(html);
+    // Script, style and SVG bodies are never read: the parser need not tokenise them.
+    let doc = Html::parse_document(&prescan::strip_inert(html));
     let dom = Dom::build(&doc);
     let meta = meta::collect(&dom, page_url);
     let base = base_url(&dom, page_url);
@@ -99,7 +104,7 @@ pub fn extract(html: &str, page_url: &Url, rule: Option<&SiteRule>) -> Article {
     if let Some(rule) = rule
         && let Some(sel) = &rule.selector
     {
-        match by_rule(&doc, &dom, sel, removed.as_deref()) {
+        match by_rule(&doc, &dom, sel, removed.as_deref(), &base) {
             Some(r) => found = Some(r),
             None => tracing::warn!(
                 url = %page_url,
@@ -114,13 +119,18 @@ pub fn extract(html: &str, page_url: &Url, rule: Option<&SiteRule>) -> Article {
         Method::Generic
     };
     let (mut text, mut raw_html) =
-        found.unwrap_or_else(|| generic(&dom, removed.as_deref(), meta.title.as_deref()));
+        found.unwrap_or_else(|| generic(&dom, removed.as_deref(), meta.title.as_deref(), &base));
     // Nothing found at all: the page's own summary beats an empty article.
     if text.trim().is_empty()
         && let Some(d) = meta.description.as_deref()
     {
         text = d.to_string();
-        raw_html = format!("<p>{}</p>", d.replace('&', "&amp;").replace('<', "&lt;"));
+        raw_html = format!(
+            "<p>{}</p>",
+            d.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+        );
     }
     Article {
         title: meta.title,
@@ -132,7 +142,8 @@ pub fn extract(html: &str, page_url: &Url, rule: Option<&SiteRule>) -> Article {
         canonical_url: meta.canonical_url,
         image: meta.image,
         text,
-        html: sanitize_html(&raw_html, &base),
+        // `render` writes only allow-listed tags and vetted URLs: already sanitised.
+        html: raw_html,
         method,
     }
 }
@@ -145,7 +156,7 @@ pub fn html_to_text(html: &str) -> String {
     if dom.nodes.is_empty() {
         return String::new();
     }
-    let (text, _) = render::render(&dom, &[0], false, &mut |i| {
+    let (text, _) = render::render(&dom, &[0], None, &mut |i| {
         dom.nodes[i].hidden
             || matches!(
                 dom.nodes[i].tag,
@@ -205,6 +216,7 @@ fn by_rule(
     dom: &Dom<'_>,
     selector: &str,
     removed: Option<&[bool]>,
+    base: &Url,
 ) -> Option<(String, String)> {
     let sel = rules::compile(selector).ok()?;
     let index = node_index(dom);
@@ -221,7 +233,7 @@ fn by_rule(
         }
         outer.push(r);
     }
-    let (text, html) = render::render(dom, &outer, true, &mut |i| {
+    let (text, html) = render::render(dom, &outer, Some(base), &mut |i| {
         dom.nodes[i].hidden || removed.is_some_and(|m| m[i])
     });
     (!text.trim().is_empty()).then_some((text, html))
@@ -236,7 +248,12 @@ fn norm(s: &str) -> String {
 }
 
 /// The generic scorer: strict pass, then a relaxed one if that found too little.
-fn generic(dom: &Dom<'_>, removed: Option<&[bool]>, title: Option<&str>) -> (String, String) {
+fn generic(
+    dom: &Dom<'_>,
+    removed: Option<&[bool]>,
+    title: Option<&str>,
+    base: &Url,
+) -> (String, String) {
     let title = title.map(norm).unwrap_or_default();
     let mut best = (String::new(), String::new());
     let relaxed = content::stats(dom, Mode::Relaxed, removed, None);
@@ -251,7 +268,7 @@ fn generic(dom: &Dom<'_>, removed: Option<&[bool]>, title: Option<&str>) -> (Str
         let Some(sel) = content::select(dom, st) else {
             continue;
         };
-        let out = render::render(dom, &sel.roots, true, &mut |i| {
+        let out = render::render(dom, &sel.roots, Some(base), &mut |i| {
             st[i].excluded
                 || clean::drop_conditionally(dom, st, i)
                 || is_title_heading(dom, i, &title)

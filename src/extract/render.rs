@@ -3,10 +3,16 @@
 //! In: a [`Dom`], the subtree roots to render and a predicate saying which
 //! nodes to skip. Out: text with one blank line between blocks (headings, list
 //! items and paragraphs each their own block, `<br>` a line break, whitespace
-//! collapsed, no link URLs), and a compact HTML rendition keeping only
-//! structural tags and the attributes the sanitiser may keep.
+//! collapsed, no link URLs), and, given the page's base URL, a compact and
+//! already safe HTML rendition: only structural tags, text escaped, and no
+//! attributes but link `href`s and image `src`/`alt` that pass the
+//! sanitiser's URL policy (`sanitize::safe_url`), made absolute. The output
+//! therefore needs no second pass through the sanitiser.
+
+use url::Url;
 
 use super::dom::{Dom, Role};
+use super::sanitize::{is_tracker, safe_url};
 
 /// Accumulates text with collapsed whitespace and pending breaks.
 #[derive(Default)]
@@ -121,13 +127,15 @@ fn escape(out: &mut String, s: &str, attr: bool) {
     }
 }
 
-/// Render `roots` to (text, html), skipping nodes for which `skip` is true.
+/// Render `roots` to (text, html), skipping nodes for which `skip` is true;
+/// the HTML (empty without a base URL) has its URLs resolved against `base`.
 pub(crate) fn render<'a>(
     dom: &Dom<'a>,
     roots: &[usize],
-    want_html: bool,
+    base: Option<&Url>,
     skip: &mut dyn FnMut(usize) -> bool,
 ) -> (String, String) {
+    let want_html = base.is_some();
     let mut text = TextOut::default();
     let mut html = String::new();
     // Stack of (index, closing?, tag to close) events for an iterative walk.
@@ -171,8 +179,8 @@ pub(crate) fn render<'a>(
                     continue;
                 }
                 Role::Image => {
-                    if want_html {
-                        image(dom, i, &mut html);
+                    if let Some(base) = base {
+                        image(dom, i, base, &mut html);
                     }
                     continue;
                 }
@@ -197,10 +205,13 @@ pub(crate) fn render<'a>(
                 html.push('<');
                 html.push_str(tag);
                 if node.tag == "a" {
-                    if let Some(href) = dom.attr(i, "href") {
+                    if let Some(href) = base
+                        .zip(dom.attr(i, "href"))
+                        .and_then(|(b, h)| safe_url(h, b, false))
+                    {
                         html.push_str(" href=\"");
-                        escape(&mut html, href, true);
-                        html.push('"');
+                        escape(&mut html, &href, true);
+                        html.push_str("\" rel=\"noopener noreferrer nofollow\"");
                     }
                 } else if node.tag == "time"
                     && let Some(dt) = dom.attr(i, "datetime")
@@ -222,7 +233,7 @@ pub(crate) fn render<'a>(
     (text.finish(), html)
 }
 
-fn image(dom: &Dom<'_>, i: usize, html: &mut String) {
+fn image(dom: &Dom<'_>, i: usize, base: &Url, html: &mut String) {
     let src = if dom.nodes[i].tag == "picture" {
         (i + 1..dom.nodes[i].end as usize)
             .find(|&j| dom.nodes[j].tag == "img")
@@ -230,9 +241,14 @@ fn image(dom: &Dom<'_>, i: usize, html: &mut String) {
     } else {
         img_src(dom, i)
     };
-    let Some(src) = src else { return };
+    let Some(src) = src.and_then(|s| safe_url(s, base, true)) else {
+        return;
+    };
+    if is_tracker(&src) {
+        return;
+    }
     html.push_str("<img src=\"");
-    escape(html, src, true);
+    escape(html, &src, true);
     html.push('"');
     if let Some(alt) = dom.attr(i, "alt") {
         html.push_str(" alt=\"");

@@ -5,6 +5,7 @@
 //! scripts, styles, event handlers, `javascript:` or non-image `data:` URLs,
 //! iframes, forms, or 1×1 tracking pixels. Relative URLs become absolute.
 
+use std::cell::RefCell;
 use std::collections::HashSet;
 
 use ammonia::{Builder, UrlRelative};
@@ -12,9 +13,22 @@ use url::Url;
 
 /// Sanitise `html` (see the module docs); relative URLs resolve against `base`.
 pub fn sanitize_html(html: &str, base: &Url) -> String {
+    thread_local! {
+        // Building the allow-lists costs more than sanitising a short article: build once.
+        static BUILDER: RefCell<Builder<'static>> = RefCell::new(builder());
+    }
+    let cleaned = BUILDER.with(|b| {
+        let mut b = b.borrow_mut();
+        b.url_relative(UrlRelative::RewriteWithBase(base.clone()));
+        b.clean(html).to_string()
+    });
+    drop_pixels(&cleaned)
+}
+
+/// The sanitiser's fixed settings (everything but the base URL).
+fn builder() -> Builder<'static> {
     let mut b = Builder::default();
-    b.url_relative(UrlRelative::RewriteWithBase(base.clone()))
-        .link_rel(Some("noopener noreferrer nofollow"))
+    b.link_rel(Some("noopener noreferrer nofollow"))
         .url_schemes(HashSet::from(["http", "https", "mailto", "data"]))
         .add_clean_content_tags(["noscript", "template", "iframe", "object"].iter())
         .rm_tags(["map", "area"].iter())
@@ -42,8 +56,7 @@ pub fn sanitize_html(html: &str, base: &Url) -> String {
             }
             Some(value.into())
         });
-    let cleaned = b.clean(html).to_string();
-    drop_pixels(&cleaned)
+    b
 }
 
 /// ASCII case-insensitive prefix test on bytes (safe on any UTF-8 input).
@@ -63,23 +76,48 @@ fn drop_pixels(html: &str) -> String {
         let after = &rest[pos..];
         let end = after.find('>').map_or(after.len(), |e| e + 1);
         let tag = &after[..end];
-        let lower = tag.to_ascii_lowercase();
-        let tracker = [
-            "pixel",
-            "beacon",
-            "/track",
-            "doubleclick",
-            "1x1",
-            "spacer.gif",
-            "analytics",
-        ]
-        .iter()
-        .any(|t| lower.contains(t));
-        if !tracker {
+        if !is_tracker(tag) {
             out.push_str(tag);
         }
         rest = &after[end..];
     }
     out.push_str(rest);
     out
+}
+
+/// An image URL (or whole `<img>` tag) that looks like a tracker beacon.
+pub(crate) fn is_tracker(s: &str) -> bool {
+    let lower = s.to_ascii_lowercase();
+    [
+        "pixel",
+        "beacon",
+        "/track",
+        "doubleclick",
+        "1x1",
+        "spacer.gif",
+        "analytics",
+    ]
+    .iter()
+    .any(|t| lower.contains(t))
+}
+
+/// The same URL policy as [`sanitize_html`], for HTML the extractor writes
+/// itself: `raw` resolved against `base`; only `http`, `https` and `mailto`
+/// (links) or an inline PNG/JPEG/GIF/WebP (`image`); None for anything else.
+pub(crate) fn safe_url(raw: &str, base: &Url, image: bool) -> Option<String> {
+    let v = raw.trim();
+    if starts_with_ci(v.as_bytes(), b"data:") {
+        let ok = image
+            && [
+                &b"data:image/png"[..],
+                b"data:image/jpeg",
+                b"data:image/gif",
+                b"data:image/webp",
+            ]
+            .iter()
+            .any(|p| starts_with_ci(v.as_bytes(), p));
+        return ok.then(|| v.to_string());
+    }
+    let u = base.join(v).ok()?;
+    matches!(u.scheme(), "http" | "https" | "mailto").then(|| u.into())
 }
