@@ -1,7 +1,8 @@
 //! The daemon and its config: `newswire run` refuses a bad config before
 //! starting; a SIGHUP with a bad file keeps the running config (and its
 //! polls); a SIGHUP with a good file that adds a feed gets that feed polled;
-//! a feed is polled at its schedule's firings, not in a loop.
+//! a feed is polled at its schedule's firings, not in a loop; good feeds
+//! keep being polled beside hostile ones, and SIGTERM still exits 0.
 
 mod common;
 mod harness;
@@ -140,5 +141,49 @@ fn the_daemon_polls_on_schedule_not_in_a_loop() {
     assert!(
         polls <= 6,
         "{polls} polls in about 4 s of an every-2-seconds schedule"
+    );
+}
+
+#[test]
+fn the_daemon_keeps_polling_good_feeds_beside_hostile_ones() {
+    let srv = TestServer::start();
+    srv.route(
+        "/good.rss",
+        Reply::ok(wire_feed(&srv.url(""), "world", 5, 0))
+            .header("Content-Type", "application/rss+xml"),
+    );
+    srv.route("/endless.xml", Reply::endless());
+    srv.route("/headers", Reply::headers_never_end());
+    let every_second = "schedule = \"*/1 * * * * *\"";
+    let setup = Setup::new(&[
+        feed("good", srv.url("/good.rss")).with(every_second),
+        feed("endless", srv.url("/endless.xml")).with(every_second),
+        feed("headers", srv.url("/headers")).with(every_second),
+    ]);
+    let mut daemon = setup.spawn_daemon();
+    let good_fetches =
+        "SELECT count(*) FROM fetches x JOIN feeds f ON f.id = x.feed_id WHERE f.name = 'good'";
+    setup.wait_for(good_fetches, 4, Duration::from_secs(30));
+    setup.wait_for(
+        "SELECT count(*) FROM feeds WHERE name IN ('endless', 'headers') AND last_status = 'error'",
+        2,
+        Duration::from_secs(30),
+    );
+    // The good feed goes on while the hostile ones back off.
+    let seen = setup.query_i64(good_fetches);
+    setup.wait_for(good_fetches, seen + 2, Duration::from_secs(30));
+    let status = daemon.stop();
+    let log = daemon.log_text();
+    assert!(status.success(), "exit {status:?}\n{log}");
+    assert!(log.contains("newswire stopped"), "{log}");
+    assert!(!log.contains("panicked"), "{log}");
+    assert_eq!(
+        setup.query_i64("SELECT count(*) FROM item_sources"),
+        5,
+        "the good feed's entries, once each"
+    );
+    assert_eq!(
+        setup.query_i64("SELECT count(*) FROM fetches WHERE status = 'error' AND feed_id = (SELECT id FROM feeds WHERE name = 'good')"),
+        0
     );
 }

@@ -297,3 +297,37 @@ pub fn wire_feed(base: &str, section: &str, count: usize, shared: usize) -> Vec<
     xml.push_str("</channel></rss>\n");
     xml.into_bytes()
 }
+
+/// Generous bound for one `newswire poll` over every hostile feed (the
+/// config's request timeout is 3 s); only a hang would pass it.
+pub const POLL_BOUND: Duration = Duration::from_secs(30);
+
+/// Runs `newswire poll --format json`, killing it if it outlives [`POLL_BOUND`].
+pub fn bounded_poll(setup: &Setup) -> Output {
+    bounded_poll_of(setup, &[])
+}
+
+/// [`bounded_poll`] of the named feeds only.
+pub fn bounded_poll_of(setup: &Setup, names: &[&str]) -> Output {
+    let mut args = vec!["poll", "--format", "json"];
+    args.extend_from_slice(names);
+    let mut child = setup
+        .cmd(&args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn poll");
+    let end = Instant::now() + POLL_BOUND;
+    while child.try_wait().expect("wait").is_none() {
+        if Instant::now() >= end {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("output");
+            panic!(
+                "poll did not finish within {POLL_BOUND:?}\n{}",
+                describe(&out)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().expect("output")
+}
