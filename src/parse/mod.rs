@@ -5,12 +5,12 @@
 //! [`Entry`] values) or a [`ParseError`] that says why there is nothing.
 //!
 //! feed-rs does the parsing, behind a shim that fixes what it trips on:
-//! - [`charset`]: the body is decoded to UTF-8 first (BOM, HTTP charset, XML
+//! - `charset`: the body is decoded to UTF-8 first (BOM, HTTP charset, XML
 //!   declaration, then sniffing, including windows-1251 vs KOI8-R), and the
 //!   declaration rewritten to say UTF-8;
-//! - [`declaration`]: XML declarations inside the document (on which
+//! - `declaration`: XML declarations inside the document (on which
 //!   quick-xml panics) are dropped;
-//! - [`fixup`]: leading junk, a bare `<rss>` without a version, Atom 0.3, and a
+//! - `fixup`: leading junk, a bare `<rss>` without a version, Atom 0.3, and a
 //!   document truncated mid-entry (retried cut after the last whole entry);
 //! - JSON Feed: numeric item ids and a missing `title` (which feed-rs
 //!   rejects) are repaired, and item images read on the side, as are lone
@@ -20,7 +20,7 @@
 //! - a panic inside feed-rs is caught and becomes [`ParseError::Panicked`];
 //! - feed-rs's generated ids are switched off (its generator may return a
 //!   random UUID), so [`Entry::guid`] is only ever an id the document contained;
-//!   [`convert`] turns feed-rs's model into ours.
+//!   `convert` turns feed-rs's model into ours.
 //!
 //! No I/O happens here.
 
