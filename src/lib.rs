@@ -14,8 +14,8 @@
 //! the schedule; [`cli`] is the command line.
 //!
 //! Layering, lowest first; a module uses only those before it:
-//! `model`, `schedule`, `config`, `parse`, `canonical`, `identity`, `extract`,
-//! `dedup`, `fetch`, `store`, `scheduler`, `pipeline`, `daemon`, `cli`.
+//! `model`, `metrics`, `schedule`, `config`, `parse`, `canonical`, `identity`, `extract`,
+//! `dedup`, `fetch`, `store`, `server`, `scheduler`, `pipeline`, `daemon`, `cli`.
 
 pub mod canonical;
 pub mod cli;
@@ -25,9 +25,11 @@ pub mod dedup;
 pub mod extract;
 pub mod fetch;
 pub mod identity;
+pub mod metrics;
 pub mod model;
 pub mod parse;
 pub mod pipeline;
 pub mod schedule;
 pub mod scheduler;
+pub mod server;
 pub mod store;

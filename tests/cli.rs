@@ -301,6 +301,7 @@ fn feeds_add_remove_keep_comments() {
     let out = setup.run(&[
         "feeds",
         "add",
+        "--no-check",
         "https://tass.com/rss/v2.xml",
         "--schedule",
         "*/5 * * * *",
@@ -372,4 +373,210 @@ fn inspect_shows_entries_and_fails_clearly_on_non_feeds() {
         .expect("run");
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a usable feed"));
+}
+
+#[test]
+fn gone_feeds_stop_until_reenabled() {
+    let srv = TestServer::start();
+    srv.route("/gone.rss", Reply::status(410));
+    srv.route(
+        "/rss/",
+        Reply::ok(fixture("rt.rss")).header("Content-Type", "application/rss+xml"),
+    );
+    let setup = Setup::new(&[
+        ("gone", srv.url("/gone.rss"), ""),
+        ("rt", srv.url("/rss/"), ""),
+    ]);
+    let out = setup.run(&["poll"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        setup.query_i64(
+            "SELECT count(*) FROM feeds WHERE name = 'gone' AND disabled_reason LIKE '%410%'"
+        ),
+        1
+    );
+    // A second poll of all feeds leaves it alone.
+    let out = setup.run(&["poll"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        srv.hits("/gone.rss"),
+        1,
+        "a gone feed is not requested again"
+    );
+    // Re-enabling clears the mark; the next poll asks again.
+    srv.route(
+        "/gone.rss",
+        Reply::ok(fixture("rt.rss")).header("Content-Type", "application/rss+xml"),
+    );
+    let out = setup.run(&["feeds", "enable", "gone"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = setup.run(&["poll"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(srv.hits("/gone.rss"), 2);
+    assert_eq!(
+        setup.query_i64("SELECT count(*) FROM feeds WHERE name = 'gone' AND disabled_reason IS NULL AND last_status = 'ok'"),
+        1
+    );
+}
+
+#[test]
+fn permanent_redirects_move_the_feed_after_consistent_sightings() {
+    let srv = TestServer::start();
+    srv.route("/old.rss", Reply::redirect(301, "/new.rss"));
+    srv.route(
+        "/new.rss",
+        Reply::ok(fixture("rt.rss")).header("Content-Type", "application/rss+xml"),
+    );
+    let setup = Setup::new(&[("rt", srv.url("/old.rss"), "")]);
+    for round in 1..=3 {
+        let out = setup.run(&["poll"]);
+        assert!(out.status.success(), "{}", text(&out));
+        assert_eq!(srv.hits("/old.rss"), round);
+    }
+    let effective: String = rusqlite::Connection::open(setup.db())
+        .and_then(|c| {
+            c.query_row(
+                "SELECT effective_url FROM feeds WHERE name = 'rt'",
+                [],
+                |r| r.get(0),
+            )
+        })
+        .expect("effective_url set");
+    assert_eq!(effective, srv.url("/new.rss"));
+    let out = setup.run(&["poll"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(srv.hits("/old.rss"), 3, "the old URL is no longer asked");
+    assert_eq!(srv.hits("/new.rss"), 4);
+}
+
+#[test]
+fn feeds_add_checks_the_url_and_discovers_advertised_feeds() {
+    let srv = TestServer::start();
+    srv.route(
+        "/rss/",
+        Reply::ok(fixture("rt.rss")).header("Content-Type", "application/rss+xml"),
+    );
+    let one = format!(
+        "<html><head><link rel=\"alternate\" type=\"application/rss+xml\" href=\"{}\"></head><body>News</body></html>",
+        srv.url("/rss/")
+    );
+    srv.route("/", Reply::ok(one).header("Content-Type", "text/html"));
+    srv.route(
+        "/many",
+        Reply::ok(fixture("html-page.html")).header("Content-Type", "text/html"),
+    );
+    srv.route("/down", Reply::status(500));
+    let setup = Setup::new(&[]);
+
+    // A page advertising one feed: that feed is added.
+    let out = setup.run(&["feeds", "add", &srv.url("/"), "--name", "site"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let cfg = std::fs::read_to_string(setup.config()).expect("read");
+    assert!(
+        cfg.contains(&format!("url = \"{}\"", srv.url("/rss/"))),
+        "{cfg}"
+    );
+
+    // Several advertised feeds: listed, nothing changed.
+    let out = setup.run(&["feeds", "add", &srv.url("/many"), "--name", "many"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("advertises these feeds"),
+        "{}",
+        text(&out)
+    );
+    // A failing URL is refused unless --no-check.
+    let out = setup.run(&["feeds", "add", &srv.url("/down"), "--name", "down"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(setup.config()).expect("read"), cfg);
+    let out = setup.run(&[
+        "feeds",
+        "add",
+        &srv.url("/down"),
+        "--name",
+        "down",
+        "--no-check",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[test]
+fn a_running_daemon_picks_up_feeds_added_to_the_config() {
+    let srv = TestServer::start();
+    srv.route(
+        "/rss/",
+        Reply::ok(fixture("rt.rss")).header("Content-Type", "application/rss+xml"),
+    );
+    srv.route(
+        "/un.atom",
+        Reply::ok(fixture("un-news.atom")).header("Content-Type", "application/atom+xml"),
+    );
+    let setup = Setup::new(&[("rt", srv.url("/rss/"), "")]);
+    let mut child = setup
+        .cmd(&["run"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn run");
+    assert!(
+        srv.wait_for_hits("/rss/", 1, Duration::from_secs(20)),
+        "first feed polled"
+    );
+    let out = setup.run(&["feeds", "add", &srv.url("/un.atom"), "--name", "un"]);
+    assert!(out.status.success(), "{}", text(&out));
+    // No signal: the daemon notices the edited file by itself.
+    let picked_up = srv.wait_for_hits("/un.atom", 2, Duration::from_secs(30));
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let exit = child.wait().expect("wait");
+    assert!(picked_up, "the added feed was polled by the running daemon");
+    assert!(exit.success());
+    assert_eq!(
+        setup.query_i64("SELECT count(*) FROM feeds WHERE name = 'un' AND last_status = 'ok'"),
+        1
+    );
+}
+
+#[test]
+fn opml_import_and_export_round_trip() {
+    let setup = Setup::new(&[("rt", "https://www.rt.com/rss/".into(), "")]);
+    let opml = setup.dir.path().join("subs.opml");
+    std::fs::write(
+        &opml,
+        r#"<?xml version="1.0"?><opml version="2.0"><head/><body>
+<outline text="Wires"><outline type="rss" text="TASS" xmlUrl="https://tass.com/rss/v2.xml"/>
+<outline type="rss" text="RT again" xmlUrl="https://www.rt.com/rss/"/></outline>
+<outline type="rss" text="Bad" xmlUrl="ftp://x.example/feed"/></body></opml>"#,
+    )
+    .expect("write opml");
+    let before = std::fs::read_to_string(setup.config()).expect("read");
+    let out = setup.run(&["feeds", "import", "--dry-run", opml.to_str().expect("utf8")]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        std::fs::read_to_string(setup.config()).expect("read"),
+        before,
+        "dry run writes nothing"
+    );
+    let out = setup.run(&["feeds", "import", opml.to_str().expect("utf8")]);
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("1 feeds added, 2 skipped"), "{stdout}");
+    assert!(stdout.contains("already configured as `rt`"), "{stdout}");
+    let cfg = std::fs::read_to_string(setup.config()).expect("read");
+    assert!(
+        cfg.starts_with("# test config") && cfg.contains("name = \"tass\""),
+        "{cfg}"
+    );
+    assert!(cfg.contains("tags = [\"Wires\"]"), "{cfg}");
+
+    let out = setup.run(&["feeds", "export"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let exported = String::from_utf8_lossy(&out.stdout);
+    let feeds = newswire::config::opml::parse(&exported).expect("export is OPML");
+    let urls: Vec<&str> = feeds.iter().map(|f| f.feed.url.as_str()).collect();
+    assert_eq!(
+        urls,
+        ["https://www.rt.com/rss/", "https://tass.com/rss/v2.xml"]
+    );
 }

@@ -450,3 +450,21 @@ fn every_prefix_of_a_feed_parses_or_errs_without_panicking() {
         }
     }
 }
+
+/// Hand-made feeds often carry a bare `&` in links and titles, or `&nbsp;`,
+/// which XML does not define; the whole document used to be refused.
+#[test]
+fn bare_ampersands_do_not_lose_the_feed() {
+    let body = br#"<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Markets & Economy</title><link>https://m.example/</link>
+<item><title>Q&A: grain&nbsp;prices</title><link>https://m.example/a?x=1&y=2</link><guid>a</guid></item>
+</channel></rss>"#;
+    let url = url::Url::parse("https://m.example/rss").expect("url");
+    let feed = newswire::parse::parse_feed(body, None, &url).expect("repaired");
+    assert_eq!(feed.title.as_deref(), Some("Markets & Economy"));
+    assert_eq!(feed.entries[0].title.as_deref(), Some("Q&A: grain prices"));
+    assert_eq!(
+        feed.entries[0].link.as_deref(),
+        Some("https://m.example/a?x=1&y=2")
+    );
+}

@@ -33,6 +33,22 @@ pub(super) fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Feeds { action } => feeds(explicit, action),
         Command::Items(args) => items(explicit, None, args),
         Command::Search { query, filters } => items(explicit, Some(query), filters),
+        Command::Stories {
+            since,
+            min_items,
+            limit,
+            format,
+        } => {
+            let config = load(explicit)?;
+            let since = since
+                .as_deref()
+                .map(parse_since)
+                .transpose()
+                .map_err(|e| Failure { error: e, code: 2 })?;
+            let rows = open_existing(&config)?.stories(since, min_items, limit)?;
+            output::print_stories(&rows, format)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Inspect { source, format } => inspect(explicit, &source, format),
         Command::Extract {
             url,
@@ -57,9 +73,34 @@ fn load(explicit: Option<&Path>) -> Result<Config, Failure> {
 
 fn poll(explicit: Option<&Path>, names: Vec<String>, format: Format) -> Result<ExitCode, Failure> {
     let config = Arc::new(load(explicit)?);
+    // A progress bar on a terminal; plain log lines otherwise.
+    let bar = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} polled {pos}/{len} feeds [{bar:30}] {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        bar
+    });
+    let mut new_items = 0;
+    let mut on_report = |done: usize, total: usize, report: &crate::pipeline::PollReport| {
+        new_items += report.new_items;
+        if let Some(bar) = &bar {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+            bar.set_message(format!("{new_items} new items, last: {}", report.feed));
+        }
+    };
     let reports = runtime()?
-        .block_on(crate::daemon::poll_once(config, &names))
+        .block_on(crate::daemon::poll_once(config, &names, &mut on_report))
         .map_err(|e| Failure { error: e, code: 1 })?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+
     print_polls(&reports, format)?;
     // A broken feed is reported, not fatal; only "nothing could be done" fails.
     if !reports.is_empty() && reports.iter().all(|r| r.status == "error") {
@@ -119,18 +160,51 @@ fn feeds(explicit: Option<&Path>, action: FeedsAction) -> Result<ExitCode, Failu
             name,
             schedule,
             tags,
+            no_check,
         } => {
-            let name = edit::add_feed(
-                &path,
-                &edit::NewFeed {
-                    url: url.clone(),
-                    name,
-                    schedule,
-                    tags,
-                    full_text: None,
-                },
-            )?;
+            let mut new = edit::NewFeed {
+                url,
+                name,
+                schedule,
+                tags,
+                full_text: None,
+            };
+            // Config-level mistakes first (duplicate, bad schedule), then the network.
+            edit::check_new_feed(&path, &new)?;
+            if !no_check {
+                new.url = check_new_feed(&path, &new.url)?;
+            }
+            let url = new.url.clone();
+            let name = edit::add_feed(&path, &new)?;
             println!("added feed `{name}` ({url}) to {}", path.display());
+        }
+        FeedsAction::Import { file, dry_run } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let found = config::opml::parse(&text).map_err(|e| Failure {
+                error: anyhow!("{}: {e}", file.display()),
+                code: 2,
+            })?;
+            let feeds: Vec<_> = found.into_iter().map(|f| f.feed).collect();
+            let report = edit::import_feeds(&path, &feeds, !dry_run)?;
+            for (name, url) in &report.added {
+                println!(
+                    "{} {name:<24} {url}",
+                    if dry_run { "would add" } else { "added" }
+                );
+            }
+            for (url, why) in &report.skipped {
+                println!("skipped {url}: {why}");
+            }
+            println!(
+                "{} feeds {}, {} skipped",
+                report.added.len(),
+                if dry_run { "to add" } else { "added" },
+                report.skipped.len()
+            );
+        }
+        FeedsAction::Export => {
+            print!("{}", config::opml::render(&Config::load(&path)?));
         }
         FeedsAction::Remove { name } => {
             edit::remove_feed(&path, &name)?;
@@ -141,6 +215,12 @@ fn feeds(explicit: Option<&Path>, action: FeedsAction) -> Result<ExitCode, Failu
         }
         FeedsAction::Enable { name } => {
             edit::set_enabled(&path, &name, true)?;
+            let config = Config::load(&path)?;
+            if config.storage.path.exists()
+                && Store::open(&config.storage.path)?.clear_disabled_reason(&name)?
+            {
+                println!("feed `{name}` had stopped as gone (410); it will be polled again");
+            }
             println!("enabled feed `{name}`");
         }
         FeedsAction::Disable { name } => {
@@ -149,6 +229,61 @@ fn feeds(explicit: Option<&Path>, action: FeedsAction) -> Result<ExitCode, Failu
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Fetches a URL about to be added. A feed is returned as is; a web page that
+/// advertises exactly one feed gives that feed's URL; anything else is refused
+/// with what was found, so the user can choose.
+fn check_new_feed(config_path: &Path, raw: &str) -> Result<String, Failure> {
+    let usage = |e: String| Failure {
+        error: anyhow!(e),
+        code: 2,
+    };
+    let url = config::parse_feed_url(raw).map_err(usage)?;
+    let fetcher = fetcher_for(Some(config_path))?;
+    let request = crate::fetch::Request {
+        accept: Some(crate::pipeline::FEED_ACCEPT.into()),
+        ..Default::default()
+    };
+    let response = runtime()?
+        .block_on(fetcher.get(&url, &request))
+        .map_err(|e| anyhow!("cannot fetch {url}: {e} (add it anyway with --no-check)"))?;
+    let parsed = crate::parse::parse_feed(
+        &response.body,
+        response.content_type.as_deref(),
+        &response.final_url,
+    );
+    match parsed {
+        Ok(feed) => {
+            println!(
+                "{url}: {} feed \"{}\" with {} entries",
+                feed.format.as_str(),
+                feed.title.as_deref().unwrap_or("untitled"),
+                feed.entries.len()
+            );
+            Ok(url.to_string())
+        }
+        Err(crate::parse::ParseError::NotAFeed { alternates, .. }) if alternates.len() == 1 => {
+            println!(
+                "{url} is a web page; it advertises the feed {}: adding that",
+                alternates[0]
+            );
+            Ok(alternates[0].clone())
+        }
+        Err(crate::parse::ParseError::NotAFeed { alternates, .. }) if !alternates.is_empty() => {
+            Err(Failure {
+                error: anyhow!(
+                    "{url} is a web page, not a feed; it advertises these feeds:\n  {}\nadd one of them",
+                    alternates.join("\n  ")
+                ),
+                code: 1,
+            })
+        }
+        Err(e) => Err(Failure {
+            error: anyhow!("{url} is not a usable feed: {e} (add it anyway with --no-check)"),
+            code: 1,
+        }),
+    }
 }
 
 fn items(

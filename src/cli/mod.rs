@@ -84,6 +84,21 @@ pub enum Command {
     },
     /// Show the newest stored items.
     Items(ItemsArgs),
+    /// Show stories: groups of items that carry the same article, newest first.
+    Stories {
+        /// Only stories first seen since this time (same forms as `items --since`).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only stories carried by at least this many items.
+        #[arg(long, default_value_t = 1)]
+        min_items: i64,
+        /// At most this many stories.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// Full-text search over stored titles and article text, best matches first.
     Search {
         /// An FTS5 query: words, "a phrase", prefix*, AND/OR/NOT.
@@ -133,13 +148,26 @@ pub enum FeedsAction {
         /// Name [default: from the URL's host].
         #[arg(long)]
         name: Option<String>,
-        /// Cron schedule [default: the [defaults] one].
+        /// Cron schedule [default: the one under `[defaults]`].
         #[arg(long)]
         schedule: Option<String>,
         /// Tags (repeatable).
         #[arg(long = "tag", value_name = "TAG")]
         tags: Vec<String>,
+        /// Add without fetching the URL first (offline, or a feed that is down).
+        #[arg(long)]
+        no_check: bool,
     },
+    /// Add the feeds of an OPML file (feeds already configured are skipped).
+    Import {
+        /// The OPML file.
+        file: PathBuf,
+        /// Show what would be added without changing the config.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Write the configured feeds as OPML to stdout.
+    Export,
     /// Remove a feed from the config (its stored items are kept).
     Remove {
         /// Feed name.
@@ -227,8 +255,11 @@ pub fn main() -> ExitCode {
 fn init_logging(cli: &Cli) {
     use tracing_subscriber::EnvFilter;
     // Commands that print results keep stderr quiet unless asked.
+    // `poll` on a terminal shows a progress bar instead of a line per feed.
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let default = match cli.command {
-        Command::Run | Command::Poll { .. } => "info",
+        Command::Run => "info",
+        Command::Poll { .. } if !(terminal && cli.log_format == LogFormat::Human) => "info",
         _ => "warn",
     };
     let filter = std::env::var("NEWSWIRE_LOG")

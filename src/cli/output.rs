@@ -12,7 +12,7 @@ use crate::extract::Article;
 use crate::model::EntryKey;
 use crate::parse::ParsedFeed;
 use crate::pipeline::PollReport;
-use crate::store::query::SearchHit;
+use crate::store::query::{SearchHit, StoryRow};
 use crate::store::{FeedState, ItemRow, ts};
 
 /// Cuts `s` to `width` characters, marking the cut with `…`.
@@ -164,6 +164,29 @@ pub fn print_items(rows: &[ItemRow], format: Format) -> anyhow::Result<()> {
                 fit(&r.feeds.join(","), 14),
                 fit(r.title.as_deref().unwrap_or("(untitled)"), 60),
                 r.url
+            )?;
+        }
+        Ok(())
+    })
+}
+
+/// `newswire stories`.
+pub fn print_stories(rows: &[StoryRow], format: Format) -> anyhow::Result<()> {
+    emit(rows, format, |out| {
+        writeln!(
+            out,
+            "{:>6} {:<20} {:>5} {:<24} TITLE",
+            "STORY", "FIRST SEEN", "ITEMS", "OUTLETS"
+        )?;
+        for r in rows {
+            writeln!(
+                out,
+                "{:>6} {:<20} {:>5} {:<24} {}",
+                r.id,
+                r.first_seen_at.as_deref().unwrap_or("-"),
+                r.item_count,
+                fit(&r.outlets.join(","), 24),
+                fit(r.title.as_deref().unwrap_or("(untitled)"), 70)
             )?;
         }
         Ok(())

@@ -14,7 +14,7 @@ use toml_edit::{Array, ArrayOfTables, DocumentMut, Item, Table, value};
 use super::{Config, ConfigError, check_feed_name, parse_feed_url};
 
 /// A feed to append with [`add_feed`].
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct NewFeed {
     /// Feed URL.
     pub url: String,
@@ -50,6 +50,16 @@ pub enum EditError {
 
 /// Appends a `[[feeds]]` table; returns the name used.
 pub fn add_feed(path: &Path, feed: &NewFeed) -> Result<String, EditError> {
+    add(path, feed, true)
+}
+
+/// Checks that [`add_feed`] would accept `feed`, without writing; returns the
+/// name it would use.
+pub fn check_new_feed(path: &Path, feed: &NewFeed) -> Result<String, EditError> {
+    add(path, feed, false)
+}
+
+fn add(path: &Path, feed: &NewFeed, write: bool) -> Result<String, EditError> {
     let url = parse_feed_url(&feed.url).map_err(EditError::Invalid)?;
     let current = Config::load(path)?;
     if let Some(existing) = current.feeds.iter().find(|f| f.url == url) {
@@ -82,7 +92,7 @@ pub fn add_feed(path: &Path, feed: &NewFeed) -> Result<String, EditError> {
                 .unwrap_or(base)
         }
     };
-    edit(path, |doc| {
+    edit(path, write, |doc| {
         let feeds = feeds_mut(doc, path, true)?;
         let mut table = Table::new();
         table.insert("name", value(name.as_str()));
@@ -106,9 +116,93 @@ pub fn add_feed(path: &Path, feed: &NewFeed) -> Result<String, EditError> {
     Ok(name)
 }
 
+/// What [`import_feeds`] did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImportReport {
+    /// `(name, url)` of each feed added.
+    pub added: Vec<(String, String)>,
+    /// `(url, reason)` of each feed left out.
+    pub skipped: Vec<(String, String)>,
+}
+
+/// Adds many feeds in one edit (OPML import). Feeds already configured (same
+/// URL) and invalid URLs are skipped with a reason; names are made unique.
+/// With `write = false` nothing is written (a dry run).
+pub fn import_feeds(
+    path: &Path,
+    feeds: &[NewFeed],
+    write: bool,
+) -> Result<ImportReport, EditError> {
+    let current = Config::load(path)?;
+    let mut names: std::collections::HashSet<String> =
+        current.feeds.iter().map(|f| f.name.clone()).collect();
+    let mut urls: std::collections::HashMap<String, String> = current
+        .feeds
+        .iter()
+        .map(|f| (f.url.to_string(), f.name.clone()))
+        .collect();
+    let mut report = ImportReport::default();
+    let mut tables = Vec::new();
+    for feed in feeds {
+        let url = match parse_feed_url(&feed.url) {
+            Ok(u) => u,
+            Err(why) => {
+                report.skipped.push((feed.url.clone(), why));
+                continue;
+            }
+        };
+        if let Some(existing) = urls.get(url.as_str()) {
+            report.skipped.push((
+                url.to_string(),
+                format!("already configured as `{existing}`"),
+            ));
+            continue;
+        }
+        let base = feed
+            .name
+            .clone()
+            .filter(|n| check_feed_name(n).is_ok())
+            .unwrap_or_else(|| name_from_url(&url));
+        let name = (1..)
+            .map(|i| {
+                if i == 1 {
+                    base.clone()
+                } else {
+                    format!("{base}-{i}")
+                }
+            })
+            .find(|n| !names.contains(n))
+            .unwrap_or(base);
+        names.insert(name.clone());
+        urls.insert(url.to_string(), name.clone());
+        let mut table = Table::new();
+        table.insert("name", value(name.as_str()));
+        table.insert("url", value(url.as_str()));
+        if !feed.tags.is_empty() {
+            let mut tags = Array::new();
+            for t in &feed.tags {
+                tags.push(t.as_str());
+            }
+            table.insert("tags", value(tags));
+        }
+        tables.push(table);
+        report.added.push((name, url.to_string()));
+    }
+    if !tables.is_empty() {
+        edit(path, write, |doc| {
+            let list = feeds_mut(doc, path, true)?;
+            for t in tables {
+                list.push(t);
+            }
+            Ok(())
+        })?;
+    }
+    Ok(report)
+}
+
 /// Removes the feed called `name` from the config (its stored items stay).
 pub fn remove_feed(path: &Path, name: &str) -> Result<(), EditError> {
-    edit(path, |doc| {
+    edit(path, true, |doc| {
         let feeds = feeds_mut(doc, path, false)?;
         let idx = position(feeds, name)?;
         feeds.remove(idx);
@@ -118,7 +212,7 @@ pub fn remove_feed(path: &Path, name: &str) -> Result<(), EditError> {
 
 /// Sets `enabled` on the feed called `name`.
 pub fn set_enabled(path: &Path, name: &str, enabled: bool) -> Result<(), EditError> {
-    edit(path, |doc| {
+    edit(path, true, |doc| {
         let feeds = feeds_mut(doc, path, false)?;
         let idx = position(feeds, name)?;
         if let Some(table) = feeds.get_mut(idx) {
@@ -179,6 +273,7 @@ fn feeds_mut<'a>(
 /// Reads, edits, validates the result as a whole, then replaces the file atomically.
 fn edit(
     path: &Path,
+    write: bool,
     change: impl FnOnce(&mut DocumentMut) -> Result<(), EditError>,
 ) -> Result<(), EditError> {
     let io = |source| ConfigError::Io {
@@ -195,6 +290,9 @@ fn edit(
     change(&mut doc)?;
     let new_text = doc.to_string();
     Config::from_toml(&new_text, &path.display().to_string(), abs.parent())?;
+    if !write {
+        return Ok(());
+    }
     write_atomically(path, new_text.as_bytes()).map_err(io)?;
     Ok(())
 }

@@ -10,6 +10,7 @@
 
 pub mod edit;
 mod locate;
+pub mod opml;
 pub mod units;
 
 use std::collections::HashSet;
@@ -45,6 +46,8 @@ pub struct Config {
 pub struct StorageConfig {
     /// Absolute path of the database file.
     pub path: PathBuf,
+    /// Delete items first seen longer ago than this (`None`: keep everything).
+    pub retain: Option<Duration>,
 }
 
 /// `[fetch]`: HTTP behaviour shared by feed and article fetches.
@@ -282,6 +285,7 @@ struct RawStories {
 #[serde(deny_unknown_fields)]
 struct RawStorage {
     path: Option<PathBuf>,
+    retain: Option<Dur>,
 }
 
 #[derive(Deserialize, Default)]
@@ -453,7 +457,10 @@ impl RawConfig {
         }
         Ok(Config {
             source_path: None,
-            storage: StorageConfig { path },
+            storage: StorageConfig {
+                path,
+                retain: self.storage.retain.map(|d| d.0),
+            },
             fetch,
             defaults,
             stories: StoriesConfig { window },

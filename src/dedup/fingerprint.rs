@@ -8,7 +8,10 @@
 //! - `minhash`: [`MINHASH_LEN`] minima of independent hash permutations over
 //!   the shingle set, whose agreement rate estimates Jaccard similarity;
 //! - `simhash`: a 64-bit Charikar SimHash over word tokens (kept for
-//!   diagnostics and downstream use; the decision uses MinHash).
+//!   diagnostics and downstream use; the decision uses MinHash);
+//! - `numbers`: a 64-bit set with one bit per distinct token containing a
+//!   digit (figures, dates, scores), which tells apart fill-in-the-numbers
+//!   template reports that share almost every word.
 //!
 //! [`band_keys`] cuts the MinHash into [`BANDS`] bands of [`ROWS_PER_BAND`]
 //! slots and hashes each band to an `i64`: two texts share at least one key
@@ -16,8 +19,8 @@
 //! 0.998 at 0.55), which is what lets matching be one index lookup.
 
 use super::hash::{
-    MINHASH_A, MINHASH_B, SEED_BAND, SEED_SHINGLE, SEED_TEXT_A, SEED_TEXT_B, SEED_WORD, combine,
-    hash64,
+    MINHASH_A, MINHASH_B, SEED_BAND, SEED_NUMBER, SEED_SHINGLE, SEED_TEXT_A, SEED_TEXT_B,
+    SEED_WORD, combine, hash64,
 };
 use super::text::normalised_tokens;
 
@@ -35,6 +38,8 @@ pub const BANDS: usize = MINHASH_LEN / ROWS_PER_BAND;
 pub const SHORT_SHINGLES: u32 = 25;
 /// Version byte of the stored layout written by [`Fingerprint::to_bytes`].
 pub const FORMAT_VERSION: u8 = 1;
+/// Bytes before the MinHash slots in the stored layout.
+pub const HEADER: usize = 1 + 16 + 8 + 8 + 4 + 2;
 /// The MinHash slot value of an empty shingle set.
 pub const EMPTY_SLOT: u32 = u32::MAX;
 
@@ -66,6 +71,8 @@ pub struct Fingerprint {
     pub minhash: Vec<u32>,
     /// Number of distinct shingles (the set size MinHash summarises).
     pub tokens: u32,
+    /// Bit set of the tokens that contain a digit (bit = hash mod 64).
+    pub numbers: u64,
 }
 
 impl Fingerprint {
@@ -126,11 +133,19 @@ impl Fingerprint {
             }
         }
 
+        let numbers = tokens
+            .iter()
+            .filter(|t| t.chars().any(|c| c.is_numeric()))
+            .fold(0u64, |bits, t| {
+                bits | 1 << (hash64(t.as_bytes(), SEED_NUMBER) % 64)
+            });
+
         Fingerprint {
             text_hash,
             simhash: simhash(&word_hashes),
             minhash,
             tokens: u32::try_from(shingles.len()).unwrap_or(u32::MAX),
+            numbers,
         }
     }
 
@@ -145,12 +160,14 @@ impl Fingerprint {
     }
 
     /// The stored layout, little-endian: version `u8`, `text_hash` 16 bytes,
-    /// `simhash` `u64`, `tokens` `u32`, slot count `u16`, then the slots as `u32`.
+    /// `simhash` `u64`, `numbers` `u64`, `tokens` `u32`, slot count `u16`, then
+    /// the slots as `u32`.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(31 + 4 * self.minhash.len());
+        let mut out = Vec::with_capacity(HEADER + 4 * self.minhash.len());
         out.push(FORMAT_VERSION);
         out.extend_from_slice(&self.text_hash);
         out.extend_from_slice(&self.simhash.to_le_bytes());
+        out.extend_from_slice(&self.numbers.to_le_bytes());
         out.extend_from_slice(&self.tokens.to_le_bytes());
         let n = u16::try_from(self.minhash.len()).unwrap_or(u16::MAX);
         out.extend_from_slice(&n.to_le_bytes());
@@ -162,7 +179,6 @@ impl Fingerprint {
 
     /// Reads the layout written by [`Fingerprint::to_bytes`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Fingerprint, FingerprintError> {
-        const HEADER: usize = 1 + 16 + 8 + 4 + 2;
         let short = |expected| FingerprintError::Length {
             expected,
             found: bytes.len(),
@@ -175,8 +191,9 @@ impl Fingerprint {
         let mut text_hash = [0u8; 16];
         text_hash.copy_from_slice(&header[1..17]);
         let simhash = u64::from_le_bytes(array(&header[17..25]));
-        let tokens = u32::from_le_bytes(array(&header[25..29]));
-        let n = usize::from(u16::from_le_bytes(array(&header[29..31])));
+        let numbers = u64::from_le_bytes(array(&header[25..33]));
+        let tokens = u32::from_le_bytes(array(&header[33..37]));
+        let n = usize::from(u16::from_le_bytes(array(&header[37..39])));
         let expected = HEADER + 4 * n;
         if bytes.len() != expected {
             return Err(short(expected));
@@ -190,6 +207,7 @@ impl Fingerprint {
             simhash,
             minhash,
             tokens,
+            numbers,
         })
     }
 }
@@ -262,13 +280,17 @@ mod tests {
             &[39_260_744, 154_257_914, 52_465_581, 194_620_801]
         );
         assert_eq!(band_keys(&fp)[0], -710_458_997_508_925);
+        assert_eq!(fp.numbers, 0);
+        let figures = Fingerprint::from_text("Brent rose 96 cents to $73.26 on Nov 24, 2026.");
+        assert_eq!(figures.numbers.count_ones(), 5);
+        assert_eq!(figures.numbers, 0x0240_0028_4000_0000);
     }
 
     #[test]
     fn bytes_round_trip_and_reject_garbage() {
         let fp = Fingerprint::from_text(TEXT);
         let bytes = fp.to_bytes();
-        assert_eq!(bytes.len(), 31 + 4 * MINHASH_LEN);
+        assert_eq!(bytes.len(), HEADER + 4 * MINHASH_LEN);
         assert_eq!(Fingerprint::from_bytes(&bytes), Ok(fp));
         assert!(matches!(
             Fingerprint::from_bytes(&bytes[..40]),

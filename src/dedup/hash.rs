@@ -33,6 +33,8 @@ pub const SEED_TEXT_A: u64 = 0x7465_7874_5F68_6131; // "text_ha1"
 pub const SEED_TEXT_B: u64 = 0x7465_7874_5F68_6132; // "text_ha2"
 /// Seed of shingle hashes.
 pub const SEED_SHINGLE: u64 = 0x7368_696E_676C_6533; // "shingle3"
+/// Seed of the numeric-token bit set.
+pub const SEED_NUMBER: u64 = 0x6E75_6D62_6572_7331; // "numbers1"
 /// Seed of LSH band keys.
 pub const SEED_BAND: u64 = 0x6C73_685F_6261_6E64; // "lsh_band"
 /// Seed of the MinHash permutation parameters.

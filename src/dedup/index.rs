@@ -12,7 +12,7 @@ use std::convert::Infallible;
 
 use chrono::{DateTime, Utc};
 
-use super::fingerprint::Fingerprint;
+use super::fingerprint::{Fingerprint, band_keys};
 
 /// An indexed item returned by a band-key lookup.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,14 +58,37 @@ struct Stored {
     story_id: i64,
     seen_at: DateTime<Utc>,
     fingerprint: Fingerprint,
-    bands: Vec<i64>,
+}
+
+/// The items under one band key: almost always exactly one, kept inline
+/// (16 bytes, so the band map costs about 25 bytes per key).
+#[derive(Debug, Clone)]
+#[allow(
+    clippy::box_collection,
+    reason = "a thin pointer keeps Posting at 16 bytes in a map of millions"
+)]
+enum Posting {
+    One(i64),
+    Many(Box<Vec<i64>>),
+}
+
+impl Posting {
+    fn ids(&self) -> &[i64] {
+        match self {
+            Posting::One(id) => std::slice::from_ref(id),
+            Posting::Many(ids) => ids,
+        }
+    }
 }
 
 /// An in-memory [`StoryIndex`]: band key → item ids, item id → entry.
+///
+/// About 3 KB per item (the fingerprint and 42 band-map entries); band keys
+/// are always derived from the stored fingerprint.
 #[derive(Debug, Default, Clone)]
 pub struct MemoryIndex {
     items: HashMap<i64, Stored>,
-    bands: HashMap<i64, Vec<i64>>,
+    bands: HashMap<i64, Posting>,
 }
 
 impl MemoryIndex {
@@ -101,12 +124,17 @@ impl MemoryIndex {
 
     fn remove(&mut self, item_id: i64) {
         if let Some(old) = self.items.remove(&item_id) {
-            for key in old.bands {
-                if let Some(ids) = self.bands.get_mut(&key) {
-                    ids.retain(|id| *id != item_id);
-                    if ids.is_empty() {
-                        self.bands.remove(&key);
+            for key in band_keys(&old.fingerprint).iter() {
+                let now_empty = match self.bands.get_mut(key) {
+                    Some(Posting::One(id)) => *id == item_id,
+                    Some(Posting::Many(ids)) => {
+                        ids.retain(|id| *id != item_id);
+                        ids.is_empty()
                     }
+                    None => false,
+                };
+                if now_empty {
+                    self.bands.remove(key);
                 }
             }
         }
@@ -124,7 +152,7 @@ impl StoryIndex for MemoryIndex {
         let mut ids: Vec<i64> = bands
             .iter()
             .filter_map(|k| self.bands.get(k))
-            .flatten()
+            .flat_map(Posting::ids)
             .copied()
             .collect();
         ids.sort_unstable();
@@ -149,11 +177,23 @@ impl StoryIndex for MemoryIndex {
         story_id: i64,
         seen_at: DateTime<Utc>,
         fingerprint: &Fingerprint,
-        bands: &[i64],
+        _bands: &[i64],
     ) -> Result<(), Infallible> {
+        // Keys are re-derived from the fingerprint (as `remove` does), so the
+        // two can never disagree; `assign_story` passes the same keys anyway.
         self.remove(item_id);
-        for key in bands {
-            self.bands.entry(*key).or_default().push(item_id);
+        for key in &band_keys(fingerprint) {
+            match self.bands.get_mut(key) {
+                None => {
+                    self.bands.insert(*key, Posting::One(item_id));
+                }
+                Some(Posting::One(first)) => {
+                    let first = *first;
+                    self.bands
+                        .insert(*key, Posting::Many(Box::new(vec![first, item_id])));
+                }
+                Some(Posting::Many(ids)) => ids.push(item_id),
+            }
         }
         self.items.insert(
             item_id,
@@ -161,7 +201,6 @@ impl StoryIndex for MemoryIndex {
                 story_id,
                 seen_at,
                 fingerprint: fingerprint.clone(),
-                bands: bands.to_vec(),
             },
         );
         Ok(())

@@ -19,13 +19,17 @@
 //!   reasonably similar overall (containment ≥ [`MIN_CONTAINMENT`] and Jaccard
 //!   ≥ [`MIN_JACCARD_CONTAINED`]: a reprint with the ending trimmed). The second
 //!   Jaccard floor is what keeps apart two different stories that share a
-//!   background paragraph: there the shared part is a small fraction of both.
+//!   background paragraph: there the shared part is a small fraction of both;
+//! - texts that both carry at least [`MIN_NUMBERS`] figures must share at
+//!   least [`MIN_NUMBER_CONTAINMENT`] of the smaller set of them: daily market
+//!   or weather reports written on one template share nearly every word but
+//!   not their figures, while a reprint keeps them.
 //!
 //! Matching is one index lookup per item: the LSH band keys of the new
 //! fingerprint fetch the candidates seen within the time window
 //! ([`DEFAULT_WINDOW_DAYS`] days by default), each is compared, and the most
 //! similar matching candidate gives the story. The thresholds and their
-//! measured precision and recall are in `docs/benchmarks-stories.md`.
+//! measured precision and recall are in `BENCHMARKS.md` ("Story matching").
 
 pub mod fingerprint;
 pub mod hash;
@@ -45,6 +49,12 @@ pub const MIN_CONTAINMENT: f64 = 0.70;
 pub const MIN_JACCARD_CONTAINED: f64 = 0.30;
 /// Jaccard estimate two short texts need to be the same story.
 pub const SHORT_MIN_JACCARD: f64 = 0.90;
+/// Texts that both carry at least this many numeric tokens (bits of
+/// `Fingerprint::numbers`) must agree on their figures.
+pub const MIN_NUMBERS: u32 = 4;
+/// Share of the smaller numeric-token set that must appear in the other:
+/// below it, two texts are different reports built on one template.
+pub const MIN_NUMBER_CONTAINMENT: f64 = 0.5;
 /// Default matching window in days: items first seen further apart are never
 /// joined.
 pub const DEFAULT_WINDOW_DAYS: i64 = 7;
@@ -66,6 +76,9 @@ pub struct Similarity {
     pub exact: bool,
     /// Hamming distance of the SimHashes (0 to 64), for diagnostics.
     pub simhash_distance: u32,
+    /// Share of the smaller set of numeric tokens found in the other; `None`
+    /// when either text has fewer than [`MIN_NUMBERS`].
+    pub number_containment: Option<f64>,
 }
 
 /// Compares two fingerprints.
@@ -95,7 +108,14 @@ pub fn compare(a: &Fingerprint, b: &Fingerprint) -> Similarity {
         containment_estimate: containment,
         exact: a.text_hash == b.text_hash && !a.is_empty(),
         simhash_distance: (a.simhash ^ b.simhash).count_ones(),
+        number_containment: number_containment(a.numbers, b.numbers),
     }
+}
+
+/// Containment of numeric-token bit sets, when both are large enough to judge.
+fn number_containment(a: u64, b: u64) -> Option<f64> {
+    let smaller = a.count_ones().min(b.count_ones());
+    (smaller >= MIN_NUMBERS).then(|| f64::from((a & b).count_ones()) / f64::from(smaller))
 }
 
 /// The decision rule of the module notes applied to a computed similarity.
@@ -108,6 +128,12 @@ pub fn same_story_given(a: &Fingerprint, b: &Fingerprint, sim: &Similarity) -> b
     }
     if a.is_short() || b.is_short() {
         return sim.jaccard_estimate >= SHORT_MIN_JACCARD;
+    }
+    if sim
+        .number_containment
+        .is_some_and(|c| c < MIN_NUMBER_CONTAINMENT)
+    {
+        return false;
     }
     sim.jaccard_estimate >= MIN_JACCARD
         || (sim.containment_estimate >= MIN_CONTAINMENT

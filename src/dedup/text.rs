@@ -11,7 +11,9 @@
 //!    add and remove exactly these lines when they republish a story, so they
 //!    must not count for or against a match. A "contains" rule only fires on a
 //!    line of at most [`MAX_CREDIT_WORDS`] words, so a long paragraph that quotes
-//!    such a phrase is kept.
+//!    such a phrase is kept. Lines of fewer than [`MIN_LINE_WORDS`] words
+//!    (navigation, "Most read", subheads, share widgets) are dropped too, unless
+//!    no longer line is left.
 //! 2. [`tokens`] splits on anything that is not a Unicode letter or digit
 //!    (Cyrillic and other scripts included), lower-cases, and folds `ё` to `е`
 //!    (Russian texts use both spellings of the same word).
@@ -109,9 +111,36 @@ const INLINE_CREDITS: &[&str] = &[
     "(additional reporting",
 ];
 
-/// Removes boilerplate lines and inline credits (see the module notes).
+/// Lines with fewer words than this are page chrome ("Most read", "Home /
+/// World", "Listen to this article 3 min") unless nothing longer is left.
+pub const MIN_LINE_WORDS: usize = 7;
+
+/// Removes boilerplate lines, inline credits and short chrome lines (see the
+/// module notes). When every remaining line is short (a teaser), the short
+/// lines are kept.
 pub fn strip_boilerplate(text: &str) -> String {
+    let kept = strip_credit_lines(text);
+    let long: Vec<&str> = kept
+        .iter()
+        .map(String::as_str)
+        .filter(|l| tokens(l).len() >= MIN_LINE_WORDS)
+        .collect();
+    let chosen: Vec<&str> = if long.is_empty() {
+        kept.iter().map(String::as_str).collect()
+    } else {
+        long
+    };
     let mut out = String::with_capacity(text.len());
+    for line in chosen {
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// The lines of `text` that are not credits or calls to action, lower-cased.
+fn strip_credit_lines(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
     for line in text.lines() {
         let lower = line.to_lowercase();
         let lower = cut_inline_credits(&lower);
@@ -128,8 +157,7 @@ pub fn strip_boilerplate(text: &str) -> String {
         {
             continue;
         }
-        out.push_str(trimmed);
-        out.push('\n');
+        out.push(trimmed.to_owned());
     }
     out
 }
@@ -193,6 +221,20 @@ mod tests {
             kept,
             "moscow, nov 27 - the talks resumed on thursday.\n\
              officials said more talks were planned   next week.\n"
+        );
+    }
+
+    #[test]
+    fn short_chrome_lines_go_unless_nothing_else_is_left() {
+        let page = "Home / World News\nMost read\nListen to this article 3 min\n\
+            The council voted on Thursday to extend the mandate for a year.\nTrending now";
+        assert_eq!(
+            strip_boilerplate(page),
+            "the council voted on thursday to extend the mandate for a year.\n"
+        );
+        assert_eq!(
+            strip_boilerplate("Quake hits Japan\n\nNo tsunami"),
+            "quake hits japan\nno tsunami\n"
         );
     }
 

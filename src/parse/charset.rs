@@ -76,7 +76,7 @@ pub fn detect(
     ];
     for (encoding, source) in declared {
         let Some(encoding) = encoding else { continue };
-        if encoding == UTF_8 && std::str::from_utf8(body).is_err() {
+        if encoding == UTF_8 && !looks_like_utf8(body) {
             // A UTF-8 claim over invalid UTF-8: see the module doc.
             continue;
         }
@@ -138,15 +138,37 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
+/// True when `body` is UTF-8 apart from a few damaged bytes: a sequence cut
+/// off at the very end (a truncated download), or invalid bytes outnumbered
+/// four to one by well-formed multi-byte characters. Legacy single-byte text
+/// almost never forms well-formed multi-byte UTF-8 sequences by accident.
+pub fn looks_like_utf8(body: &[u8]) -> bool {
+    let mut multibyte = 0usize;
+    let mut invalid = 0usize;
+    let mut chunks = body.utf8_chunks().peekable();
+    while let Some(chunk) = chunks.next() {
+        multibyte += chunk.valid().chars().filter(|c| !c.is_ascii()).count();
+        let at_end = chunks.peek().is_none();
+        // A multi-byte sequence cut off by the end of the body is not evidence
+        // against UTF-8 (at most 3 bytes, all of them ≥ 0x80).
+        let cut_off =
+            at_end && chunk.invalid().len() < 4 && chunk.invalid().iter().all(|b| *b >= 0x80);
+        if !cut_off {
+            invalid += chunk.invalid().len();
+        }
+    }
+    invalid == 0 || multibyte >= 4 * invalid
+}
+
 /// Guesses the encoding of a body that declares none.
 ///
-/// Valid UTF-8 is UTF-8. Otherwise, if the high bytes mostly come in runs
+/// (Nearly) valid UTF-8 is UTF-8 (see [`looks_like_utf8`]). Otherwise, if the high bytes mostly come in runs
 /// (words of a non-Latin script) it is taken as Cyrillic: in windows-1251 the
 /// lower-case letters а–я are 0xE0–0xFF and the capitals 0xC0–0xDF, in KOI8-R
 /// it is the other way round, and running text is mostly lower case. Isolated
 /// high bytes between ASCII letters (é in "café") point to windows-1252.
 pub fn sniff(body: &[u8]) -> &'static Encoding {
-    if std::str::from_utf8(body).is_ok() {
+    if looks_like_utf8(body) {
         return UTF_8;
     }
     let mut high = 0usize;
@@ -237,6 +259,22 @@ mod tests {
         assert!(decoded.text.starts_with("<t>ok "));
         let forced = UTF_8.decode_without_bom_handling(b"a\xFFb").0;
         assert_eq!(forced, "a\u{FFFD}b");
+    }
+
+    #[test]
+    fn damaged_utf8_is_still_utf8() {
+        let text = RUSSIAN.as_bytes();
+        // Cut inside the last character, as a truncated download would be.
+        assert!(looks_like_utf8(&text[..text.len() - 1]));
+        assert_eq!(sniff(&text[..text.len() - 1]), UTF_8);
+        // One stray byte in a long Russian text.
+        let mut stray = text.to_vec();
+        stray.insert(10, 0xFF);
+        assert_eq!(sniff(&stray), UTF_8);
+        // A UTF-8 header over damaged UTF-8 is still believed.
+        let (enc, source, _) = detect(&stray, Some("text/xml; charset=utf-8"));
+        assert_eq!((enc, source), (UTF_8, CharsetSource::Header));
+        assert!(!looks_like_utf8(&WINDOWS_1251.encode(RUSSIAN).0));
     }
 
     #[test]

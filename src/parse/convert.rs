@@ -87,6 +87,9 @@ fn to_entry(
     let guid = non_empty(&entry.id);
     let link = page_link(&entry.links)
         .and_then(|href| absolute(feed_url, &href))
+        // feed-rs resolves an empty `<link/>` to the base, i.e. the feed URL
+        // itself, which is never the entry's page.
+        .filter(|href| href != feed_url.as_str())
         .or_else(|| {
             guid.as_deref()
                 .filter(|g| looks_like_web_url(g))
@@ -177,11 +180,14 @@ fn looks_like_web_url(s: &str) -> bool {
     Url::parse(s).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
 }
 
-/// A person's name, else their e-mail address.
+/// A person's name, else their e-mail address. feed-rs leaves the punctuation
+/// around an RSS `name@host (Name)` name; it is trimmed here.
 fn person_name(person: &Person) -> Option<String> {
+    let is_wrapping = |c: char| c.is_whitespace() || "()<>[]\"'—–-,;:".contains(c);
     person
         .name
         .as_deref()
+        .map(|n| n.trim_matches(is_wrapping))
         .and_then(plain_text)
         .or_else(|| person.email.as_deref().and_then(non_empty))
 }

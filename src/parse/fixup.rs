@@ -1,16 +1,18 @@
-//! Text-level repairs applied to a decoded feed before feed-rs sees it.
+//! Document-level repairs applied to a decoded feed before feed-rs sees it.
 //!
-//! In: the document as UTF-8 text. Out: the same document with the quirks
-//! feed-rs trips on removed. Each repair is a small pure function:
-//! leading junk before the XML (PHP warnings, stray whitespace, a BOM decoded
-//! as U+FEFF), the XML declaration's `encoding` (the text is UTF-8 by now), a
-//! bare `<rss>` with no or an unknown `version`, Atom 0.3 (old namespace and
-//! element names), and a document truncated mid-entry (cut after the last
-//! complete entry and close what was open). A light tag scanner
-//! ([`first_element`], [`open_elements`]) serves them; it is not an XML parser
-//! and only has to be right on the first few tags and on tag nesting.
+//! In: the document as UTF-8 text. Out: the same document without the quirks
+//! feed-rs trips on: leading junk before the XML (PHP warnings, stray
+//! whitespace, a BOM decoded as U+FEFF), the XML declaration's `encoding` (the
+//! text is UTF-8 by now), a bare `<rss>` with no or an unknown `version`, Atom
+//! 0.3 (old namespace and element names), and a document truncated mid-entry
+//! (cut after the last complete entry, what was open closed).
 
 use std::borrow::Cow;
+
+use super::scan::{
+    attribute, first_element, local_name, open_elements, remove_attribute, rename_element,
+    start_tag_len,
+};
 
 /// The Atom 0.3 namespace (<http://purl.org/atom/ns#>), which feed-rs does not know.
 const ATOM03_NS: &str = "http://purl.org/atom/ns#";
@@ -28,7 +30,15 @@ pub fn strip_leading_junk(text: &str) -> &str {
     // legal at the very start).
     let head_end = floor_char_boundary(trimmed, 8192);
     if let Some(at) = trimmed[..head_end].find("<?xml") {
-        return &trimmed[at..];
+        // Only junk may precede it: not when a feed's root element comes
+        // first (a `<?xml` quoted inside an entry's CDATA).
+        let before = &trimmed[..at];
+        if !["<rss", "<feed", "<rdf", "<RDF"]
+            .iter()
+            .any(|root| before.contains(root))
+        {
+            return &trimmed[at..];
+        }
     }
     if trimmed.starts_with('<') {
         return trimmed;
@@ -67,57 +77,6 @@ pub fn declare_utf8(text: &str) -> Cow<'_, str> {
     }
 }
 
-/// The first start tag of the document: byte offset of its `<` and its name.
-/// Skips processing instructions, comments and a DOCTYPE (with an internal subset).
-pub fn first_element(text: &str) -> Option<(usize, &str)> {
-    let mut pos = 0;
-    loop {
-        let rest = &text[pos..];
-        let skip = rest.len() - rest.trim_start().len();
-        pos += skip;
-        let rest = &text[pos..];
-        if rest.starts_with("<?") {
-            pos += rest.find("?>")? + 2;
-        } else if rest.starts_with("<!--") {
-            pos += rest.find("-->")? + 3;
-        } else if rest.starts_with("<!") {
-            pos += end_of_declaration(rest)?;
-        } else if let Some(after) = rest.strip_prefix('<') {
-            let name = tag_name(after);
-            return (!name.is_empty()).then_some((pos, name));
-        } else {
-            // Text before any element: step to the next tag.
-            pos += rest.find('<')?;
-        }
-    }
-}
-
-/// Length of a `<!...>` declaration, honouring a `[...]` internal subset.
-fn end_of_declaration(rest: &str) -> Option<usize> {
-    let mut depth = 0i32;
-    for (i, c) in rest.char_indices() {
-        match c {
-            '[' => depth += 1,
-            ']' => depth -= 1,
-            '>' if depth <= 0 => return Some(i + 1),
-            _ => {}
-        }
-    }
-    None
-}
-
-fn tag_name(after_lt: &str) -> &str {
-    let end = after_lt
-        .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
-        .unwrap_or(after_lt.len());
-    &after_lt[..end]
-}
-
-/// The local part of a possibly prefixed element name (`rdf:RDF` → `RDF`).
-pub fn local_name(name: &str) -> &str {
-    name.rsplit(':').next().unwrap_or(name)
-}
-
 /// Gives a root `<rss>` a version feed-rs dispatches on: none, empty or an
 /// unknown one (`0.93`, `0.94`, `2.01`) becomes `2.0`; `0.91`/`0.92` stay.
 pub fn fix_rss_version(text: &str) -> Cow<'_, str> {
@@ -149,65 +108,6 @@ pub fn fix_rss_version(text: &str) -> Cow<'_, str> {
         out = out.replace(&format!("</{name}>"), "</rss>");
     }
     Cow::Owned(out)
-}
-
-/// Length of the start tag at the beginning of `s` (through its `>`),
-/// skipping `>` inside quoted attribute values.
-fn start_tag_len(s: &str) -> Option<usize> {
-    let mut quote: Option<char> = None;
-    for (i, c) in s.char_indices() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '"' | '\'') => quote = Some(c),
-            (None, '>') => return Some(i + 1),
-            _ => {}
-        }
-    }
-    None
-}
-
-/// The value of attribute `name` in a start tag, if present.
-fn attribute(tag: &str, name: &str) -> Option<String> {
-    attribute_span(tag, name).map(|(_, _, value)| value)
-}
-
-/// Where attribute `name` sits in `tag`: (start, end, value).
-fn attribute_span(tag: &str, name: &str) -> Option<(usize, usize, String)> {
-    let bytes = tag.as_bytes();
-    let mut search = 0;
-    while let Some(found) = tag[search..].find(name) {
-        let at = search + found;
-        search = at + name.len();
-        let before_ok = at > 0 && bytes[at - 1].is_ascii_whitespace();
-        if !before_ok {
-            continue;
-        }
-        let rest = tag[search..].trim_start();
-        let Some(rest) = rest.strip_prefix('=') else {
-            continue;
-        };
-        let rest = rest.trim_start();
-        let Some(quote) = rest.chars().next().filter(|c| *c == '"' || *c == '\'') else {
-            continue;
-        };
-        let value_start = tag.len() - rest.len() + 1;
-        let close = tag[value_start..].find(quote)?;
-        let end = value_start + close + 1;
-        return Some((
-            at,
-            end,
-            tag[value_start..value_start + close].trim().to_string(),
-        ));
-    }
-    None
-}
-
-fn remove_attribute(attrs: &str, name: &str) -> String {
-    match attribute_span(attrs, name) {
-        Some((start, end, _)) => format!("{}{}", &attrs[..start], &attrs[end..]),
-        None => attrs.to_string(),
-    }
 }
 
 /// True when the document is Atom 0.3 (old namespace or `version="0.3"` on `<feed>`).
@@ -242,31 +142,6 @@ pub fn atom03_to_atom10(text: &str) -> String {
     out
 }
 
-/// Renames unprefixed element `old` to `new` (start, end and empty tags).
-fn rename_element(text: &str, old: &str, new: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find('<') {
-        out.push_str(&rest[..at]);
-        let tail = &rest[at + 1..];
-        let (slash, name_part) = match tail.strip_prefix('/') {
-            Some(t) => ("/", t),
-            None => ("", tail),
-        };
-        if tag_name(name_part) == old {
-            out.push('<');
-            out.push_str(slash);
-            out.push_str(new);
-            rest = &name_part[old.len()..];
-        } else {
-            out.push('<');
-            rest = tail;
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
 /// Repairs a document truncated mid-entry: cuts it after the last complete
 /// `</item>` or `</entry>` and closes the elements still open there. `None`
 /// when there is no complete entry or nothing needs closing.
@@ -290,109 +165,6 @@ pub fn close_truncated(text: &str) -> Option<String> {
     Some(out)
 }
 
-/// The elements still open at the end of `text`, outermost first. `None` when
-/// the markup cannot be followed (an unterminated comment or tag).
-pub fn open_elements(text: &str) -> Option<Vec<&str>> {
-    let mut stack: Vec<&str> = Vec::new();
-    let mut pos = 0;
-    while let Some(found) = text[pos..].find('<') {
-        pos += found;
-        let rest = &text[pos..];
-        if rest.starts_with("<!--") {
-            pos += rest.find("-->")? + 3;
-        } else if rest.starts_with("<![CDATA[") {
-            pos += rest.find("]]>")? + 3;
-        } else if rest.starts_with("<?") {
-            pos += rest.find("?>")? + 2;
-        } else if rest.starts_with("<!") {
-            pos += end_of_declaration(rest)?;
-        } else if let Some(after) = rest.strip_prefix("</") {
-            let name = tag_name(after);
-            // Pop to the matching element; tolerate a stray end tag.
-            if let Some(depth) = stack.iter().rposition(|open| *open == name) {
-                stack.truncate(depth);
-            }
-            pos += rest.find('>')? + 1;
-        } else {
-            let len = start_tag_len(rest)?;
-            let name = tag_name(&rest[1..]);
-            if !rest[..len].ends_with("/>") && !name.is_empty() {
-                stack.push(name);
-            }
-            pos += len;
-        }
-    }
-    Some(stack)
-}
-
-/// The `media:thumbnail` URL of each `<item>` / `<entry>`, in document order.
-///
-/// feed-rs drops a thumbnail that has no `media:content` beside it, which is
-/// how many news feeds attach their picture. The caller uses this only when
-/// the count matches the entries feed-rs returned.
-pub fn entry_thumbnails(text: &str) -> Vec<Option<String>> {
-    let mut starts = Vec::new();
-    let mut pos = 0;
-    while let Some(found) = text[pos..].find('<') {
-        let at = pos + found;
-        let name = tag_name(&text[at + 1..]);
-        if name == "item" || name == "entry" {
-            starts.push(at);
-        }
-        pos = at + 1;
-    }
-    starts
-        .iter()
-        .enumerate()
-        .map(|(i, &start)| {
-            let end = starts.get(i + 1).copied().unwrap_or(text.len());
-            let scope = &text[start..end];
-            let at = scope.find("<media:thumbnail")?;
-            let len = start_tag_len(&scope[at..])?;
-            attribute(&scope[at..at + len], "url")
-                .map(|u| unescape_attribute(&u))
-                .filter(|u| !u.is_empty())
-        })
-        .collect()
-}
-
-/// Resolves XML's predefined entities in an attribute value (`&amp;` in URLs).
-fn unescape_attribute(value: &str) -> String {
-    value
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&apos;", "'")
-        .replace("&amp;", "&")
-}
-
-/// Reads the `sy:updatePeriod` / `sy:updateFrequency` pair (RSS Syndication
-/// module) and returns the implied refresh interval in seconds.
-pub fn syndication_interval_secs(text: &str) -> Option<u64> {
-    let period = element_text(text, "updatePeriod")?;
-    let period_secs: u64 = match period.to_ascii_lowercase().as_str() {
-        "hourly" => 3_600,
-        "daily" => 86_400,
-        "weekly" => 7 * 86_400,
-        "monthly" => 30 * 86_400,
-        "yearly" => 365 * 86_400,
-        _ => return None,
-    };
-    let frequency = element_text(text, "updateFrequency")
-        .and_then(|f| f.parse::<u64>().ok())
-        .filter(|f| *f > 0)
-        .unwrap_or(1);
-    Some(period_secs / frequency)
-}
-
-/// Text of the first element whose (possibly prefixed) local name is `local`.
-fn element_text<'a>(text: &'a str, local: &str) -> Option<&'a str> {
-    let needle = format!(":{local}>");
-    let at = text.find(&needle)? + needle.len();
-    let end = at + text[at..].find('<')?;
-    Some(text[at..end].trim())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -403,6 +175,8 @@ mod tests {
         assert!(strip_leading_junk(doc).starts_with("<?xml"));
         assert_eq!(strip_leading_junk("  \u{feff}<rss/>"), "<rss/>");
         assert_eq!(strip_leading_junk("garbage<rss/>"), "<rss/>");
+        let quoted = "<rss><channel><item><description><![CDATA[<?xml version=\"1.0\"?>]]></description></item></channel></rss>";
+        assert_eq!(strip_leading_junk(quoted), quoted);
     }
 
     #[test]
@@ -412,17 +186,6 @@ mod tests {
             declare_utf8(doc),
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss/>"
         );
-    }
-
-    #[test]
-    fn finds_root_past_prolog() {
-        let doc = "<?xml version=\"1.0\"?><!-- c --><!DOCTYPE rss [<!ENTITY x \"y\">]>\n<rss version=\"2.0\">";
-        assert_eq!(first_element(doc).map(|(_, n)| n), Some("rss"));
-        assert_eq!(
-            first_element("<rdf:RDF xmlns:rdf=\"x\">").map(|(_, n)| n),
-            Some("rdf:RDF")
-        );
-        assert_eq!(first_element("no markup"), None);
     }
 
     #[test]
@@ -468,25 +231,117 @@ mod tests {
         );
         assert_eq!(close_truncated("<rss><channel><item>"), None);
     }
+}
 
-    #[test]
-    fn thumbnails_per_entry() {
-        let doc = "<rss><channel><items/><item><media:thumbnail url=\"a.jpg?w=1&amp;h=2\"/></item><item></item></channel></rss>";
-        assert_eq!(
-            entry_thumbnails(doc),
-            vec![Some("a.jpg?w=1&h=2".to_string()), None]
-        );
+/// HTML entities that feeds use in XML where only the five XML ones are
+/// defined (`&nbsp;` in a title), with their code points.
+const HTML_ENTITIES: &[(&str, u32)] = &[
+    ("nbsp", 0xA0),
+    ("ndash", 0x2013),
+    ("mdash", 0x2014),
+    ("hellip", 0x2026),
+    ("laquo", 0xAB),
+    ("raquo", 0xBB),
+    ("lsquo", 0x2018),
+    ("rsquo", 0x2019),
+    ("ldquo", 0x201C),
+    ("rdquo", 0x201D),
+    ("bdquo", 0x201E),
+    ("sbquo", 0x201A),
+    ("copy", 0xA9),
+    ("reg", 0xAE),
+    ("trade", 0x2122),
+    ("deg", 0xB0),
+    ("middot", 0xB7),
+    ("bull", 0x2022),
+    ("euro", 0x20AC),
+    ("pound", 0xA3),
+    ("times", 0xD7),
+    ("shy", 0xAD),
+    ("eacute", 0xE9),
+    ("egrave", 0xE8),
+    ("agrave", 0xE0),
+    ("ccedil", 0xE7),
+    ("ouml", 0xF6),
+    ("uuml", 0xFC),
+    ("auml", 0xE4),
+    ("szlig", 0xDF),
+    ("iexcl", 0xA1),
+    ("iquest", 0xBF),
+];
+
+/// Repairs the commonest XML well-formedness fault of hand-made feeds: a bare
+/// `&` (`?a=1&b=2` in a link, "Q&A" in a title) becomes `&amp;`, and an HTML
+/// entity such as `&nbsp;` becomes a character reference. CDATA sections,
+/// comments and the five XML entities are left alone. `None` when there was
+/// nothing to repair.
+pub fn escape_bare_ampersands(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut changed = false;
+    let mut rest = text;
+    while let Some(pos) = rest.find(['&', '<']) {
+        out.push_str(&rest[..pos]);
+        rest = &rest[pos..];
+        if rest.starts_with('<') {
+            // Copy CDATA sections and comments through untouched.
+            let end = if rest.starts_with("<![CDATA[") {
+                rest.find("]]>").map(|e| e + 3)
+            } else if rest.starts_with("<!--") {
+                rest.find("-->").map(|e| e + 3)
+            } else {
+                Some(1)
+            };
+            let end = end.unwrap_or(rest.len());
+            out.push_str(&rest[..end]);
+            rest = &rest[end..];
+            continue;
+        }
+        // `rest` starts with '&'.
+        let name_len = rest[1..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '#'))
+            .unwrap_or(rest.len() - 1);
+        let name = &rest[1..1 + name_len];
+        let terminated = rest[1 + name_len..].starts_with(';');
+        let xml_ok = terminated
+            && (matches!(name, "amp" | "lt" | "gt" | "quot" | "apos")
+                || name
+                    .strip_prefix("#x")
+                    .is_some_and(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_hexdigit()))
+                || name
+                    .strip_prefix('#')
+                    .is_some_and(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit())));
+        if xml_ok {
+            out.push_str(&rest[..name_len + 2]);
+            rest = &rest[name_len + 2..];
+        } else if let Some((_, cp)) = HTML_ENTITIES.iter().find(|(n, _)| terminated && *n == name) {
+            out.push_str(&format!("&#{cp};"));
+            rest = &rest[name_len + 2..];
+            changed = true;
+        } else {
+            out.push_str("&amp;");
+            rest = &rest[1..];
+            changed = true;
+        }
     }
+    out.push_str(rest);
+    changed.then_some(out)
+}
+
+#[cfg(test)]
+mod ampersand_tests {
+    use super::escape_bare_ampersands;
 
     #[test]
-    fn syndication_module_interval() {
-        let doc =
-            "<sy:updatePeriod>hourly</sy:updatePeriod><sy:updateFrequency>4</sy:updateFrequency>";
-        assert_eq!(syndication_interval_secs(doc), Some(900));
+    fn bare_ampersands_and_html_entities_are_repaired() {
         assert_eq!(
-            syndication_interval_secs("<sy:updatePeriod>daily</sy:updatePeriod>"),
-            Some(86_400)
+            escape_bare_ampersands("<link>https://a.example/?x=1&y=2</link><title>Q&A&nbsp;now &amp; then &#233; &#xE9;</title>")
+                .as_deref(),
+            Some("<link>https://a.example/?x=1&amp;y=2</link><title>Q&amp;A&#160;now &amp; then &#233; &#xE9;</title>")
         );
-        assert_eq!(syndication_interval_secs("<rss/>"), None);
+        assert_eq!(escape_bare_ampersands("<a>&amp; &lt;</a>"), None);
+        assert_eq!(
+            escape_bare_ampersands("<d><![CDATA[a & b]]></d><!-- x & y --><t>&</t>").as_deref(),
+            Some("<d><![CDATA[a & b]]></d><!-- x & y --><t>&amp;</t>")
+        );
     }
 }

@@ -12,7 +12,7 @@ use url::Url;
 
 use super::{Context, item_from_entry};
 use crate::config::FeedConfig;
-use crate::extract::{Article, Method, SiteRule};
+use crate::extract::{Article, SiteRule};
 use crate::fetch::Request;
 use crate::model::{Entry, EntryKey, Extraction, NewItem};
 use crate::store::{LinkedEntry, StoredEntry};
@@ -43,8 +43,13 @@ pub async fn build_items(
             None => format!("{feed_url}#{}", key.as_str()),
         };
         let lookup = canonical.clone();
-        match ctx.with_store(move |s| s.item_by_canonical(&lookup)).await {
-            Ok(Some(item_id)) => {
+        let found = ctx
+            .with_store(move |s| Ok((s.item_by_canonical(&lookup)?, s.is_tombstoned(&lookup)?)))
+            .await;
+        match found {
+            // Pruned by retention while still in the feed: never stored again.
+            Ok((_, true)) => continue,
+            Ok((Some(item_id), false)) => {
                 linked.push(LinkedEntry {
                     key,
                     entry_url: entry.link.clone(),
@@ -52,7 +57,7 @@ pub async fn build_items(
                 });
                 continue;
             }
-            Ok(None) => {}
+            Ok((None, false)) => {}
             Err(e) => {
                 tracing::warn!(feed = %feed.name, error = %e, "store lookup failed; storing entry as new")
             }
@@ -198,10 +203,7 @@ fn merge_article(mut item: NewItem, a: Article) -> NewItem {
     {
         item.canonical_url = crate::canonical::canonical_url(&canonical).to_string();
     }
-    item.extraction = match a.method {
-        Method::SiteRule => Extraction::SiteRule,
-        Method::Generic => Extraction::Extracted,
-    };
+    item.extraction = a.method.into();
     item.title = item.title.or(a.title);
     item.author = a.author.or(item.author);
     item.published_at = item.published_at.or(a.published);

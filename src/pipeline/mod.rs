@@ -65,6 +65,9 @@ pub struct PollReport {
     pub elapsed: Duration,
     /// When the feed is next due.
     pub next_due_at: DateTime<Utc>,
+    /// The server said the feed is gone (410): it is not polled again until
+    /// re-enabled (`newswire feeds enable`) or its URL changes.
+    pub gone: bool,
 }
 
 impl Context {
@@ -125,6 +128,7 @@ pub async fn poll_feed(ctx: &Context, feed: &FeedConfig) -> Result<PollReport, S
             elapsed: clock.elapsed(),
             outcome: PollOutcome::Failed {
                 http_status: failure.http_status,
+                gone: failure.http_status == Some(410),
                 error: failure.message,
             },
             entries: 0,
@@ -275,10 +279,13 @@ pub const FEED_ACCEPT: &str = "application/rss+xml, application/atom+xml, applic
     application/rdf+xml, application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5";
 
 fn report(feed: &FeedConfig, url: &Url, record: &PollRecord, summary: PollSummary) -> PollReport {
+    let gone = matches!(record.outcome, PollOutcome::Failed { gone: true, .. });
     let (status, http_status, error) = match &record.outcome {
         PollOutcome::Fetched { http_status, .. } => ("ok", Some(*http_status), None),
         PollOutcome::NotModified { .. } => ("not_modified", Some(304), None),
-        PollOutcome::Failed { http_status, error } => ("error", *http_status, Some(error.clone())),
+        PollOutcome::Failed {
+            http_status, error, ..
+        } => ("error", *http_status, Some(error.clone())),
     };
     PollReport {
         feed: feed.name.clone(),
@@ -291,6 +298,7 @@ fn report(feed: &FeedConfig, url: &Url, record: &PollRecord, summary: PollSummar
         error,
         elapsed: record.elapsed,
         next_due_at: record.next_due_at,
+        gone,
     }
 }
 
@@ -302,6 +310,10 @@ fn log_report(r: &PollReport) {
             feed = %r.feed, url = %r.url, status = r.status, http_status = r.http_status,
             entries = r.entries, new_items = r.new_items, linked = r.linked, elapsed_ms,
             next_due = %next_due, "polled"
+        ),
+        Some(error) if r.gone => tracing::warn!(
+            feed = %r.feed, url = %r.url, status = r.status, http_status = r.http_status,
+            error = %error, elapsed_ms, "feed is gone; not polling it again until `newswire feeds enable {}`", r.feed
         ),
         Some(error) => tracing::warn!(
             feed = %r.feed, url = %r.url, status = r.status, http_status = r.http_status,

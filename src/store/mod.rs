@@ -46,6 +46,14 @@ pub enum StoreError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// The story index could not be read or written.
+    #[error("store {path}: {source}")]
+    StoryIndex {
+        /// Database file.
+        path: String,
+        /// What went wrong.
+        source: stories::StoryStoreError,
+    },
     /// The file was written by a newer newswire.
     #[error(
         "store {path} has schema version {found}, newer than this newswire supports ({known}); upgrade newswire"
@@ -103,6 +111,8 @@ pub struct FeedState {
     pub last_error: Option<String>,
     /// Whether the config enables it.
     pub enabled: bool,
+    /// Why newswire stopped polling it by itself (410 Gone), if it did.
+    pub disabled_reason: Option<String>,
 }
 
 /// The store: one SQLite connection.
@@ -226,6 +236,7 @@ impl Store {
                 "INSERT INTO feeds (name, url, tags, enabled, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (name) DO UPDATE SET
                    effective_url = CASE WHEN feeds.url = excluded.url THEN feeds.effective_url END,
+                   disabled_reason = CASE WHEN feeds.url = excluded.url THEN feeds.disabled_reason END,
                    etag = CASE WHEN feeds.url = excluded.url THEN feeds.etag END,
                    last_modified = CASE WHEN feeds.url = excluded.url THEN feeds.last_modified END,
                    url = excluded.url, tags = excluded.tags, enabled = excluded.enabled",
@@ -265,8 +276,11 @@ impl Store {
         let wrap = self.wrap();
         let mut stmt = self
             .conn
+            // A pruned entry counts as known (item id 0): it must not come back.
             .prepare_cached(
-                "SELECT item_id FROM item_sources WHERE feed_id = ?1 AND entry_key = ?2",
+                "SELECT item_id FROM item_sources WHERE feed_id = ?1 AND entry_key = ?2
+                 UNION ALL SELECT 0 FROM pruned_sources WHERE feed_id = ?1 AND entry_key = ?2
+                 LIMIT 1",
             )
             .map_err(&wrap)?;
         let mut known = std::collections::HashMap::new();
@@ -291,6 +305,77 @@ impl Store {
             .map_err(wrap)
     }
 
+    /// Whether an item with this canonical URL was pruned by retention.
+    pub fn is_tombstoned(&self, canonical_url: &str) -> Result<bool, StoreError> {
+        let wrap = self.wrap();
+        self.conn
+            .prepare_cached("SELECT 1 FROM tombstones WHERE canonical_url = ?1")
+            .and_then(|mut s| s.exists([canonical_url]))
+            .map_err(wrap)
+    }
+
+    /// Deletes items first seen before `before`, at most `batch` per
+    /// transaction so the writer is never held for long, leaving tombstones
+    /// (their canonical URLs and entry keys) so they are not stored again.
+    /// Returns how many items were deleted.
+    pub fn prune(&mut self, before: DateTime<Utc>, batch: usize) -> Result<usize, StoreError> {
+        let wrap = self.wrap();
+        let cutoff = ts(before);
+        let now = ts(Utc::now());
+        let mut total = 0;
+        loop {
+            let tx = self.conn.transaction().map_err(&wrap)?;
+            let ids: Vec<i64> = {
+                let mut stmt = tx
+                    .prepare_cached(
+                        "SELECT id FROM items WHERE first_seen_at < ?1 ORDER BY id LIMIT ?2",
+                    )
+                    .map_err(&wrap)?;
+                let rows = stmt
+                    .query_map(params![cutoff, batch.max(1) as i64], |r| r.get(0))
+                    .map_err(&wrap)?;
+                rows.collect::<Result<_, _>>().map_err(&wrap)?
+            };
+            if ids.is_empty() {
+                break;
+            }
+            for id in &ids {
+                tx.execute(
+                    "INSERT OR IGNORE INTO pruned_sources (feed_id, entry_key, pruned_at)
+                     SELECT feed_id, entry_key, ?2 FROM item_sources WHERE item_id = ?1",
+                    params![id, now],
+                )
+                .map_err(&wrap)?;
+                tx.execute(
+                    "INSERT OR IGNORE INTO tombstones (canonical_url, pruned_at)
+                     SELECT canonical_url, ?2 FROM items WHERE id = ?1",
+                    params![id, now],
+                )
+                .map_err(&wrap)?;
+                tx.execute("DELETE FROM item_sources WHERE item_id = ?1", [id])
+                    .map_err(&wrap)?;
+                tx.execute("DELETE FROM items WHERE id = ?1", [id])
+                    .map_err(&wrap)?;
+            }
+            tx.commit().map_err(&wrap)?;
+            total += ids.len();
+        }
+        Ok(total)
+    }
+
+    /// Drops story-index band keys of items first seen before `before`: they
+    /// can never be candidates again, and keeping the index to the matching
+    /// window keeps each lookup as fast at a million items as at ten thousand.
+    /// Fingerprints and story ids are kept. Returns the rows removed.
+    pub fn prune_story_index(&mut self, before: DateTime<Utc>) -> Result<usize, StoreError> {
+        stories::SqliteIndex(&self.conn)
+            .prune_bands_before(before)
+            .map_err(|source| StoreError::StoryIndex {
+                path: self.path.clone(),
+                source,
+            })
+    }
+
     /// Sets when a feed is next due (used at start-up and after config changes).
     pub fn set_next_due(&mut self, feed_id: FeedId, at: DateTime<Utc>) -> Result<(), StoreError> {
         let wrap = self.wrap();
@@ -300,6 +385,19 @@ impl Store {
                 params![feed_id, ts(at)],
             )
             .map(|_| ())
+            .map_err(wrap)
+    }
+
+    /// Clears `disabled_reason` (the user re-enabled the feed); true if it was set.
+    pub fn clear_disabled_reason(&mut self, name: &str) -> Result<bool, StoreError> {
+        let wrap = self.wrap();
+        self.conn
+            .execute(
+                "UPDATE feeds SET disabled_reason = NULL, error_count = 0
+                 WHERE name = ?1 AND disabled_reason IS NOT NULL",
+                [name],
+            )
+            .map(|n| n > 0)
             .map_err(wrap)
     }
 
@@ -327,7 +425,7 @@ pub fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
 }
 
 const FEED_COLUMNS: &str = "id, name, url, effective_url, etag, last_modified, error_count, \
-    next_due_at, last_polled_at, last_status, last_error, enabled";
+    next_due_at, last_polled_at, last_status, last_error, enabled, disabled_reason";
 
 fn feed_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FeedState> {
     let time = |i: usize| -> rusqlite::Result<Option<DateTime<Utc>>> {
@@ -346,6 +444,7 @@ fn feed_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FeedState> {
         last_status: r.get(9)?,
         last_error: r.get(10)?,
         enabled: r.get(11)?,
+        disabled_reason: r.get(12)?,
     })
 }
 

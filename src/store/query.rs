@@ -253,3 +253,63 @@ fn quote_words(text: &str) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+/// One story as listed by `newswire stories`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StoryRow {
+    /// Story id (the id of its first item).
+    pub id: i64,
+    /// When its first item was seen.
+    pub first_seen_at: Option<String>,
+    /// Items that carry it.
+    pub item_count: i64,
+    /// Names of the feeds that carried it.
+    pub outlets: Vec<String>,
+    /// Title of its first item.
+    pub title: Option<String>,
+    /// URL of its first item.
+    pub url: Option<String>,
+}
+
+impl Store {
+    /// Stories, newest first: those first seen at or after `since` with at
+    /// least `min_items` items.
+    pub fn stories(
+        &self,
+        since: Option<DateTime<Utc>>,
+        min_items: i64,
+        limit: usize,
+    ) -> Result<Vec<StoryRow>, StoreError> {
+        let wrap = self.wrap();
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT st.id, st.first_seen_at, st.item_count, st.outlets, i.title, i.url
+                 FROM stories st LEFT JOIN items i ON i.id = st.id
+                 WHERE st.item_count >= ?1 AND (?2 IS NULL OR st.first_seen_at >= ?2)
+                 ORDER BY st.first_seen_at DESC, st.id DESC LIMIT ?3",
+            )
+            .map_err(&wrap)?;
+        let rows = stmt
+            .query_map(
+                rusqlite::params![
+                    min_items,
+                    since.map(ts),
+                    i64::try_from(limit).unwrap_or(i64::MAX)
+                ],
+                |r| {
+                    let outlets: String = r.get(3)?;
+                    Ok(StoryRow {
+                        id: r.get(0)?,
+                        first_seen_at: r.get(1)?,
+                        item_count: r.get(2)?,
+                        outlets: serde_json::from_str(&outlets).unwrap_or_default(),
+                        title: r.get(4)?,
+                        url: r.get(5)?,
+                    })
+                },
+            )
+            .map_err(&wrap)?;
+        rows.collect::<Result<_, _>>().map_err(wrap)
+    }
+}

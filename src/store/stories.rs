@@ -63,7 +63,8 @@ impl SqliteIndex<'_> {
     pub fn prune_bands_before(&self, before: DateTime<Utc>) -> Result<usize, StoryStoreError> {
         self.0
             .execute(
-                "DELETE FROM story_bands WHERE seen_at < ?1",
+                "DELETE FROM story_bands WHERE item_id IN \
+                 (SELECT item_id FROM story_fingerprints WHERE seen_at < ?1)",
                 [before.timestamp()],
             )
             .map_err(sql("pruning band keys"))
@@ -147,7 +148,7 @@ impl StoryIndex for SqliteIndex<'_> {
         let what = |s: &str| format!("{s} of item {item_id}");
         let seen = seen_at.timestamp();
         self.0
-            .prepare_cached("DELETE FROM story_bands WHERE item_id = ?1 AND band_key IN (SELECT band_key FROM story_bands WHERE item_id = ?1)")
+            .prepare_cached("DELETE FROM story_bands WHERE item_id = ?1")
             .and_then(|mut s| s.execute([item_id]))
             .map_err(sql(what("clearing old band keys")))?;
         self.0

@@ -237,3 +237,58 @@ fn search_ranks_titles_and_survives_bad_syntax() {
             .is_empty()
     );
 }
+
+#[test]
+fn pruning_leaves_tombstones_so_items_do_not_return() {
+    let mut store = Store::open_in_memory().expect("open");
+    store
+        .sync_feeds(&[feed_config("a", "https://a.example/rss")], Utc::now())
+        .expect("sync");
+    let a = store.feed_state("a").expect("q").expect("a");
+    let entry = |key: &str, url: &str| StoredEntry {
+        key: EntryKey(key.into()),
+        entry_url: Some(url.into()),
+        item: item(url),
+    };
+    let mut old = poll(a.id, vec![entry("id:old", "https://x.example/old")], vec![]);
+    old.started_at = Utc::now() - chrono::Duration::days(100);
+    store.record_poll(&old).expect("write old");
+    store
+        .record_poll(&poll(
+            a.id,
+            vec![entry("id:new", "https://x.example/new")],
+            vec![],
+        ))
+        .expect("write new");
+    let pruned = store
+        .prune(Utc::now() - chrono::Duration::days(90), 1)
+        .expect("prune");
+    assert_eq!(pruned, 1);
+    assert_eq!(
+        store.counts().expect("counts").0,
+        1,
+        "the recent item stays"
+    );
+    assert!(store.is_tombstoned("https://x.example/old").expect("q"));
+    assert!(!store.is_tombstoned("https://x.example/new").expect("q"));
+    let known = store
+        .known_entries(
+            a.id,
+            &[EntryKey("id:old".into()), EntryKey("id:other".into())],
+        )
+        .expect("known");
+    assert!(
+        known.contains_key("id:old"),
+        "a pruned entry still counts as known"
+    );
+    assert!(!known.contains_key("id:other"));
+    let fts: i64 = store
+        .connection()
+        .query_row(
+            "SELECT count(*) FROM items_fts WHERE items_fts MATCH 'title'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("fts");
+    assert_eq!(fts, 1, "the search index follows deletions");
+}

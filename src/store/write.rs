@@ -39,6 +39,9 @@ pub enum PollOutcome {
         http_status: Option<u16>,
         /// The error, as shown to users.
         error: String,
+        /// The feed is gone for good (410): stop polling it until the user
+        /// re-enables it or changes its URL.
+        gone: bool,
     },
 }
 
@@ -167,7 +170,7 @@ fn write_poll(
             tx.execute(
                 "UPDATE feeds SET etag = ?2, last_modified = ?3, title = COALESCE(?4, title),
                    site_url = COALESCE(?5, site_url), format = COALESCE(?6, format),
-                   effective_url = COALESCE(?7, effective_url), last_success_at = ?8
+                   last_success_at = ?7
                  WHERE id = ?1",
                 params![
                     poll.feed_id,
@@ -176,10 +179,10 @@ fn write_poll(
                     meta.title,
                     meta.site_url,
                     meta.format,
-                    permanent_redirect,
                     now
                 ],
             )?;
+            record_redirect(tx, poll.feed_id, permanent_redirect.as_deref())?;
             ("ok", Some(*http_status), Some(*bytes), None)
         }
         PollOutcome::NotModified {
@@ -193,7 +196,17 @@ fn write_poll(
             )?;
             ("not_modified", Some(304), Some(0), None)
         }
-        PollOutcome::Failed { http_status, error } => {
+        PollOutcome::Failed {
+            http_status,
+            error,
+            gone,
+        } => {
+            if *gone {
+                tx.execute(
+                    "UPDATE feeds SET disabled_reason = ?2 WHERE id = ?1",
+                    params![poll.feed_id, format!("{now}: {error}")],
+                )?;
+            }
             ("error", *http_status, None, Some(error.as_str()))
         }
     };
@@ -226,6 +239,38 @@ fn write_poll(
         ],
     )?;
     Ok(summary)
+}
+
+/// Polls a permanent redirect must be seen on, in a row, before the feed's
+/// `effective_url` moves to its target.
+pub const REDIRECT_SIGHTINGS: i64 = 3;
+
+/// Counts consecutive sightings of one permanent-redirect target and moves
+/// `effective_url` once there are [`REDIRECT_SIGHTINGS`] of them.
+fn record_redirect(
+    tx: &Transaction<'_>,
+    feed_id: FeedId,
+    target: Option<&str>,
+) -> rusqlite::Result<()> {
+    match target {
+        None => tx.execute(
+            "UPDATE feeds SET redirect_to = NULL, redirect_seen = 0 WHERE id = ?1",
+            params![feed_id],
+        )?,
+        Some(to) => tx.execute(
+            "UPDATE feeds SET
+               redirect_seen = CASE WHEN redirect_to = ?2 THEN redirect_seen + 1 ELSE 1 END,
+               redirect_to = ?2
+             WHERE id = ?1",
+            params![feed_id, to],
+        )?,
+    };
+    tx.execute(
+        "UPDATE feeds SET effective_url = redirect_to, redirect_to = NULL, redirect_seen = 0
+         WHERE id = ?1 AND redirect_seen >= ?2",
+        params![feed_id, REDIRECT_SIGHTINGS],
+    )?;
+    Ok(())
 }
 
 /// Inserts the item unless its canonical URL is stored; returns its id and

@@ -13,6 +13,7 @@ CREATE TABLE story_fingerprints (
     fingerprint BLOB NOT NULL      -- dedup::Fingerprint::to_bytes, format version in byte 0
 );
 CREATE INDEX story_fingerprints_story ON story_fingerprints(story_id);
+CREATE INDEX story_fingerprints_seen ON story_fingerprints(seen_at);
 
 CREATE TABLE story_bands (
     band_key INTEGER NOT NULL,
@@ -20,7 +21,8 @@ CREATE TABLE story_bands (
     item_id  INTEGER NOT NULL REFERENCES story_fingerprints(item_id) ON DELETE CASCADE,
     PRIMARY KEY (band_key, seen_at, item_id)
 ) WITHOUT ROWID;
-CREATE INDEX story_bands_seen ON story_bands(seen_at);
+-- By item: replacing an item's keys, and the ON DELETE CASCADE, without a scan.
+CREATE INDEX story_bands_item ON story_bands(item_id);
 
 -- One row per story: its id (the id of its first item), when its first item
 -- was seen (ISO 8601 UTC, NULL when none was fingerprinted), how many items

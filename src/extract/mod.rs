@@ -1,0 +1,286 @@
+//! Article extraction: a fetched page's HTML in, the article out (pure, no I/O).
+//!
+//! [`decode_html`] turns response bytes into text (BOM, HTTP charset, `<meta>`,
+//! then a guess). [`extract`] parses the page once with `scraper`, reads the
+//! metadata (JSON-LD, OpenGraph, `<meta>`, canonical link, `<time>`, `lang`),
+//! and finds the article body either with a per-site CSS [`SiteRule`] or with
+//! the generic scorer in `content` (text density, link density, paragraph
+//! counts, class/id hints, sibling merging, boilerplate removal). The result is
+//! plain text with blank lines between blocks and sanitised HTML
+//! ([`sanitize_html`], also used for feed content, as is [`html_to_text`]).
+//!
+//! Submodules: `dom` (flat pre-order copy of the page), `hints` (class/id
+//! words), `content` (scoring and selection), `clean` (leaving out furniture
+//! inside the article), `render` (text and HTML output), `meta` (metadata),
+//! `decode`, `sanitize`, `rules` (site rules and the built-in table in
+//! `rules.toml`).
+
+mod clean;
+mod content;
+mod decode;
+mod dom;
+mod hints;
+mod meta;
+mod render;
+mod rules;
+mod sanitize;
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use scraper::Html;
+use url::Url;
+
+pub use decode::decode_html;
+pub use rules::{SiteRule, builtin_rule, validate_rule};
+pub use sanitize::sanitize_html;
+
+use content::Mode;
+use dom::{Dom, Role};
+
+/// An article extracted from a page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Article {
+    /// Headline (JSON-LD, OpenGraph, first `<h1>`, or `<title>`).
+    pub title: Option<String>,
+    /// Byline, several authors joined by ", ".
+    pub author: Option<String>,
+    /// When the article was first published.
+    pub published: Option<DateTime<Utc>>,
+    /// When the article was last modified.
+    pub modified: Option<DateTime<Utc>>,
+    /// Language tag (`en`, `ru-RU`, …).
+    pub language: Option<String>,
+    /// The outlet's name.
+    pub site_name: Option<String>,
+    /// The page's declared canonical URL, absolute.
+    pub canonical_url: Option<String>,
+    /// Lead image URL, absolute.
+    pub image: Option<String>,
+    /// The article body as plain text; blocks separated by a blank line.
+    pub text: String,
+    /// The article body as sanitised HTML.
+    pub html: String,
+    /// How the body was found.
+    pub method: Method,
+}
+
+/// How an article body was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// The generic scorer.
+    Generic,
+    /// A site rule's selector.
+    SiteRule,
+}
+
+impl From<Method> for crate::model::Extraction {
+    fn from(m: Method) -> Self {
+        match m {
+            Method::Generic => crate::model::Extraction::Extracted,
+            Method::SiteRule => crate::model::Extraction::SiteRule,
+        }
+    }
+}
+
+/// Below this many characters a strict pass is retried relaxed.
+const SHORT_TEXT: usize = 250;
+
+/// Extract the article from a page. Never panics; a rule whose selector
+/// matches nothing (or only empty elements) falls back to the generic scorer.
+pub fn extract(html: &str, page_url: &Url, rule: Option<&SiteRule>) -> Article {
+    let doc = Html::parse_document(html);
+    let dom = Dom::build(&doc);
+    let meta = meta::collect(&dom, page_url);
+    let base = base_url(&dom, page_url);
+
+    let removed = rule.map(|r| removed_mask(&doc, &dom, r));
+    let mut found = None;
+    if let Some(rule) = rule
+        && let Some(sel) = &rule.selector
+    {
+        match by_rule(&doc, &dom, sel, removed.as_deref()) {
+            Some(r) => found = Some(r),
+            None => tracing::warn!(
+                url = %page_url,
+                selector = %sel,
+                "site rule matched no article text; using the generic extractor"
+            ),
+        }
+    }
+    let method = if found.is_some() {
+        Method::SiteRule
+    } else {
+        Method::Generic
+    };
+    let (mut text, mut raw_html) =
+        found.unwrap_or_else(|| generic(&dom, removed.as_deref(), meta.title.as_deref()));
+    // Nothing found at all: the page's own summary beats an empty article.
+    if text.trim().is_empty()
+        && let Some(d) = meta.description.as_deref()
+    {
+        text = d.to_string();
+        raw_html = format!("<p>{}</p>", d.replace('&', "&amp;").replace('<', "&lt;"));
+    }
+    Article {
+        title: meta.title,
+        author: meta.author,
+        published: meta.published,
+        modified: meta.modified,
+        language: meta.language,
+        site_name: meta.site_name,
+        canonical_url: meta.canonical_url,
+        image: meta.image,
+        text,
+        html: sanitize_html(&raw_html, &base),
+        method,
+    }
+}
+
+/// Plain text of an HTML fragment (feed content): blocks separated by a blank
+/// line, no link URLs, scripts and styles dropped.
+pub fn html_to_text(html: &str) -> String {
+    let doc = Html::parse_fragment(html);
+    let dom = Dom::build(&doc);
+    if dom.nodes.is_empty() {
+        return String::new();
+    }
+    let (text, _) = render::render(&dom, &[0], false, &mut |i| {
+        dom.nodes[i].hidden
+            || matches!(
+                dom.nodes[i].tag,
+                "script" | "style" | "noscript" | "template"
+            )
+    });
+    text
+}
+
+/// `<base href>` resolved against the page URL, else the page URL.
+fn base_url(dom: &Dom<'_>, page_url: &Url) -> Url {
+    dom.nodes
+        .iter()
+        .enumerate()
+        .find(|(_, n)| n.tag == "base")
+        .and_then(|(i, _)| dom.attr(i, "href"))
+        .and_then(|h| page_url.join(h).ok())
+        .unwrap_or_else(|| page_url.clone())
+}
+
+/// Nodes (with their subtrees) a rule's `remove` selectors leave out.
+fn removed_mask(doc: &Html, dom: &Dom<'_>, rule: &SiteRule) -> Vec<bool> {
+    let mut mask = vec![false; dom.nodes.len()];
+    if rule.remove.is_empty() {
+        return mask;
+    }
+    let index = node_index(dom);
+    for r in &rule.remove {
+        let Ok(sel) = rules::compile(r) else { continue };
+        for el in doc.select(&sel) {
+            if let Some(&i) = index.get(&key(el)) {
+                let end = dom.nodes[i].end as usize;
+                mask[i..end].fill(true);
+            }
+        }
+    }
+    mask
+}
+
+/// Map from an element's address in the parsed tree to its index in `dom`.
+fn node_index(dom: &Dom<'_>) -> HashMap<usize, usize> {
+    dom.nodes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| n.el.map(|e| (key(e), i)))
+        .collect()
+}
+
+/// An element's identity: the address of its node data, unique within one parsed document.
+fn key(e: scraper::ElementRef<'_>) -> usize {
+    std::ptr::from_ref(e.value()) as usize
+}
+
+/// Text and HTML of the elements a rule selects, or None when they hold no text.
+fn by_rule(
+    doc: &Html,
+    dom: &Dom<'_>,
+    selector: &str,
+    removed: Option<&[bool]>,
+) -> Option<(String, String)> {
+    let sel = rules::compile(selector).ok()?;
+    let index = node_index(dom);
+    let mut roots: Vec<usize> = doc
+        .select(&sel)
+        .filter_map(|e| index.get(&key(e)).copied())
+        .collect();
+    roots.sort_unstable();
+    // Drop matches nested in an earlier match.
+    let mut outer: Vec<usize> = Vec::new();
+    for r in roots {
+        if outer.last().is_some_and(|&o| r < dom.nodes[o].end as usize) {
+            continue;
+        }
+        outer.push(r);
+    }
+    let (text, html) = render::render(dom, &outer, true, &mut |i| {
+        dom.nodes[i].hidden || removed.is_some_and(|m| m[i])
+    });
+    (!text.trim().is_empty()).then_some((text, html))
+}
+
+/// Letters and digits only, lower case: for comparing headings with the title.
+fn norm(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The generic scorer: strict pass, then a relaxed one if that found too little.
+fn generic(dom: &Dom<'_>, removed: Option<&[bool]>, title: Option<&str>) -> (String, String) {
+    let title = title.map(norm).unwrap_or_default();
+    let mut best = (String::new(), String::new());
+    let relaxed = content::stats(dom, Mode::Relaxed, removed, None);
+    for mode in [Mode::Strict, Mode::Relaxed] {
+        let strict;
+        let st: &[content::Stat] = if mode == Mode::Strict {
+            strict = content::stats(dom, mode, removed, Some(&relaxed));
+            &strict
+        } else {
+            &relaxed
+        };
+        let Some(sel) = content::select(dom, st) else {
+            continue;
+        };
+        let out = render::render(dom, &sel.roots, true, &mut |i| {
+            st[i].excluded
+                || clean::drop_conditionally(dom, st, i)
+                || is_title_heading(dom, i, &title)
+        });
+        let len = out.0.chars().count();
+        if len > best.0.chars().count() {
+            best = out;
+        }
+        if len >= SHORT_TEXT {
+            break;
+        }
+    }
+    best
+}
+
+/// An `<h1>`, or a heading repeating the title.
+fn is_title_heading(dom: &Dom<'_>, i: usize, title: &str) -> bool {
+    let tag = dom.nodes[i].tag;
+    if tag == "h1" {
+        return true;
+    }
+    if dom.nodes[i].role != Role::Para || !tag.starts_with('h') || title.is_empty() {
+        return false;
+    }
+    let mut s = String::new();
+    for j in i..dom.nodes[i].end as usize {
+        if let Some(t) = dom.nodes[j].text {
+            s.push_str(t);
+        }
+    }
+    norm(&s) == title
+}

@@ -1,0 +1,211 @@
+//! The JSON endpoints: `/items`, `/items/{id}`, `/stories`, `/feeds`, `/search`.
+//!
+//! Each handler parses its parameters ([`Params`], a 400 naming the bad one),
+//! runs its queries through the [`Reader`](super::reader::Reader) and answers
+//! with a JSON object: lists as `{"<things>": [...], "limit", "offset",
+//! "next_offset"}`, where `next_offset` is null on the last page.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::response::Response;
+use serde::Serialize;
+
+use super::AppState;
+use super::error::{ApiError, json};
+use super::params::{Page, Params, parse_id};
+use super::reader::store_error;
+use super::sql::{self, StoryQuery};
+use crate::store::query::SearchHit;
+use crate::store::{ItemQuery, ItemRow, Store};
+
+/// Filters shared by `/items`, `/search` and the syndicated feeds.
+pub const ITEM_FILTERS: [&str; 6] = ["feed", "tag", "language", "since", "until", "story"];
+
+/// A page of a list, as answered.
+#[derive(Serialize)]
+struct Listing<T: Serialize> {
+    #[serde(flatten)]
+    rows: T,
+    limit: usize,
+    offset: usize,
+    next_offset: Option<usize>,
+}
+
+fn listing<T: Serialize>(rows: T, len: usize, page: Page) -> Listing<T> {
+    Listing {
+        rows,
+        limit: page.limit,
+        offset: page.offset,
+        next_offset: (len >= page.limit).then_some(page.offset + page.limit),
+    }
+}
+
+/// One item in a list: [`ItemRow`] without the article text (see `/items/{id}`).
+#[derive(Serialize)]
+struct ListedItem {
+    id: i64,
+    title: Option<String>,
+    url: String,
+    canonical_url: String,
+    author: Option<String>,
+    published_at: Option<String>,
+    first_seen_at: String,
+    feeds: Vec<String>,
+    story_id: Option<i64>,
+    extraction: String,
+    language: Option<String>,
+    summary: Option<String>,
+}
+
+impl From<ItemRow> for ListedItem {
+    fn from(r: ItemRow) -> ListedItem {
+        ListedItem {
+            id: r.id,
+            title: r.title,
+            url: r.url,
+            canonical_url: r.canonical_url,
+            author: r.author,
+            published_at: r.published_at,
+            first_seen_at: r.first_seen_at,
+            feeds: r.feeds,
+            story_id: r.story_id,
+            extraction: r.extraction,
+            language: r.language,
+            summary: r.summary,
+        }
+    }
+}
+
+/// The item filters of `p` as an [`ItemQuery`] (its `limit` is set by the caller).
+pub fn item_query(p: &Params) -> Result<ItemQuery, ApiError> {
+    Ok(ItemQuery {
+        feed: p.text("feed"),
+        tag: p.text("tag"),
+        language: p.text("language"),
+        since: p.since("since")?,
+        until: p.until("until")?,
+        story: p.id("story")?,
+        limit: 0,
+    })
+}
+
+/// Runs [`Store::items`] for one page: asks for `offset + limit` rows and
+/// drops the first `offset` (the store's query has no offset of its own;
+/// `offset` is bounded by [`super::params::MAX_OFFSET`]).
+pub fn items_page(store: &Store, mut q: ItemQuery, page: Page) -> Result<Vec<ItemRow>, ApiError> {
+    q.limit = page.offset + page.limit;
+    let mut rows = store.items(&q).map_err(store_error)?;
+    rows.drain(..page.offset.min(rows.len()));
+    Ok(rows)
+}
+
+/// `GET /items`: the newest items, filtered.
+pub async fn items(
+    State(st): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let mut allowed = ITEM_FILTERS.to_vec();
+    allowed.extend(["limit", "offset"]);
+    let p = Params::parse(raw.as_deref(), &allowed)?;
+    let (q, page) = (item_query(&p)?, p.page()?);
+    let rows = st
+        .reader()
+        .run(move |store| items_page(store, q, page))
+        .await?;
+    let len = rows.len();
+    #[derive(Serialize)]
+    struct Items {
+        items: Vec<ListedItem>,
+    }
+    let items = rows.into_iter().map(ListedItem::from).collect();
+    Ok(json(&listing(Items { items }, len, page)))
+}
+
+/// `GET /items/{id}`: one item in full, with its sources and story.
+pub async fn item(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    Params::parse(raw.as_deref(), &[])?;
+    let id = parse_id("id", &id)?;
+    let item = st
+        .reader()
+        .run(move |store| sql::item_detail(store, id))
+        .await?;
+    match item {
+        Some(item) => Ok(json(&item)),
+        None => Err(ApiError::NotFound(format!("item {id}"))),
+    }
+}
+
+/// `GET /stories`: stories, newest first.
+pub async fn stories(
+    State(st): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let p = Params::parse(raw.as_deref(), &["since", "min_items", "limit", "offset"])?;
+    let q = StoryQuery {
+        since: p.since("since")?,
+        min_items: p.uint("min_items")?.unwrap_or(1),
+        page: p.page()?,
+    };
+    let rows = st
+        .reader()
+        .run(move |store| sql::stories(store, &q))
+        .await?;
+    let len = rows.len();
+    #[derive(Serialize)]
+    struct Stories {
+        stories: Vec<sql::StoryRow>,
+    }
+    Ok(json(&listing(Stories { stories: rows }, len, q.page)))
+}
+
+/// `GET /feeds`: every feed with its health.
+pub async fn feeds(
+    State(st): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let p = Params::parse(raw.as_deref(), &["limit", "offset"])?;
+    let page = p.page()?;
+    let rows = st.reader().run(sql::feeds).await?;
+    let feeds: Vec<sql::FeedRow> = rows
+        .into_iter()
+        .skip(page.offset)
+        .take(page.limit)
+        .collect();
+    let len = feeds.len();
+    #[derive(Serialize)]
+    struct Feeds {
+        feeds: Vec<sql::FeedRow>,
+    }
+    Ok(json(&listing(Feeds { feeds }, len, page)))
+}
+
+/// `GET /search`: full-text search, best first, with snippets.
+pub async fn search(
+    State(st): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let mut allowed = ITEM_FILTERS.to_vec();
+    allowed.extend(["q", "limit", "offset"]);
+    let p = Params::parse(raw.as_deref(), &allowed)?;
+    let text = p
+        .text("q")
+        .ok_or_else(|| ApiError::bad_param("q", "required: the words to search for"))?;
+    let (mut q, page) = (item_query(&p)?, p.page()?);
+    q.limit = page.offset + page.limit;
+    let needle = text.clone();
+    let mut hits = st
+        .reader()
+        .run(move |store| store.search(&needle, &q).map_err(store_error))
+        .await?;
+    hits.drain(..page.offset.min(hits.len()));
+    let len = hits.len();
+    #[derive(Serialize)]
+    struct Hits {
+        query: String,
+        hits: Vec<SearchHit>,
+    }
+    Ok(json(&listing(Hits { query: text, hits }, len, page)))
+}

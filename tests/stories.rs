@@ -1,0 +1,180 @@
+//! End to end: one story through several outlets, grouped in the store.
+//!
+//! Four feeds on a 127.0.0.1 server: a wire service's two feeds carrying the
+//! same article under different tracking parameters, another outlet's reprint
+//! (new headline, trimmed ending, a credit line), and an unrelated story that
+//! shares one background paragraph with it. One `newswire poll`, then the
+//! grouping is read back from the database and through the CLI.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{Reply, TestServer};
+
+const BIN: &str = env!("CARGO_BIN_EXE_newswire");
+
+fn text(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/stories")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// An RSS 2.0 document with one entry whose `content:encoded` holds `body`.
+fn rss(channel: &str, title: &str, link: &str, guid: &str, body: &str) -> Vec<u8> {
+    let paragraphs: String = body
+        .split("\n\n")
+        .map(|p| format!("<p>{}</p>", p.trim()))
+        .collect();
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">
+<channel><title>{channel}</title><link>https://{channel}.example/</link><description>{channel}</description>
+<item><title>{title}</title><link>{link}</link><guid isPermaLink="false">{guid}</guid>
+<pubDate>Tue, 24 Nov 2026 09:30:00 GMT</pubDate>
+<description>{title}</description>
+<content:encoded><![CDATA[{paragraphs}]]></content:encoded></item>
+</channel></rss>"#
+    )
+    .into_bytes()
+}
+
+#[test]
+fn copies_of_one_story_are_grouped_and_nothing_is_dropped() {
+    let srv = TestServer::start();
+    let wire = text("wire.txt");
+    let feeds = [
+        (
+            "wire",
+            rss(
+                "wire",
+                "Grain loadings resume at Novorossiysk after storm",
+                "https://wire.example/news/grain-port?utm_source=rss&amp;utm_medium=feed",
+                "wire-1001",
+                &wire,
+            ),
+        ),
+        (
+            "wire-business",
+            rss(
+                "wire",
+                "Grain loadings resume at Novorossiysk after storm",
+                "https://WIRE.example:443/news/grain-port?utm_campaign=biz#top",
+                "biz-77",
+                &wire,
+            ),
+        ),
+        (
+            "harbour",
+            rss(
+                "harbour",
+                "Black Sea port reopens to grain ships",
+                "https://harbour.example/2026/11/port-reopens",
+                "h-5",
+                &text("reprint.txt"),
+            ),
+        ),
+        (
+            "markets",
+            rss(
+                "markets",
+                "Wheat extends losses on Argentine crop outlook",
+                "https://markets.example/wheat-falls",
+                "m-9",
+                &text("other.txt"),
+            ),
+        ),
+    ];
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = String::from(
+        "[storage]\npath = \"news.db\"\n[fetch]\nallow_private_networks = true\nper_host_interval = \"0s\"\n\
+         [defaults]\nfull_text = false\n",
+    );
+    for (name, body) in &feeds {
+        let path = format!("/{name}.rss");
+        srv.route(
+            &path,
+            Reply::ok(body.clone()).header("Content-Type", "application/rss+xml"),
+        );
+        config.push_str(&format!(
+            "[[feeds]]\nname = \"{name}\"\nurl = \"{}\"\n",
+            srv.url(&path)
+        ));
+    }
+    let config_path = dir.path().join("newswire.toml");
+    std::fs::write(&config_path, config).expect("config");
+    let run = |args: &[&str]| {
+        let out = Command::new(BIN)
+            .arg("--config")
+            .arg(&config_path)
+            .args(args)
+            .output()
+            .expect("run");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    run(&["poll"]);
+
+    let db = rusqlite::Connection::open(dir.path().join("news.db")).expect("db");
+    let one = |sql: &str| -> i64 { db.query_row(sql, [], |r| r.get(0)).expect(sql) };
+    assert_eq!(
+        one("SELECT count(*) FROM items"),
+        3,
+        "the wire article once, the reprint, the other story"
+    );
+    assert_eq!(
+        one("SELECT count(*) FROM item_sources"),
+        4,
+        "every feed that carried an article is kept"
+    );
+    let story = |host: &str| -> i64 {
+        db.query_row(
+            "SELECT story_id FROM items WHERE canonical_url LIKE ?1",
+            [format!("https://{host}/%")],
+            |r| r.get(0),
+        )
+        .expect(host)
+    };
+    assert_eq!(
+        story("wire.example"),
+        story("harbour.example"),
+        "the reprint joins the wire story"
+    );
+    assert_ne!(
+        story("wire.example"),
+        story("markets.example"),
+        "a shared background paragraph is not a match"
+    );
+    assert_eq!(
+        one(
+            "SELECT count(*) FROM items WHERE canonical_url = 'https://wire.example/news/grain-port'"
+        ),
+        1,
+        "tracking parameters, host case, default port and fragment are not identity"
+    );
+
+    let out = run(&["stories", "--min-items", "2", "--format", "json"]);
+    let stories: serde_json::Value = serde_json::from_slice(&out).expect("json");
+    let stories = stories.as_array().expect("array");
+    assert_eq!(stories.len(), 1, "{stories:?}");
+    assert_eq!(stories[0]["item_count"], 2);
+    assert_eq!(
+        stories[0]["outlets"],
+        serde_json::json!(["harbour", "wire", "wire-business"])
+    );
+    let id = stories[0]["id"].as_i64().expect("id").to_string();
+    let out = run(&["items", "--story", &id, "--format", "json"]);
+    let items: serde_json::Value = serde_json::from_slice(&out).expect("json");
+    assert_eq!(items.as_array().map(Vec::len), Some(2));
+
+    // Polling again changes nothing.
+    run(&["poll"]);
+    assert_eq!(one("SELECT count(*) FROM items"), 3);
+    assert_eq!(one("SELECT count(*) FROM item_sources"), 4);
+}
