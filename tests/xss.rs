@@ -122,7 +122,6 @@ fn xss_feed(base: &str) -> String {
 }
 
 #[test]
-#[ignore = "needs the real sanitiser (extract::sanitize_html is a placeholder that returns its input)"]
 fn stored_html_carries_no_script_vectors() {
     let srv = TestServer::start();
     let base = srv.url("");
