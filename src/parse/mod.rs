@@ -8,6 +8,8 @@
 //! - `charset`: the body is decoded to UTF-8 first (BOM, HTTP charset, XML
 //!   declaration, then sniffing, including windows-1251 vs KOI8-R), and the
 //!   declaration rewritten to say UTF-8;
+//! - `declaration`: XML declarations inside the document (on which
+//!   quick-xml panics) are dropped;
 //! - `fixup`: leading junk, a bare `<rss>` without a version, Atom 0.3, and a
 //!   document truncated mid-entry (retried cut after the last whole entry);
 //! - `elements`: e-mail addresses feed-rs would panic on, Russian month names
@@ -26,6 +28,7 @@
 
 mod charset;
 mod convert;
+mod declaration;
 mod discover;
 mod elements;
 mod fixup;
@@ -138,6 +141,7 @@ fn parse_xml(
     }
 
     let text = fixup::declare_utf8(text);
+    let text = declaration::drop_inner_declarations(&text);
     let text = fixup::fix_rss_version(&text);
     let text = elements::pad_person_emails(&text);
     let text = elements::english_month_names(&text);
@@ -347,6 +351,20 @@ mod tests {
             feed.entries[0].link.as_deref(),
             Some("https://www.example.org/a")
         );
+    }
+
+    /// Found by fuzzing (`fuzz/fuzz_targets/parse_feed.rs`): a second XML
+    /// declaration with an encoding made quick-xml panic inside feed-rs, and
+    /// the whole feed was lost.
+    #[test]
+    fn a_declaration_inside_the_feed_is_ignored() {
+        let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel>\
+            <title>T</title><item><title>A</title><link>http://x.org/a</link><description>x \
+            <?xml version=\"1.0\" encoding=\"windows-1251\"?> y</description></item>\
+            <item><title>B</title><link>http://x.org/b</link></item></channel></rss>";
+        let feed = parse_feed(body.as_bytes(), None, &url()).expect("parses");
+        assert_eq!(feed.entries.len(), 2);
+        assert_eq!(feed.entries[1].title.as_deref(), Some("B"));
     }
 
     #[test]
