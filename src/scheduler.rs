@@ -57,9 +57,14 @@ pub fn backoff(error_count: u32, max: Duration) -> Duration {
 }
 
 fn next_firing(feed: &FeedConfig, at_or_after: DateTime<Utc>) -> DateTime<Utc> {
-    // `next_after` is strictly after; step back one second to allow "at".
+    // `next_after` is strictly after; step back one second to allow "at",
+    // but never return a firing earlier than `at_or_after` (the step back can
+    // land on the firing that just passed, within the same second, which
+    // would make the feed due again at once).
     feed.schedule
         .next_after(at_or_after - chrono::Duration::seconds(1), feed.timezone)
+        .filter(|t| *t >= at_or_after)
+        .or_else(|| feed.schedule.next_after(at_or_after, feed.timezone))
         // A schedule that never fires again is refused at load time; a
         // day from now is a safe answer if the calendar still runs out.
         .unwrap_or(at_or_after + chrono::Duration::days(1))
@@ -111,6 +116,19 @@ mod tests {
             next_after_success(&f, now, Some(Duration::from_secs(86_400))),
             at("2026-01-01T11:10:00Z")
         );
+    }
+
+    /// Regression: a poll finishing in the same second as the firing that
+    /// started it used to get that firing back as its next due time.
+    #[test]
+    fn the_next_poll_is_never_before_now() {
+        let f = feed("*/2 * * * * *");
+        let now = DateTime::parse_from_rfc3339("2026-01-01T10:00:02.400Z")
+            .expect("ts")
+            .with_timezone(&Utc);
+        let next = next_after_success(&f, now, None);
+        assert!(next >= now, "{next} is before {now}");
+        assert_eq!(next, at("2026-01-01T10:00:04Z"));
     }
 
     #[test]

@@ -117,7 +117,6 @@ fn sighup_keeps_the_old_config_on_a_bad_file_and_adopts_a_good_one() {
 }
 
 #[test]
-#[ignore = "bug: scheduler::next_firing returns the firing just passed, so the daemon re-polls a feed in a loop for the rest of that second"]
 fn the_daemon_polls_on_schedule_not_in_a_loop() {
     let srv = TestServer::start();
     srv.route(

@@ -184,8 +184,7 @@ impl Store {
                 .execute_batch(
                     "PRAGMA journal_mode = WAL;
                      PRAGMA synchronous = NORMAL;
-                     PRAGMA foreign_keys = ON;
-                     PRAGMA cache_size = -16384;",
+                     PRAGMA foreign_keys = ON;",
                 )
                 .map_err(&wrap)?;
             migrate::run(&mut store.conn, &store.path)?;
