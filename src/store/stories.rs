@@ -60,13 +60,19 @@ impl SqliteIndex<'_> {
     /// Deletes band keys of items seen before `before` (they can no longer be
     /// candidates in a later window); fingerprints are kept for the `stories`
     /// view. Returns the number of band rows removed.
+    ///
+    /// Only fingerprints from the oldest item that still has band keys onward
+    /// are read (a range of the `item_id` primary key; `+seen_at` keeps the
+    /// planner off the `seen_at` index, which would walk every fingerprint
+    /// ever stored), so the cost follows the window, not the store's age.
     pub fn prune_bands_before(&self, before: DateTime<Utc>) -> Result<usize, StoryStoreError> {
         self.0
-            .execute(
+            .prepare_cached(
                 "DELETE FROM story_bands WHERE item_id IN \
-                 (SELECT item_id FROM story_fingerprints WHERE seen_at < ?1)",
-                [before.timestamp()],
+                 (SELECT item_id FROM story_fingerprints \
+                  WHERE item_id >= (SELECT MIN(item_id) FROM story_bands) AND +seen_at < ?1)",
             )
+            .and_then(|mut s| s.execute([before.timestamp()]))
             .map_err(sql("pruning band keys"))
     }
 
