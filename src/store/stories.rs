@@ -302,6 +302,38 @@ mod tests {
     }
 
     #[test]
+    fn prune_keeps_the_window_and_removes_old_items_in_any_id_order() {
+        let conn = db();
+        conn.execute_batch("INSERT INTO items (id) VALUES (1), (2), (3), (4)")
+            .unwrap();
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 20, 8, 0, 0).unwrap();
+        let mut index = SqliteIndex(&conn);
+        // Item 4 arrives last but carries the oldest time (a re-fingerprint).
+        let seen = [(1, 1), (2, 5), (3, 9), (4, 0)];
+        for (id, day) in seen {
+            let fp = Fingerprint::from_text(&text(&format!("story number {id} told"), 30));
+            let at = t0 + TimeDelta::days(day);
+            index.insert(id, id, at, &fp, &band_keys(&fp)).unwrap();
+        }
+        let per_item = band_keys(&Fingerprint::from_text(&text("x", 30))).len();
+        let removed = index.prune_bands_before(t0 + TimeDelta::days(5)).unwrap();
+        let left: Vec<i64> = conn
+            .prepare("SELECT DISTINCT item_id FROM story_bands ORDER BY item_id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(left, vec![2, 3]);
+        assert_eq!(removed, 2 * per_item);
+        assert_eq!(
+            index.prune_bands_before(t0 + TimeDelta::days(5)).unwrap(),
+            0
+        );
+        assert_eq!(index.story_of(1).unwrap(), Some(1), "fingerprints are kept");
+    }
+
+    #[test]
     fn damaged_fingerprint_is_an_error_naming_the_item() {
         let conn = db();
         conn.execute_batch(
