@@ -60,13 +60,19 @@ impl SqliteIndex<'_> {
     /// Deletes band keys of items seen before `before` (they can no longer be
     /// candidates in a later window); fingerprints are kept for the `stories`
     /// view. Returns the number of band rows removed.
+    ///
+    /// Only fingerprints from the oldest item that still has band keys onward
+    /// are read (a range of the `item_id` primary key; `+seen_at` keeps the
+    /// planner off the `seen_at` index, which would walk every fingerprint
+    /// ever stored), so the cost follows the window, not the store's age.
     pub fn prune_bands_before(&self, before: DateTime<Utc>) -> Result<usize, StoryStoreError> {
         self.0
-            .execute(
+            .prepare_cached(
                 "DELETE FROM story_bands WHERE item_id IN \
-                 (SELECT item_id FROM story_fingerprints WHERE seen_at < ?1)",
-                [before.timestamp()],
+                 (SELECT item_id FROM story_fingerprints \
+                  WHERE item_id >= (SELECT MIN(item_id) FROM story_bands) AND +seen_at < ?1)",
             )
+            .and_then(|mut s| s.execute([before.timestamp()]))
             .map_err(sql("pruning band keys"))
     }
 
@@ -293,6 +299,38 @@ mod tests {
         assert!(!ids.contains(&1), "{ids:?}");
         assert!(sqlite.prune_bands_before(t0 + TimeDelta::days(30)).unwrap() > 0);
         assert!(sqlite.candidates(&bands, t0).unwrap().is_empty());
+    }
+
+    #[test]
+    fn prune_keeps_the_window_and_removes_old_items_in_any_id_order() {
+        let conn = db();
+        conn.execute_batch("INSERT INTO items (id) VALUES (1), (2), (3), (4)")
+            .unwrap();
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 20, 8, 0, 0).unwrap();
+        let mut index = SqliteIndex(&conn);
+        // Item 4 arrives last but carries the oldest time (a re-fingerprint).
+        let seen = [(1, 1), (2, 5), (3, 9), (4, 0)];
+        for (id, day) in seen {
+            let fp = Fingerprint::from_text(&text(&format!("story number {id} told"), 30));
+            let at = t0 + TimeDelta::days(day);
+            index.insert(id, id, at, &fp, &band_keys(&fp)).unwrap();
+        }
+        let per_item = band_keys(&Fingerprint::from_text(&text("x", 30))).len();
+        let removed = index.prune_bands_before(t0 + TimeDelta::days(5)).unwrap();
+        let left: Vec<i64> = conn
+            .prepare("SELECT DISTINCT item_id FROM story_bands ORDER BY item_id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(left, vec![2, 3]);
+        assert_eq!(removed, 2 * per_item);
+        assert_eq!(
+            index.prune_bands_before(t0 + TimeDelta::days(5)).unwrap(),
+            0
+        );
+        assert_eq!(index.story_of(1).unwrap(), Some(1), "fingerprints are kept");
     }
 
     #[test]
