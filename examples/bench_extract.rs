@@ -58,6 +58,8 @@ fn main() -> anyhow::Result<()> {
 fn download(urls: &[url::Url]) -> anyhow::Result<Vec<Arc<Vec<u8>>>> {
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
+        // newswire's reqwest has no default TLS provider; install the same one.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder().no_proxy().build()?;
         let mut by_etag: HashMap<String, Arc<Vec<u8>>> = HashMap::new();
         let mut out = Vec::with_capacity(urls.len());

@@ -87,6 +87,8 @@ async fn main() -> anyhow::Result<()> {
         .map(str::to_owned)
         .collect();
 
+    // newswire's reqwest has no default TLS provider; install the same one.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::builder()
         .no_proxy()
         .timeout(Duration::from_secs(60))
