@@ -7,7 +7,7 @@ entry's page, and store the items in one SQLite file (one transaction per
 feed, a unique canonical URL, an FTS5 index, like newswire's store).
 
 Usage: python_pipeline.py FEEDS_FILE DB [--threads 16]
-Needs: pip install feedparser trafilatura requests
+Needs: pip install feedparser trafilatura lxml_html_clean requests
 Prints: feeds, items, seconds. Part of benches/run.sh (BENCHMARKS.md).
 """
 import argparse
