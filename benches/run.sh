@@ -258,10 +258,10 @@ fi
 if has_phase profile; then
   say "profile: perf record of the cold and the warm $SCALE_FEEDS-feed polls"
   fresh cold
-  perf record -F 199 --call-graph dwarf,16384 -o "$OUT/cold.perf" -- \
+  perf record -F 49 --call-graph dwarf,8192 -o "$OUT/cold.perf" -- \
     "$NEWSWIRE" --config "$OUT/cold.toml" poll > /dev/null 2> "$OUT/cold_perf.log"
   [[ -s "$OUT/scale.db" ]] || "$NEWSWIRE" --config "$OUT/scale.toml" poll > /dev/null 2>&1
-  perf record -F 499 --call-graph dwarf,16384 -o "$OUT/warm.perf" -- \
+  perf record -F 499 --call-graph dwarf,8192 -o "$OUT/warm.perf" -- \
     "$NEWSWIRE" --config "$OUT/scale.toml" poll > /dev/null 2> "$OUT/warm_perf.log"
   for p in cold warm; do
     perf report -i "$OUT/$p.perf" --no-children --sort dso,symbol --stdio 2>/dev/null \
@@ -269,6 +269,9 @@ if has_phase profile; then
     perf report -i "$OUT/$p.perf" --children --sort symbol --stdio -g none 2>/dev/null \
       | grep -v '^#' | grep '%' | head -150 > "$OUT/$p.children.txt"
     echo "top self costs ($p): $OUT/$p.self.txt; inclusive: $OUT/$p.children.txt" >&2
+    echo "stage roots ($p), share of CPU samples:" >&2
+    grep -E '\] (newswire::(store::write::<impl newswire::store::Store>::record_poll|fetch::Fetcher::get::|extract::(extract|decode_html)$|parse::parse_feed|store::stories_hook::assign_story|dedup::fingerprint::Fingerprint::from_text|store::Store::sync_feeds|daemon::open_store)|sqlite3Prepare|fts5IndexFlush)' \
+      "$OUT/$p.children.txt" | sed -E 's/^ *([0-9.]+%) +[0-9.]+% +\[.\] +/  \1  /; s/ +-.*$//' >&2
   done
 fi
 
