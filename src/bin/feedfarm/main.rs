@@ -16,6 +16,7 @@
 
 mod content;
 mod server;
+mod words;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
