@@ -265,13 +265,13 @@ if has_phase profile; then
     "$NEWSWIRE" --config "$OUT/scale.toml" poll > /dev/null 2> "$OUT/warm_perf.log"
   for p in cold warm; do
     perf report -i "$OUT/$p.perf" --no-children --sort dso,symbol --stdio 2>/dev/null \
-      | grep -v '^#' | grep '%' | head -40 > "$OUT/$p.self.txt"
+      | grep -v '^#' | grep '%' | head -40 > "$OUT/$p.self.txt" || true
     perf report -i "$OUT/$p.perf" --children --sort symbol --stdio -g none 2>/dev/null \
-      | grep -v '^#' | grep '%' | head -150 > "$OUT/$p.children.txt"
+      | grep -v '^#' | grep '%' | head -150 > "$OUT/$p.children.txt" || true
     echo "top self costs ($p): $OUT/$p.self.txt; inclusive: $OUT/$p.children.txt" >&2
     echo "stage roots ($p), share of CPU samples:" >&2
     grep -E '\] (newswire::(store::write::<impl newswire::store::Store>::record_poll|fetch::Fetcher::get::|extract::(extract|decode_html)$|parse::parse_feed|store::stories_hook::assign_story|dedup::fingerprint::Fingerprint::from_text|store::Store::sync_feeds|daemon::open_store)|sqlite3Prepare|fts5IndexFlush)' \
-      "$OUT/$p.children.txt" | sed -E 's/^ *([0-9.]+%) +[0-9.]+% +\[.\] +/  \1  /; s/ +-.*$//' >&2
+      "$OUT/$p.children.txt" | sed -E 's/^ *([0-9.]+%) +[0-9.]+% +\[.\] +/  \1  /; s/ +-.*$//' >&2 || true
   done
 fi
 
