@@ -1,0 +1,81 @@
+//! The extraction limit of the pipeline benchmark: newswire's extractor alone
+//! over the very pages a poll fetched, on one core.
+//!
+//! `bench_extract URLS_FILE [--rounds N]` first GETs every URL from the feed
+//! farm (not timed; identical bodies, told apart by `ETag`, are kept once),
+//! then runs `decode_html` + `extract` for every URL in turn, with that URL
+//! as the page address, on this one thread, `N` times (default 1), and prints
+//! the best round: pages, seconds, pages/s, MB/s of HTML, text characters out.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use newswire::extract::{decode_html, extract};
+
+const CONTENT_TYPE: &str = "text/html; charset=utf-8";
+
+fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let Some(file) = args.next() else {
+        anyhow::bail!("usage: bench_extract URLS_FILE [--rounds N]");
+    };
+    let rounds: usize = match (args.next().as_deref(), args.next()) {
+        (Some("--rounds"), Some(n)) => n.parse()?,
+        _ => 1,
+    };
+    let urls: Vec<url::Url> = std::fs::read_to_string(&file)?
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(url::Url::parse)
+        .collect::<Result<_, _>>()?;
+    let pages = download(&urls)?;
+
+    let mut best = f64::MAX;
+    let mut chars = 0usize;
+    let bytes: usize = pages.iter().map(|p| p.len()).sum();
+    for _ in 0..rounds.max(1) {
+        chars = 0;
+        let clock = Instant::now();
+        for (url, body) in urls.iter().zip(&pages) {
+            let html = decode_html(body, Some(CONTENT_TYPE));
+            let article = extract(&html, url, None);
+            chars += article.text.len();
+        }
+        best = best.min(clock.elapsed().as_secs_f64());
+    }
+    println!(
+        "extract: {} pages, {best:.2} s, {:.0} pages/s, {:.1} MB/s of HTML, {} MB of text out (best of {rounds})",
+        urls.len(),
+        urls.len() as f64 / best,
+        bytes as f64 / 1e6 / best,
+        chars / 1_000_000,
+    );
+    Ok(())
+}
+
+/// Every URL's body, in order; equal bodies (same `ETag`) share one buffer.
+fn download(urls: &[url::Url]) -> anyhow::Result<Vec<Arc<Vec<u8>>>> {
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async {
+        // newswire's reqwest has no default TLS provider; install the same one.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder().no_proxy().build()?;
+        let mut by_etag: HashMap<String, Arc<Vec<u8>>> = HashMap::new();
+        let mut out = Vec::with_capacity(urls.len());
+        for url in urls {
+            let resp = client.get(url.clone()).send().await?.error_for_status()?;
+            let etag = resp
+                .headers()
+                .get("etag")
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+            let body = Arc::new(resp.bytes().await?.to_vec());
+            let body = match etag {
+                Some(tag) => Arc::clone(by_etag.entry(tag).or_insert(body)),
+                None => body,
+            };
+            out.push(body);
+        }
+        Ok(out)
+    })
+}

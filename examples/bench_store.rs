@@ -1,0 +1,218 @@
+//! The store limit of the pipeline benchmark: the same rows a poll stored,
+//! written again without any network.
+//!
+//! `bench_store CONFIG FROM_DB OUT_DIR` reads every item (with the feed and
+//! entry that brought it) from `FROM_DB`, the store a cold poll of `CONFIG`
+//! filled, and writes them twice into fresh stores in `OUT_DIR`:
+//!
+//! - `raw`: plain rusqlite `INSERT`s into `items` and `item_sources` in one
+//!   transaction, on the same schema (made by `Store::open`, so the full-text
+//!   index triggers fire as in the product): the floor for SQLite itself;
+//! - `record_poll`: newswire's own `Store::record_poll`, one transaction per
+//!   feed as a poll writes it (story assignment, fetch rows, feed state).
+//!
+//! Each prints rows, seconds, rows/s and the database size.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use newswire::config::Config;
+use newswire::model::{EntryKey, Extraction, NewItem};
+use newswire::store::{FeedMeta, PollOutcome, PollRecord, Store, StoredEntry};
+use rusqlite::{Connection, params};
+
+/// One stored item as a poll wrote it.
+struct Row {
+    feed: String,
+    key: String,
+    entry_url: Option<String>,
+    item: NewItem,
+}
+
+const COLUMNS: &str = "url, canonical_url, title, author, published_at, updated_at, summary, \
+    content_html, content_text, language, image, site_name, extraction, extraction_error";
+
+fn read_rows(from: &Path) -> anyhow::Result<Vec<Row>> {
+    let conn = Connection::open(from)?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT f.name, s.entry_key, s.entry_url, {} FROM items i
+         JOIN item_sources s ON s.item_id = i.id JOIN feeds f ON f.id = s.feed_id
+         ORDER BY f.name, i.id",
+        COLUMNS
+            .split(", ")
+            .map(|c| format!("i.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))?;
+    let time = |s: Option<String>| {
+        s.and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+            .map(|t| t.with_timezone(&Utc))
+    };
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(Row {
+                feed: r.get(0)?,
+                key: r.get(1)?,
+                entry_url: r.get(2)?,
+                item: NewItem {
+                    url: r.get(3)?,
+                    canonical_url: r.get(4)?,
+                    title: r.get(5)?,
+                    author: r.get(6)?,
+                    published_at: time(r.get(7)?),
+                    updated_at: time(r.get(8)?),
+                    summary: r.get(9)?,
+                    content_html: r.get(10)?,
+                    content_text: r.get(11)?,
+                    language: r.get(12)?,
+                    image: r.get(13)?,
+                    site_name: r.get(14)?,
+                    extraction: match r.get::<_, String>(15)?.as_str() {
+                        "extracted" => Extraction::Extracted,
+                        "site_rule" => Extraction::SiteRule,
+                        "failed" => Extraction::Failed,
+                        _ => Extraction::Feed,
+                    },
+                    extraction_error: r.get(16)?,
+                },
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+fn report(label: &str, rows: usize, secs: f64, db: &Path) {
+    let size = std::fs::metadata(db).map(|m| m.len()).unwrap_or(0)
+        + std::fs::metadata(db.with_extension("db-wal"))
+            .map(|m| m.len())
+            .unwrap_or(0);
+    println!(
+        "store {label}: {rows} items, {secs:.2} s, {:.0} items/s, {} MB on disk",
+        rows as f64 / secs,
+        size / 1_000_000
+    );
+}
+
+fn fresh(path: &Path) {
+    for ext in ["db", "db-wal", "db-shm"] {
+        let _ = std::fs::remove_file(path.with_extension(ext));
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [config, from, out] = args.as_slice() else {
+        anyhow::bail!("usage: bench_store CONFIG FROM_DB OUT_DIR");
+    };
+    let config = Config::load(Path::new(config))?;
+    let rows = read_rows(Path::new(from))?;
+    let out = Path::new(out);
+    std::fs::create_dir_all(out)?;
+    let now = Utc::now();
+    let stamp = newswire::store::ts(now);
+
+    // Raw inserts, one transaction.
+    let raw_db = out.join("raw.db");
+    fresh(&raw_db);
+    let mut store = Store::open(&raw_db)?;
+    store.sync_feeds(&config.feeds, now)?;
+    drop(store);
+    let mut conn = Connection::open(&raw_db)?;
+    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")?;
+    let feed_ids: BTreeMap<String, i64> = conn
+        .prepare("SELECT name, id FROM feeds")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let clock = Instant::now();
+    let tx = conn.transaction()?;
+    {
+        let mut item = tx.prepare(&format!(
+            "INSERT INTO items ({COLUMNS}, first_seen_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+        ))?;
+        let mut source = tx.prepare(
+            "INSERT INTO item_sources (feed_id, item_id, entry_key, entry_url, first_seen_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for r in &rows {
+            let i = &r.item;
+            item.execute(params![
+                i.url,
+                i.canonical_url,
+                i.title,
+                i.author,
+                i.published_at.map(newswire::store::ts),
+                i.updated_at.map(newswire::store::ts),
+                i.summary,
+                i.content_html,
+                i.content_text,
+                i.language,
+                i.image,
+                i.site_name,
+                i.extraction.as_str(),
+                i.extraction_error,
+                stamp,
+            ])?;
+            let id = tx.last_insert_rowid();
+            source.execute(params![
+                feed_ids.get(&r.feed),
+                id,
+                r.key,
+                r.entry_url,
+                stamp
+            ])?;
+        }
+    }
+    tx.commit()?;
+    report("raw", rows.len(), clock.elapsed().as_secs_f64(), &raw_db);
+
+    // newswire's own writes, one transaction per feed.
+    let store_db = out.join("record_poll.db");
+    fresh(&store_db);
+    let mut store = Store::open(&store_db)?;
+    store.sync_feeds(&config.feeds, now)?;
+    let mut by_feed: BTreeMap<&str, Vec<&Row>> = BTreeMap::new();
+    for r in &rows {
+        by_feed.entry(&r.feed).or_default().push(r);
+    }
+    let clock = Instant::now();
+    for (feed, entries) in by_feed {
+        let Some(state) = store.feed_state(feed)? else {
+            anyhow::bail!("feed `{feed}` of {from} is not in the config");
+        };
+        let record = PollRecord {
+            feed_id: state.id,
+            started_at: now,
+            elapsed: Duration::from_millis(100),
+            outcome: PollOutcome::Fetched {
+                http_status: 200,
+                bytes: 10_000,
+                etag: Some("\"x\"".into()),
+                last_modified: None,
+                meta: FeedMeta::default(),
+                permanent_redirect: None,
+            },
+            entries: entries.len(),
+            new_entries: entries
+                .iter()
+                .map(|r| StoredEntry {
+                    key: EntryKey(r.key.clone()),
+                    entry_url: r.entry_url.clone(),
+                    item: r.item.clone(),
+                })
+                .collect(),
+            linked: Vec::new(),
+            next_due_at: now,
+            error_count: 0,
+        };
+        store.record_poll(&record)?;
+    }
+    report(
+        "record_poll",
+        rows.len(),
+        clock.elapsed().as_secs_f64(),
+        &store_db,
+    );
+    Ok(())
+}
