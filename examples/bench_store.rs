@@ -200,6 +200,7 @@ fn main() -> anyhow::Result<()> {
                     key: EntryKey(r.key.clone()),
                     entry_url: r.entry_url.clone(),
                     item: r.item.clone(),
+                    fingerprint: None,
                 })
                 .collect(),
             linked: Vec::new(),

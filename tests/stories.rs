@@ -178,3 +178,28 @@ fn copies_of_one_story_are_grouped_and_nothing_is_dropped() {
     assert_eq!(one("SELECT count(*) FROM items"), 3);
     assert_eq!(one("SELECT count(*) FROM item_sources"), 4);
 }
+
+#[test]
+fn story_summary_view_names_the_first_item() {
+    let store = newswire::store::Store::open_in_memory().expect("open");
+    let cols: Vec<String> = store
+        .connection()
+        .prepare("SELECT * FROM story_summary")
+        .expect("view exists")
+        .column_names()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(
+        cols,
+        [
+            "id",
+            "title",
+            "url",
+            "first_seen_at",
+            "last_seen_at",
+            "item_count",
+            "outlets"
+        ]
+    );
+}

@@ -13,16 +13,13 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "core", include_str!("migrations/001_core.sql")),
     (2, "stories", include_str!("migrations/002_stories.sql")),
     (3, "search", include_str!("migrations/003_search.sql")),
-    (
-        4,
-        "feed health",
-        include_str!("migrations/004_feed_health.sql"),
-    ),
+    (4, "health", include_str!("migrations/004_feed_health.sql")),
     (5, "retention", include_str!("migrations/005_retention.sql")),
+    (6, "newest", include_str!("migrations/006_newest_index.sql")),
     (
-        6,
-        "newest index",
-        include_str!("migrations/006_newest_index.sql"),
+        7,
+        "summary",
+        include_str!("migrations/007_story_summary.sql"),
     ),
 ];
 
