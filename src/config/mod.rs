@@ -421,9 +421,11 @@ impl RawConfig {
             Some(p) if p.as_os_str().is_empty() => {
                 return Err(invalid(&["storage", "path"], "must not be empty".into()));
             }
-            Some(p) if p.is_relative() => base_dir
-                .map(|b| b.join(&p))
-                .unwrap_or_else(|| std::path::absolute(&p).unwrap_or(p)),
+            Some(p) if p.is_relative() => clean(
+                &base_dir
+                    .map(|b| b.join(&p))
+                    .unwrap_or_else(|| std::path::absolute(&p).unwrap_or(p)),
+            ),
             Some(p) => p,
             None => default_store_path(),
         };
@@ -492,6 +494,25 @@ impl RawConfig {
             feeds,
         })
     }
+}
+
+/// Removes `.` and `..` components without touching the file system, so
+/// messages show `/srv/news/data/newswire.db`, not `/srv/news/config/../data/…`.
+fn clean(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// Feed names are used on the command line and in file names: letters, digits,

@@ -22,10 +22,7 @@ fn shipped_example_loads() {
     assert!(config.feeds.len() >= 4);
     assert_eq!(config.fetch.max_body, 10 * 1024 * 1024);
     assert!(!config.fetch.allow_private_networks);
-    assert_eq!(
-        config.storage.path,
-        Path::new("/etc/newswire/../data/newswire.db")
-    );
+    assert_eq!(config.storage.path, Path::new("/etc/data/newswire.db"));
     let rt = config.feed("rt").expect("rt configured");
     assert_eq!(rt.schedule.source(), "*/10 * * * *");
     let tass = config.feed("tass").expect("tass configured");
