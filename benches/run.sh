@@ -136,18 +136,6 @@ best() {
 fill() {
   local name=$1 feeds=$2
   fresh "$name"
-  if [[ "${STORY_BANDS_INDEX:-1}" == 1 ]]; then
-    # The store has no index on story_bands(item_id), and every new item's
-    # story write deletes by item_id: a full scan per item, quadratic in the
-    # items stored (BENCHMARKS.md, "Pipeline", recommended fixes). The fill
-    # is not a measured step; the index lets it get further.
-    # STORY_BANDS_INDEX=0 fills with the store exactly as shipped.
-    "$FARM" --no-serve --port "$PORT" --feeds 1 --entries "$ENTRIES" --db "$OUT/$name.db" \
-      --full-text false --write-config "$OUT/${name}_boot.toml"
-    "$NEWSWIRE" --config "$OUT/${name}_boot.toml" poll > /dev/null 2>&1
-    sqlite3 "$OUT/$name.db" 'CREATE INDEX IF NOT EXISTS story_bands_item ON story_bands(item_id)'
-    record "${name}_fill.story_bands_index" 1
-  fi
   /usr/bin/time -f '%e %U %S %M' -o "$OUT/${name}_fill.time" timeout --signal=INT "${FILL_SECONDS:-300}" \
     "$NEWSWIRE" --config "$OUT/$name.toml" poll > "$OUT/${name}_fill.out" 2> "$OUT/${name}_fill.log" || true
   local wall user sys rss

@@ -9,7 +9,9 @@
 //!   transaction, on the same schema (made by `Store::open`, so the full-text
 //!   index triggers fire as in the product): the floor for SQLite itself;
 //! - `record_poll`: newswire's own `Store::record_poll`, one transaction per
-//!   feed as a poll writes it (story assignment, fetch rows, feed state).
+//!   feed as a poll writes it (story matching, fetch rows, feed state;
+//!   fingerprints are computed before the clock starts, as a poll computes
+//!   them off the writer).
 //!
 //! Each prints rows, seconds, rows/s and the database size.
 
@@ -23,8 +25,11 @@ use newswire::model::{EntryKey, Extraction, NewItem};
 use newswire::store::{FeedMeta, PollOutcome, PollRecord, Store, StoredEntry};
 use rusqlite::{Connection, params};
 
-/// One stored item as a poll wrote it.
+/// One stored item as a poll wrote it, once per feed that carried it.
 struct Row {
+    /// The item's id in the source store: an item two feeds carried comes
+    /// twice and is inserted once.
+    item_id: i64,
     feed: String,
     key: String,
     entry_url: Option<String>,
@@ -37,7 +42,7 @@ const COLUMNS: &str = "url, canonical_url, title, author, published_at, updated_
 fn read_rows(from: &Path) -> anyhow::Result<Vec<Row>> {
     let conn = Connection::open(from)?;
     let mut stmt = conn.prepare(&format!(
-        "SELECT f.name, s.entry_key, s.entry_url, {} FROM items i
+        "SELECT i.id, f.name, s.entry_key, s.entry_url, {} FROM items i
          JOIN item_sources s ON s.item_id = i.id JOIN feeds f ON f.id = s.feed_id
          ORDER BY f.name, i.id",
         COLUMNS
@@ -53,29 +58,30 @@ fn read_rows(from: &Path) -> anyhow::Result<Vec<Row>> {
     let rows = stmt
         .query_map([], |r| {
             Ok(Row {
-                feed: r.get(0)?,
-                key: r.get(1)?,
-                entry_url: r.get(2)?,
+                item_id: r.get(0)?,
+                feed: r.get(1)?,
+                key: r.get(2)?,
+                entry_url: r.get(3)?,
                 item: NewItem {
-                    url: r.get(3)?,
-                    canonical_url: r.get(4)?,
-                    title: r.get(5)?,
-                    author: r.get(6)?,
-                    published_at: time(r.get(7)?),
-                    updated_at: time(r.get(8)?),
-                    summary: r.get(9)?,
-                    content_html: r.get(10)?,
-                    content_text: r.get(11)?,
-                    language: r.get(12)?,
-                    image: r.get(13)?,
-                    site_name: r.get(14)?,
-                    extraction: match r.get::<_, String>(15)?.as_str() {
+                    url: r.get(4)?,
+                    canonical_url: r.get(5)?,
+                    title: r.get(6)?,
+                    author: r.get(7)?,
+                    published_at: time(r.get(8)?),
+                    updated_at: time(r.get(9)?),
+                    summary: r.get(10)?,
+                    content_html: r.get(11)?,
+                    content_text: r.get(12)?,
+                    language: r.get(13)?,
+                    image: r.get(14)?,
+                    site_name: r.get(15)?,
+                    extraction: match r.get::<_, String>(16)?.as_str() {
                         "extracted" => Extraction::Extracted,
                         "site_rule" => Extraction::SiteRule,
                         "failed" => Extraction::Failed,
                         _ => Extraction::Feed,
                     },
-                    extraction_error: r.get(16)?,
+                    extraction_error: r.get(17)?,
                 },
             })
         })?
@@ -135,8 +141,19 @@ fn main() -> anyhow::Result<()> {
             "INSERT INTO item_sources (feed_id, item_id, entry_key, entry_url, first_seen_at)
              VALUES (?1, ?2, ?3, ?4, ?5)",
         )?;
+        let mut inserted: BTreeMap<i64, i64> = BTreeMap::new();
         for r in &rows {
             let i = &r.item;
+            if let Some(&id) = inserted.get(&r.item_id) {
+                source.execute(params![
+                    feed_ids.get(&r.feed),
+                    id,
+                    r.key,
+                    r.entry_url,
+                    stamp
+                ])?;
+                continue;
+            }
             item.execute(params![
                 i.url,
                 i.canonical_url,
@@ -155,6 +172,7 @@ fn main() -> anyhow::Result<()> {
                 stamp,
             ])?;
             let id = tx.last_insert_rowid();
+            inserted.insert(r.item_id, id);
             source.execute(params![
                 feed_ids.get(&r.feed),
                 id,
@@ -165,7 +183,12 @@ fn main() -> anyhow::Result<()> {
         }
     }
     tx.commit()?;
-    report("raw", rows.len(), clock.elapsed().as_secs_f64(), &raw_db);
+    let items = rows
+        .iter()
+        .map(|r| r.item_id)
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    report("raw", items, clock.elapsed().as_secs_f64(), &raw_db);
 
     // newswire's own writes, one transaction per feed.
     let store_db = out.join("record_poll.db");
@@ -176,6 +199,17 @@ fn main() -> anyhow::Result<()> {
     for r in &rows {
         by_feed.entry(&r.feed).or_default().push(r);
     }
+    // Story fingerprints are computed off the writer in a poll, so here
+    // before the clock starts; matching them against the index is timed.
+    let prints: BTreeMap<i64, _> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.item_id,
+                newswire::store::stories_hook::fingerprint_of(&r.item),
+            )
+        })
+        .collect();
     let clock = Instant::now();
     for (feed, entries) in by_feed {
         let Some(state) = store.feed_state(feed)? else {
@@ -200,7 +234,7 @@ fn main() -> anyhow::Result<()> {
                     key: EntryKey(r.key.clone()),
                     entry_url: r.entry_url.clone(),
                     item: r.item.clone(),
-                    fingerprint: None,
+                    fingerprint: prints.get(&r.item_id).cloned(),
                 })
                 .collect(),
             linked: Vec::new(),
@@ -211,7 +245,7 @@ fn main() -> anyhow::Result<()> {
     }
     report(
         "record_poll",
-        rows.len(),
+        items,
         clock.elapsed().as_secs_f64(),
         &store_db,
     );

@@ -5,36 +5,10 @@ mod common;
 
 use std::time::Duration;
 
+use common::fetching::{RSS, fetcher, opts, url};
 use common::{Reply, TestServer, gzip_zeros};
-use newswire::fetch::{FetchError, FetchOptions, Fetcher, Request};
+use newswire::fetch::{FetchError, FetchOptions, Request};
 use url::Url;
-
-const RSS: &[u8] = br#"<?xml version="1.0" encoding="UTF-8"?>
-<rss version="2.0"><channel><title>UN News - Global perspective</title>
-<link>https://news.example.org/</link>
-<item><title>Security Council meets on humanitarian access</title>
-<link>https://news.example.org/story/2026/11/1001</link>
-<guid isPermaLink="false">un-1001</guid>
-<pubDate>Fri, 27 Nov 2026 09:30:00 GMT</pubDate></item>
-</channel></rss>"#;
-
-/// Options for tests against 127.0.0.1: guard off, no spacing.
-fn opts() -> FetchOptions {
-    FetchOptions {
-        allow_private_networks: true,
-        per_host_interval: Duration::ZERO,
-        timeout: Duration::from_secs(10),
-        ..FetchOptions::default()
-    }
-}
-
-fn fetcher(opts: FetchOptions) -> Fetcher {
-    Fetcher::new(opts).expect("client builds")
-}
-
-fn url(srv: &TestServer, path: &str) -> Url {
-    Url::parse(&srv.url(path)).expect("test URL parses")
-}
 
 #[tokio::test]
 async fn ok_with_validators_and_headers() {

@@ -62,7 +62,13 @@ pub(super) fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
                 .map(parse_since)
                 .transpose()
                 .map_err(|e| Failure { error: e, code: 2 })?;
-            let rows = open_existing(&config)?.stories(since, min_items, limit)?;
+            let q = crate::store::StoryQuery {
+                since,
+                min_items,
+                limit,
+                offset: 0,
+            };
+            let rows = open_existing(&config)?.stories(&q)?;
             output::print_stories(&rows, format)?;
             Ok(ExitCode::SUCCESS)
         }

@@ -91,7 +91,7 @@ pub enum Command {
         since: Option<String>,
         /// Only stories carried by at least this many items.
         #[arg(long, default_value_t = 1)]
-        min_items: i64,
+        min_items: u64,
         /// At most this many stories.
         #[arg(long, default_value_t = 20)]
         limit: usize,

@@ -50,6 +50,9 @@ pub struct StorageConfig {
     pub path: PathBuf,
     /// Delete items first seen longer ago than this (`None`: keep everything).
     pub retain: Option<Duration>,
+    /// Delete rows of the poll log (`fetches`) older than this (`None`: keep
+    /// them all).
+    pub retain_fetches: Option<Duration>,
 }
 
 /// `[fetch]`: HTTP behaviour shared by feed and article fetches.
@@ -307,6 +310,7 @@ struct RawStories {
 struct RawStorage {
     path: Option<PathBuf>,
     retain: Option<Dur>,
+    retain_fetches: Option<Dur>,
 }
 
 #[derive(Deserialize, Default)]
@@ -483,6 +487,7 @@ impl RawConfig {
             storage: StorageConfig {
                 path,
                 retain: self.storage.retain.map(|d| d.0),
+                retain_fetches: self.storage.retain_fetches.map(|d| d.0),
             },
             fetch,
             defaults,

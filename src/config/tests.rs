@@ -133,12 +133,35 @@ fn error_display_names_file_line_and_key() {
 }
 
 #[test]
+fn retention_is_opt_in_per_table() {
+    let config = load_str(&format!(
+        "[storage]\nretain = \"90d\"\nretain_fetches = \"30d\"\n{FEED}"
+    ))
+    .expect("valid");
+    assert_eq!(
+        config.storage.retain,
+        Some(Duration::from_secs(90 * 86_400))
+    );
+    assert_eq!(
+        config.storage.retain_fetches,
+        Some(Duration::from_secs(30 * 86_400))
+    );
+    let (line, key, message) = invalid(&format!("[storage]\nretain_fetches = \"often\"\n{FEED}"));
+    assert_eq!((line, key.as_deref()), (2, Some("storage.retain_fetches")));
+    assert!(!message.is_empty());
+}
+
+#[test]
 fn feed_overrides_and_relative_paths() {
     let src = format!(
         "[storage]\npath = \"db/n.db\"\n[defaults]\nfull_text = false\ntimezone = \"Europe/Moscow\"\n{FEED}full_text = true\nenabled = false\ntags = [\"a\"]\n"
     );
     let config = load_str(&src).expect("valid");
     assert_eq!(config.storage.path, Path::new("/etc/newswire/db/n.db"));
+    assert_eq!(
+        (config.storage.retain, config.storage.retain_fetches),
+        (None, None)
+    );
     let rt = &config.feeds[0];
     assert!(rt.full_text && !rt.enabled);
     assert_eq!(rt.timezone, chrono_tz::Europe::Moscow);

@@ -84,19 +84,21 @@ pub async fn poll_once(
         })
         .cloned()
         .collect();
-    let limit = Arc::new(Semaphore::new(config.fetch.concurrency.max(1)));
+    // At most `concurrency` polls exist as tasks; the rest wait as configs.
+    let workers = config.fetch.concurrency.max(1);
+    let total = feeds.len();
+    let mut waiting = feeds.into_iter();
     let mut tasks = tokio::task::JoinSet::new();
-    for feed in feeds {
-        let ctx = ctx.clone();
-        let limit = Arc::clone(&limit);
-        tasks.spawn(async move {
-            let _permit = limit.acquire_owned().await;
-            (feed.name.clone(), pipeline::poll_feed(&ctx, &feed).await)
-        });
-    }
-    let total = tasks.len();
-    let mut reports = Vec::new();
-    while let Some(done) = tasks.join_next().await {
+    let mut reports = Vec::with_capacity(total);
+    loop {
+        while tasks.len() < workers {
+            let Some(feed) = waiting.next() else { break };
+            let ctx = ctx.clone();
+            tasks.spawn(async move { (feed.name.clone(), pipeline::poll_feed(&ctx, &feed).await) });
+        }
+        let Some(done) = tasks.join_next().await else {
+            break;
+        };
         let (name, result) = done.context("poll task failed")?;
         let report =
             result.with_context(|| format!("feed `{name}`: could not write to the store"))?;
@@ -157,25 +159,28 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
     );
     notifier.notify(&format!("READY=1\nSTATUS={}", status_line(&config)));
 
+    ctx.metrics
+        .set_feeds(feeds.values().filter(|f| f.enabled).count() as u64);
+    let mut depth_at = std::time::Instant::now() - QUEUE_DEPTH_EVERY;
     loop {
-        // Start every poll that is due: O(log n) each, never a scan of all feeds.
+        // Start due polls while a worker is free: O(log n) each, never a scan
+        // of all feeds. Polls that must wait stay in the queue as a name and a
+        // time, not as spawned tasks, so a backlog of thousands of due feeds
+        // costs a few bytes each.
         let now = Utc::now();
-        while let Some(name) = queue.pop_due(now) {
+        while queue.next().is_some_and(|at| at <= now) {
+            let Ok(permit) = Arc::clone(&limit).try_acquire_owned() else {
+                break;
+            };
+            let Some(name) = queue.pop_due(now) else {
+                break;
+            };
             let Some(feed) = feeds.get(&name).filter(|f| f.enabled).cloned() else {
                 continue;
             };
             in_flight.insert(name);
-            let (ctx, limit, done, stop) = (
-                ctx.clone(),
-                Arc::clone(&limit),
-                done_tx.clone(),
-                shutdown.clone(),
-            );
+            let (ctx, done) = (ctx.clone(), done_tx.clone());
             tracker.spawn(async move {
-                let permit = tokio::select! {
-                    p = limit.acquire_owned() => p,
-                    () = stop.cancelled() => return,
-                };
                 let next = match pipeline::poll_feed(&ctx, &feed).await {
                     Ok(report) if report.gone => NEVER,
                     Ok(report) => report.next_due_at,
@@ -188,21 +193,24 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
                 let _ = done.send((feed.name.clone(), next));
             });
         }
-        let running = ctx.config.fetch.concurrency.max(1)
-            - limit
-                .available_permits()
-                .min(ctx.config.fetch.concurrency.max(1));
-        ctx.metrics
-            .set_feeds(feeds.values().filter(|f| f.enabled).count() as u64);
-        ctx.metrics
-            .set_queue_depth(in_flight.len().saturating_sub(running) as u64);
-        // Wake at least hourly: a clock that jumps must not strand the schedule.
-        let sleep = queue
-            .next()
-            .map_or(Duration::from_secs(3600), |at| {
-                (at - Utc::now()).to_std().unwrap_or_default()
-            })
-            .min(Duration::from_secs(3600));
+        // The backlog gauge: counting the backlog walks it, so at most once a
+        // second; no backlog is known at once.
+        if queue.next().is_none_or(|at| at > now) {
+            ctx.metrics.set_queue_depth(0);
+        } else if depth_at.elapsed() >= QUEUE_DEPTH_EVERY {
+            depth_at = std::time::Instant::now();
+            ctx.metrics.set_queue_depth(queue.due_count(now) as u64);
+        }
+        // Wake at the next due time, or hourly at most: a clock that jumps
+        // must not strand the schedule. When polls are due but every worker
+        // is busy, a finished poll is what wakes the loop.
+        let sleep = match queue.next() {
+            Some(at) if at > now => (at - Utc::now()).to_std().unwrap_or_default(),
+            Some(_) if limit.available_permits() > 0 => Duration::ZERO,
+            Some(_) => QUEUE_DEPTH_EVERY,
+            None => Duration::from_secs(3600),
+        }
+        .min(Duration::from_secs(3600));
         let mut reload_now = false;
         tokio::select! {
             () = shutdown.cancelled() => break,
@@ -262,6 +270,8 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
                     }
                     limit = Arc::new(Semaphore::new(new_ctx.config.fetch.concurrency.max(1)));
                     ctx = new_ctx;
+                    ctx.metrics
+                        .set_feeds(feeds.values().filter(|f| f.enabled).count() as u64);
                 }
                 Err(e) => tracing::error!(
                     config = %config_path.display(),
@@ -295,12 +305,13 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
     Ok(())
 }
 
-/// How often retention (`[storage] retain`) runs; also once at start-up.
+/// How often retention (`[storage] retain`, `retain_fetches`) runs; also
+/// once at start-up.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 /// Hourly upkeep: trims the story index to the matching window and, when
-/// `[storage] retain` is set, deletes items older than that in small
-/// transactions.
+/// `[storage] retain` or `retain_fetches` is set, deletes items or poll-log
+/// rows older than that in small transactions.
 async fn housekeeping(ctx: &Context) {
     let ago =
         |d: Duration| Utc::now() - chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
@@ -311,16 +322,34 @@ async fn housekeeping(ctx: &Context) {
     {
         tracing::warn!(error = %e, "trimming the story index failed; will retry");
     }
-    let Some(retain) = ctx.config.storage.retain else {
-        return;
-    };
-    let before = ago(retain);
-    match ctx.with_store(move |s| s.prune(before, 500)).await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(items = n, before = %crate::store::ts(before), "pruned old items"),
-        Err(e) => tracing::error!(error = %e, "pruning old items failed; will retry"),
+    if let Some(retain) = ctx.config.storage.retain_fetches {
+        let before = ago(retain);
+        match ctx
+            .with_store(move |s| s.prune_fetches(before, 5_000))
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!(rows = n, before = %crate::store::ts(before), "pruned the poll log")
+            }
+            Err(e) => tracing::error!(error = %e, "pruning the poll log failed; will retry"),
+        }
+    }
+    if let Some(retain) = ctx.config.storage.retain {
+        let before = ago(retain);
+        match ctx.with_store(move |s| s.prune(before, 500)).await {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!(items = n, before = %crate::store::ts(before), "pruned old items")
+            }
+            Err(e) => tracing::error!(error = %e, "pruning old items failed; will retry"),
+        }
     }
 }
+
+/// How often the `newswire_queue_depth` gauge is recounted while feeds wait
+/// for a worker, and how long the loop sleeps at most meanwhile.
+const QUEUE_DEPTH_EVERY: Duration = Duration::from_secs(1);
 
 /// How often the config file is checked for changes.
 const CONFIG_WATCH: Duration = Duration::from_secs(5);
@@ -373,6 +402,11 @@ impl DueQueue {
         self.order.remove(&first);
         self.at.remove(&first.1);
         Some(first.1)
+    }
+
+    /// How many feeds are due at `now` (walks them: call sparingly).
+    fn due_count(&self, now: DateTime<Utc>) -> usize {
+        self.order.iter().take_while(|(at, _)| *at <= now).count()
     }
 
     /// The earliest due time.

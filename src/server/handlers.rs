@@ -13,9 +13,9 @@ use super::AppState;
 use super::error::{ApiError, json};
 use super::params::{Page, Params, parse_id};
 use super::reader::store_error;
-use super::sql::{self, StoryQuery};
+use super::sql;
 use crate::store::query::SearchHit;
-use crate::store::{ItemQuery, ItemRow, Store};
+use crate::store::{ItemQuery, ItemRow, Store, StoryQuery, StoryRow};
 
 /// Filters shared by `/items`, `/search` and the syndicated feeds.
 pub const ITEM_FILTERS: [&str; 6] = ["feed", "tag", "language", "since", "until", "story"];
@@ -144,21 +144,23 @@ pub async fn stories(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let p = Params::parse(raw.as_deref(), &["since", "min_items", "limit", "offset"])?;
+    let page = p.page()?;
     let q = StoryQuery {
         since: p.since("since")?,
         min_items: p.uint("min_items")?.unwrap_or(1),
-        page: p.page()?,
+        limit: page.limit,
+        offset: page.offset,
     };
     let rows = st
         .reader()
-        .run(move |store| sql::stories(store, &q))
+        .run(move |store| store.stories(&q).map_err(store_error))
         .await?;
     let len = rows.len();
     #[derive(Serialize)]
     struct Stories {
-        stories: Vec<sql::StoryRow>,
+        stories: Vec<StoryRow>,
     }
-    Ok(json(&listing(Stories { stories: rows }, len, q.page)))
+    Ok(json(&listing(Stories { stories: rows }, len, page)))
 }
 
 /// `GET /feeds`: every feed with its health.

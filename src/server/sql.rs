@@ -1,5 +1,5 @@
 //! The server's own read queries, for what [`Store`]'s helpers do not return:
-//! one item in full, the `stories` view, the feeds table, the HTML bodies of
+//! one item in full, the feeds table, the HTML bodies of
 //! items for syndication, and the figures of `/healthz` and `/metrics`.
 //!
 //! Each takes a read-only [`Store`] inside the request's read transaction and
@@ -7,14 +7,13 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{OptionalExtension, Row, params, params_from_iter};
+use rusqlite::{OptionalExtension, Row, params_from_iter};
 use serde::Serialize;
 
 use super::error::ApiError;
-use super::params::Page;
 use super::reader::query_error;
 use crate::metrics::StoreGauges;
-use crate::store::{Store, ts};
+use crate::store::Store;
 
 /// Maps a SQLite error on `store` to an API error.
 pub fn sql_error(store: &Store) -> impl Fn(rusqlite::Error) -> ApiError + '_ {
@@ -134,72 +133,6 @@ pub fn item_detail(store: &Store, id: i64) -> Result<Option<ItemDetail>, ApiErro
         .collect::<Result<_, _>>()
         .map_err(&err)?;
     Ok(Some(item))
-}
-
-/// One story: a group of items that are copies of one article.
-#[derive(Debug, Serialize)]
-pub struct StoryRow {
-    /// Story id (the id of its first item).
-    pub id: i64,
-    /// When its first item was first seen.
-    pub first_seen_at: Option<String>,
-    /// Items in the story.
-    pub item_count: i64,
-    /// Names of the feeds that carried its items, sorted.
-    pub outlets: Vec<String>,
-    /// Title of its first item.
-    pub title: Option<String>,
-    /// Link of its first item.
-    pub url: Option<String>,
-}
-
-/// Filters for [`stories`].
-#[derive(Debug, Clone, Copy)]
-pub struct StoryQuery {
-    /// Only stories first seen at or after this.
-    pub since: Option<chrono::DateTime<chrono::Utc>>,
-    /// Only stories with at least this many items.
-    pub min_items: u64,
-    /// Which page.
-    pub page: Page,
-}
-
-/// Stories, newest first.
-pub fn stories(store: &Store, q: &StoryQuery) -> Result<Vec<StoryRow>, ApiError> {
-    let err = sql_error(store);
-    let mut stmt = store
-        .connection()
-        .prepare_cached(
-            "SELECT s.id, COALESCE(s.first_seen_at, i.first_seen_at) AS seen, s.item_count, s.outlets,
-                    i.title, i.url
-             FROM stories s LEFT JOIN items i ON i.id = s.id
-             WHERE (?1 IS NULL OR COALESCE(s.first_seen_at, i.first_seen_at) >= ?1)
-               AND s.item_count >= ?2
-             ORDER BY seen DESC, s.id DESC LIMIT ?3 OFFSET ?4",
-        )
-        .map_err(&err)?;
-    let rows = stmt
-        .query_map(
-            params![
-                q.since.map(ts),
-                i64::try_from(q.min_items).unwrap_or(i64::MAX),
-                q.page.limit as i64,
-                q.page.offset as i64
-            ],
-            |r| {
-                let outlets: String = r.get(3)?;
-                Ok(StoryRow {
-                    id: r.get(0)?,
-                    first_seen_at: r.get(1)?,
-                    item_count: r.get(2)?,
-                    outlets: serde_json::from_str(&outlets).unwrap_or_default(),
-                    title: r.get(4)?,
-                    url: r.get(5)?,
-                })
-            },
-        )
-        .map_err(&err)?;
-    rows.collect::<Result<_, _>>().map_err(err)
 }
 
 /// One feed's configuration and health.

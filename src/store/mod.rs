@@ -24,7 +24,7 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
-pub use query::{ItemQuery, ItemRow};
+pub use query::{ItemQuery, ItemRow, StoryQuery, StoryRow};
 pub use write::{FeedMeta, LinkedEntry, PollOutcome, PollRecord, PollSummary, StoredEntry};
 
 /// Errors from the store, naming the database file.
@@ -363,6 +363,37 @@ impl Store {
             total += ids.len();
         }
         Ok(total)
+    }
+
+    /// Deletes rows of the poll log (`fetches`) that started before `before`,
+    /// `batch` rows a transaction so the writer is never held for long.
+    /// Returns the rows deleted.
+    pub fn prune_fetches(
+        &mut self,
+        before: DateTime<Utc>,
+        batch: usize,
+    ) -> Result<usize, StoreError> {
+        let wrap = self.wrap();
+        let cutoff = ts(before);
+        let batch = batch.max(1);
+        let mut total = 0;
+        loop {
+            // Rows are written in time order, so the old ones are the lowest
+            // ids: look at the next `batch` of those only, and stop at the
+            // first batch that is not all old (no scan of the recent log).
+            let n = self
+                .conn
+                .prepare_cached(
+                    "DELETE FROM fetches WHERE started_at < ?1 AND id IN
+                     (SELECT id FROM fetches ORDER BY id LIMIT ?2)",
+                )
+                .and_then(|mut stmt| stmt.execute(params![cutoff, batch as i64]))
+                .map_err(&wrap)?;
+            total += n;
+            if n < batch {
+                return Ok(total);
+            }
+        }
     }
 
     /// Drops story-index band keys of items first seen before `before`: they

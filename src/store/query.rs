@@ -254,7 +254,7 @@ fn quote_words(text: &str) -> String {
         .join(" ")
 }
 
-/// One story as listed by `newswire stories`.
+/// One story as listed by `newswire stories` and `GET /stories`.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct StoryRow {
     /// Story id (the id of its first item).
@@ -271,31 +271,43 @@ pub struct StoryRow {
     pub url: Option<String>,
 }
 
+/// Filters and paging for [`Store::stories`].
+#[derive(Debug, Clone, Copy)]
+pub struct StoryQuery {
+    /// Only stories first seen at or after this.
+    pub since: Option<DateTime<Utc>>,
+    /// Only stories with at least this many items.
+    pub min_items: u64,
+    /// Rows wanted.
+    pub limit: usize,
+    /// Rows skipped.
+    pub offset: usize,
+}
+
 impl Store {
-    /// Stories, newest first: those first seen at or after `since` with at
-    /// least `min_items` items.
-    pub fn stories(
-        &self,
-        since: Option<DateTime<Utc>>,
-        min_items: i64,
-        limit: usize,
-    ) -> Result<Vec<StoryRow>, StoreError> {
+    /// Stories, newest first. A story whose items were never fingerprinted
+    /// (no text) counts as first seen when its first item was.
+    pub fn stories(&self, q: &StoryQuery) -> Result<Vec<StoryRow>, StoreError> {
         let wrap = self.wrap();
         let mut stmt = self
             .conn
-            .prepare(
-                "SELECT st.id, st.first_seen_at, st.item_count, st.outlets, i.title, i.url
-                 FROM stories st LEFT JOIN items i ON i.id = st.id
-                 WHERE st.item_count >= ?1 AND (?2 IS NULL OR st.first_seen_at >= ?2)
-                 ORDER BY st.first_seen_at DESC, st.id DESC LIMIT ?3",
+            .prepare_cached(
+                "SELECT s.id, COALESCE(s.first_seen_at, i.first_seen_at) AS seen, s.item_count,
+                        s.outlets, i.title, i.url
+                 FROM stories s LEFT JOIN items i ON i.id = s.id
+                 WHERE (?1 IS NULL OR COALESCE(s.first_seen_at, i.first_seen_at) >= ?1)
+                   AND s.item_count >= ?2
+                 ORDER BY seen DESC, s.id DESC LIMIT ?3 OFFSET ?4",
             )
             .map_err(&wrap)?;
+        let int = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
         let rows = stmt
             .query_map(
                 rusqlite::params![
-                    min_items,
-                    since.map(ts),
-                    i64::try_from(limit).unwrap_or(i64::MAX)
+                    q.since.map(ts),
+                    int(q.min_items),
+                    int(q.limit as u64),
+                    int(q.offset as u64)
                 ],
                 |r| {
                     let outlets: String = r.get(3)?;

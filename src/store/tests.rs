@@ -297,6 +297,45 @@ fn pruning_leaves_tombstones_so_items_do_not_return() {
 }
 
 #[test]
+fn pruning_the_poll_log_keeps_recent_rows_and_every_item() {
+    let mut store = Store::open_in_memory().expect("open");
+    store
+        .sync_feeds(&[feed_config("a", "https://a.example/rss")], Utc::now())
+        .expect("sync");
+    let a = store.feed_state("a").expect("q").expect("a");
+    for days in [40, 35, 31, 2, 0] {
+        let key = format!("id:{days}");
+        let url = format!("https://x.example/{days}");
+        let mut p = poll(
+            a.id,
+            vec![StoredEntry {
+                key: EntryKey(key),
+                entry_url: Some(url.clone()),
+                item: item(&url),
+                fingerprint: None,
+            }],
+            vec![],
+        );
+        p.started_at = Utc::now() - chrono::Duration::days(days);
+        store.record_poll(&p).expect("write");
+    }
+    let pruned = store
+        .prune_fetches(Utc::now() - chrono::Duration::days(30), 2)
+        .expect("prune");
+    assert_eq!(
+        pruned, 3,
+        "three polls are older than 30 days, in two batches"
+    );
+    assert_eq!(store.counts().expect("counts"), (5, 5, 2));
+    assert_eq!(
+        store
+            .prune_fetches(Utc::now() - chrono::Duration::days(30), 2)
+            .expect("again"),
+        0
+    );
+}
+
+#[test]
 fn newest_items_are_listed_from_the_index_not_a_sort() {
     let store = Store::open_in_memory().expect("open");
     let plan: Vec<String> = store

@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+pub mod fetching;
 mod reply;
 
 pub use reply::{Reply, gzip, gzip_zeros};

@@ -83,9 +83,10 @@ pub fn load_pages(dir: &Path) -> Result<Vec<Page>, PagesError> {
     Ok(pages)
 }
 
-/// Removes the tags through which a page names its own address
-/// (`<link rel="canonical">`, `<meta property="og:url">`): the farm serves
-/// one page under many URLs, and each must stay a distinct article.
+/// Removes the places where a page names its own address
+/// (`<link rel="canonical">`, `<meta property="og:url">`, and `url`,
+/// `mainEntityOfPage` and `@id` in JSON-LD): the farm serves one page under
+/// many URLs, and each must stay a distinct article.
 fn strip_own_url(html: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(html.len());
     let mut rest = html;
@@ -103,9 +104,38 @@ fn strip_own_url(html: &[u8]) -> Vec<u8> {
             out.extend_from_slice(&rest[..end]);
         }
         rest = &rest[end..];
+        if tag.starts_with(b"<script") && contains(&tag, b"ld+json") {
+            let close = find_ci(rest, b"</script").unwrap_or(rest.len());
+            match serde_json::from_slice::<serde_json::Value>(&rest[..close]) {
+                Ok(mut v) => {
+                    drop_own_url(&mut v);
+                    out.extend_from_slice(v.to_string().as_bytes());
+                }
+                // The extractor cannot read it either: keep it as it is.
+                Err(_) => out.extend_from_slice(&rest[..close]),
+            }
+            rest = &rest[close..];
+        }
     }
     out.extend_from_slice(rest);
     out
+}
+
+/// Removes the keys through which JSON-LD names a page's address, at any depth.
+fn drop_own_url(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(o) => {
+            o.retain(|k, _| !matches!(k.as_str(), "url" | "mainEntityOfPage" | "@id"));
+            o.values_mut().for_each(drop_own_url);
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(drop_own_url),
+        _ => {}
+    }
+}
+
+fn find_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle))
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
@@ -218,6 +248,21 @@ mod tests {
         assert_eq!(
             out,
             "<html><head><title>T</title></head><body><p>canonical text</p></body></html>"
+        );
+    }
+
+    #[test]
+    fn json_ld_loses_its_own_url_and_keeps_the_rest() {
+        let html = b"<head><script type=\"application/ld+json\">{\"@type\":\"NewsArticle\",\
+            \"url\":\"https://x.example/a\",\"mainEntityOfPage\":{\"@id\":\"https://x.example/a\"},\
+            \"headline\":\"H\",\"publisher\":{\"name\":\"P\",\"url\":\"https://x.example/\"}}\
+            </SCRIPT><script type=\"application/ld+json\">{broken</script></head>";
+        let out = String::from_utf8(strip_own_url(html)).unwrap_or_default();
+        assert_eq!(
+            out,
+            "<head><script type=\"application/ld+json\">{\"@type\":\"NewsArticle\",\
+             \"headline\":\"H\",\"publisher\":{\"name\":\"P\"}}</SCRIPT>\
+             <script type=\"application/ld+json\">{broken</script></head>"
         );
     }
 
