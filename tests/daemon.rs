@@ -2,7 +2,8 @@
 //! starting; a SIGHUP with a bad file keeps the running config (and its
 //! polls); a SIGHUP with a good file that adds a feed gets that feed polled;
 //! a feed is polled at its schedule's firings, not in a loop; good feeds
-//! keep being polled beside hostile ones, and SIGTERM still exits 0.
+//! keep being polled beside hostile ones, and SIGTERM still exits 0; a
+//! backlog of due feeds beyond the workers is worked off in turn.
 
 mod common;
 mod harness;
@@ -185,4 +186,45 @@ fn the_daemon_keeps_polling_good_feeds_beside_hostile_ones() {
         setup.query_i64("SELECT count(*) FROM fetches WHERE status = 'error' AND feed_id = (SELECT id FROM feeds WHERE name = 'good')"),
         0
     );
+}
+
+#[test]
+fn a_backlog_beyond_the_workers_is_polled_in_turn_within_the_limit() {
+    // Six feeds due every second, two workers, 400 ms a poll: every firing
+    // leaves a backlog. Each feed must still be polled again and again, and
+    // never more than two requests may be in flight.
+    let srv = TestServer::start();
+    let names = ["a", "b", "c", "d", "e", "f"];
+    let feeds: Vec<_> = names
+        .iter()
+        .map(|name| {
+            let path = format!("/{name}.rss");
+            srv.route(
+                &path,
+                Reply::ok(wire_feed(&srv.url(""), name, 1, 0))
+                    .header("Content-Type", "application/rss+xml")
+                    .delay(Duration::from_millis(400)),
+            );
+            feed(name, srv.url(&path)).with("schedule = \"*/1 * * * * *\"")
+        })
+        .collect();
+    let setup = Setup::with_config(&config_text("concurrency = 2", "", &feeds));
+    let mut daemon = setup.spawn_daemon();
+    setup.wait_for(
+        "SELECT count(*) FROM (SELECT feed_id FROM fetches GROUP BY feed_id HAVING count(*) >= 3)",
+        6,
+        Duration::from_secs(60),
+    );
+    let status = daemon.stop();
+    assert!(status.success(), "{}", daemon.log_text());
+    let mut arrivals: Vec<_> = srv.requests().iter().map(|r| r.at).collect();
+    arrivals.sort();
+    // A third request can only start once one of two in flight has ended.
+    for w in arrivals.windows(3) {
+        let span = w[2] - w[0];
+        assert!(
+            span >= Duration::from_millis(300),
+            "three requests started within {span:?}: more than two in flight"
+        );
+    }
 }
