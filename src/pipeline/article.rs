@@ -210,7 +210,7 @@ async fn fetch_and_extract(
     let final_url = response.final_url.clone();
     let content_type = response.content_type.clone();
     let body = response.body;
-    tokio::task::spawn_blocking(move || {
+    ctx.on_cpu(move || {
         let html = crate::extract::decode_html(&body, content_type.as_deref());
         crate::extract::extract(&html, &final_url, rule.as_ref())
     })

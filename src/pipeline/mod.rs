@@ -40,6 +40,9 @@ pub struct Context {
     pub store: SharedStore,
     /// Article page fetches in flight, across all feeds.
     pub pages: Arc<Semaphore>,
+    /// CPU-bound jobs running (feed parsing, page extraction): one per core.
+    /// More would not finish sooner, and each holds a parsed document.
+    pub cpu: Arc<Semaphore>,
     /// Counters for `/metrics`.
     pub metrics: Arc<crate::metrics::Metrics>,
 }
@@ -72,6 +75,11 @@ pub struct PollReport {
     pub gone: bool,
 }
 
+/// How many CPU-bound jobs run at once: the cores this process may use.
+pub fn cpu_slots() -> usize {
+    std::thread::available_parallelism().map_or(2, usize::from)
+}
+
 impl Context {
     /// Builds a context from a config and an open store.
     pub fn new(config: Arc<Config>, store: Store) -> Result<Context, FetchError> {
@@ -82,8 +90,19 @@ impl Context {
             fetcher,
             store: Arc::new(Mutex::new(store)),
             pages,
+            cpu: Arc::new(Semaphore::new(cpu_slots())),
             metrics: Arc::new(crate::metrics::Metrics::new()),
         })
+    }
+
+    /// Runs the CPU-bound `f` on a blocking thread once a core is free.
+    pub async fn on_cpu<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, tokio::task::JoinError> {
+        // The semaphore is never closed, so acquiring only fails if it were.
+        let _slot = self.cpu.acquire().await.ok();
+        tokio::task::spawn_blocking(f).await
     }
 
     /// Runs `f` on the store on a blocking thread.
@@ -214,20 +233,19 @@ async fn fetch_and_parse(
     let body = response.body;
     let content_type = response.content_type.clone();
     let final_url = response.final_url.clone();
-    let parsed = tokio::task::spawn_blocking(move || {
-        crate::parse::parse_feed(&body, content_type.as_deref(), &final_url)
-    })
-    .await
-    .map_err(|_| Failure {
-        message: "feed parser crashed".into(),
-        http_status: Some(response.status),
-        retry_after: None,
-    })?
-    .map_err(|e: ParseError| Failure {
-        message: e.to_string(),
-        http_status: Some(response.status),
-        retry_after: None,
-    })?;
+    let parsed = ctx
+        .on_cpu(move || crate::parse::parse_feed(&body, content_type.as_deref(), &final_url))
+        .await
+        .map_err(|_| Failure {
+            message: "feed parser crashed".into(),
+            http_status: Some(response.status),
+            retry_after: None,
+        })?
+        .map_err(|e: ParseError| Failure {
+            message: e.to_string(),
+            http_status: Some(response.status),
+            retry_after: None,
+        })?;
     let keys = crate::identity::entry_keys(url, &parsed.entries);
     let feed_id = state.id;
     let known = {
