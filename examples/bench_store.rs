@@ -143,36 +143,32 @@ fn main() -> anyhow::Result<()> {
         )?;
         let mut inserted: BTreeMap<i64, i64> = BTreeMap::new();
         for r in &rows {
-            let i = &r.item;
-            if let Some(&id) = inserted.get(&r.item_id) {
-                source.execute(params![
-                    feed_ids.get(&r.feed),
-                    id,
-                    r.key,
-                    r.entry_url,
-                    stamp
-                ])?;
-                continue;
-            }
-            item.execute(params![
-                i.url,
-                i.canonical_url,
-                i.title,
-                i.author,
-                i.published_at.map(newswire::store::ts),
-                i.updated_at.map(newswire::store::ts),
-                i.summary,
-                i.content_html,
-                i.content_text,
-                i.language,
-                i.image,
-                i.site_name,
-                i.extraction.as_str(),
-                i.extraction_error,
-                stamp,
-            ])?;
-            let id = tx.last_insert_rowid();
-            inserted.insert(r.item_id, id);
+            let id = match inserted.get(&r.item_id) {
+                Some(&id) => id,
+                None => {
+                    let i = &r.item;
+                    item.execute(params![
+                        i.url,
+                        i.canonical_url,
+                        i.title,
+                        i.author,
+                        i.published_at.map(newswire::store::ts),
+                        i.updated_at.map(newswire::store::ts),
+                        i.summary,
+                        i.content_html,
+                        i.content_text,
+                        i.language,
+                        i.image,
+                        i.site_name,
+                        i.extraction.as_str(),
+                        i.extraction_error,
+                        stamp,
+                    ])?;
+                    let id = tx.last_insert_rowid();
+                    inserted.insert(r.item_id, id);
+                    id
+                }
+            };
             source.execute(params![
                 feed_ids.get(&r.feed),
                 id,
