@@ -169,9 +169,12 @@ if has_phase limits; then
   for r in $(seq "$RUNS"); do "$BIN/examples/bench_http" "$OUT/urls.txt" --concurrency "$CONCURRENCY"; done | tee "$OUT/limit_http.out" >&2
   record limit.http_s "$(grep '^http reqwest' "$OUT/limit_http.out" | sed -E 's/.* ([0-9.]+) s, .*/\1/' | sort -n | head -1)"
   record limit.fetcher_s "$(grep '^http newswire-fetch' "$OUT/limit_http.out" | sed -E 's/.* ([0-9.]+) s, .*/\1/' | sort -n | head -1)"
-  say "limits: extractor alone over the same pages, one core (best of $RUNS)"
+  say "limits: extractor alone over the same pages, one core and every core (best of $RUNS)"
   "$BIN/examples/bench_extract" "$OUT/urls.txt" --rounds "$RUNS" | tee "$OUT/limit_extract.out" >&2
-  record limit.extract_s "$(sed -E 's/.* pages, ([0-9.]+) s, .*/\1/' "$OUT/limit_extract.out")"
+  record limit.extract_one_core_s "$(sed -E 's/.* pages, ([0-9.]+) s, .*/\1/' "$OUT/limit_extract.out")"
+  # The poll extracts on every core, so that is its limit.
+  "$BIN/examples/bench_extract" "$OUT/urls.txt" --rounds "$RUNS" --threads "$(nproc)" | tee "$OUT/limit_extract_all.out" >&2
+  record limit.extract_s "$(sed -E 's/.* pages, ([0-9.]+) s, .*/\1/' "$OUT/limit_extract_all.out")"
   if [[ -s "$OUT/cold.db" ]]; then
     say "limits: SQLite inserts of the same rows"
     "$BIN/examples/bench_store" "$OUT/cold.toml" "$OUT/cold.db" "$OUT/store" | tee "$OUT/limit_store.out" >&2

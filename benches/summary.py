@@ -42,7 +42,9 @@ def main():
         line("limit: raw HTTP GET of the 2,000 pages (reqwest, 16)", f"{r.get('limit.http_s', 0):.2f} s")
         if "limit.fetcher_s" in r:
             line("  same through newswire's Fetcher", f"{r['limit.fetcher_s']:.2f} s")
-        line("limit: extractor alone, one core", f"{r.get('limit.extract_s', 0):.2f} s")
+        if "limit.extract_one_core_s" in r:
+            line("limit: extractor alone, one core", f"{r['limit.extract_one_core_s']:.2f} s")
+        line("limit: extractor alone, every core", f"{r.get('limit.extract_s', 0):.2f} s")
         line("limit: raw SQLite inserts, one transaction", f"{r.get('limit.store_raw_s', 0):.2f} s")
         if "limit.store_record_poll_s" in r:
             line("  same rows through Store::record_poll", f"{r['limit.store_record_poll_s']:.2f} s")

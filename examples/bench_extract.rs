@@ -1,11 +1,12 @@
 //! The extraction limit of the pipeline benchmark: newswire's extractor alone
-//! over the very pages a poll fetched, on one core.
+//! over the very pages a poll fetched.
 //!
-//! `bench_extract URLS_FILE [--rounds N]` first GETs every URL from the feed
-//! farm (not timed; identical bodies, told apart by `ETag`, are kept once),
-//! then runs `decode_html` + `extract` for every URL in turn, with that URL
-//! as the page address, on this one thread, `N` times (default 1), and prints
-//! the best round: pages, seconds, pages/s, MB/s of HTML, text characters out.
+//! `bench_extract URLS_FILE [--rounds N] [--threads T]` first GETs every URL
+//! from the feed farm (not timed; identical bodies, told apart by `ETag`, are
+//! kept once), then runs `decode_html` + `extract` for every URL, with that
+//! URL as the page address, on `T` threads (default 1; the pages dealt out
+//! in turn), `N` times (default 1), and prints the best round: pages,
+//! seconds, pages/s, MB/s of HTML, text characters out.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,13 +18,19 @@ const CONTENT_TYPE: &str = "text/html; charset=utf-8";
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
+    let usage = "usage: bench_extract URLS_FILE [--rounds N] [--threads T]";
     let Some(file) = args.next() else {
-        anyhow::bail!("usage: bench_extract URLS_FILE [--rounds N]");
+        anyhow::bail!(usage);
     };
-    let rounds: usize = match (args.next().as_deref(), args.next()) {
-        (Some("--rounds"), Some(n)) => n.parse()?,
-        _ => 1,
-    };
+    let (mut rounds, mut threads) = (1usize, 1usize);
+    while let Some(flag) = args.next() {
+        let value: usize = args.next().unwrap_or_default().parse()?;
+        match flag.as_str() {
+            "--rounds" => rounds = value.max(1),
+            "--threads" => threads = value.max(1),
+            _ => anyhow::bail!(usage),
+        }
+    }
     let urls: Vec<url::Url> = std::fs::read_to_string(&file)?
         .lines()
         .filter(|l| !l.trim().is_empty())
@@ -34,18 +41,29 @@ fn main() -> anyhow::Result<()> {
     let mut best = f64::MAX;
     let mut chars = 0usize;
     let bytes: usize = pages.iter().map(|p| p.len()).sum();
-    for _ in 0..rounds.max(1) {
-        chars = 0;
+    let work: Vec<_> = urls.iter().zip(&pages).collect();
+    for _ in 0..rounds {
         let clock = Instant::now();
-        for (url, body) in urls.iter().zip(&pages) {
-            let html = decode_html(body, Some(CONTENT_TYPE));
-            let article = extract(&html, url, None);
-            chars += article.text.len();
-        }
+        chars = std::thread::scope(|s| {
+            let workers: Vec<_> = (0..threads)
+                .map(|t| {
+                    let work = &work;
+                    s.spawn(move || {
+                        let mut chars = 0;
+                        for (url, body) in work.iter().skip(t).step_by(threads) {
+                            let html = decode_html(body, Some(CONTENT_TYPE));
+                            chars += extract(&html, url, None).text.len();
+                        }
+                        chars
+                    })
+                })
+                .collect();
+            workers.into_iter().map(|w| w.join().unwrap_or(0)).sum()
+        });
         best = best.min(clock.elapsed().as_secs_f64());
     }
     println!(
-        "extract: {} pages, {best:.2} s, {:.0} pages/s, {:.1} MB/s of HTML, {} MB of text out (best of {rounds})",
+        "extract: {} pages, {best:.2} s, {:.0} pages/s, {:.1} MB/s of HTML, {} MB of text out ({threads} threads, best of {rounds})",
         urls.len(),
         urls.len() as f64 / best,
         bytes as f64 / 1e6 / best,
