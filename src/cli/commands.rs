@@ -328,6 +328,7 @@ fn items(
         since: time(&args.since)?,
         until: time(&args.until)?,
         story: args.story,
+        after_id: args.after_id,
         limit: args.limit,
     };
     let store = open_existing(&config)?;

@@ -212,6 +212,10 @@ pub struct ItemsArgs {
     /// Only items of this story.
     #[arg(long)]
     pub story: Option<i64>,
+    /// Only items stored after the item with this id, oldest first: pass the
+    /// last id you saw to read everything new since, in order.
+    #[arg(long, value_name = "ID")]
+    pub after_id: Option<i64>,
     /// At most this many items.
     #[arg(long, default_value_t = 20)]
     pub limit: usize,

@@ -17,8 +17,10 @@ use super::sql;
 use crate::store::query::SearchHit;
 use crate::store::{ItemQuery, ItemRow, Store, StoryQuery, StoryRow};
 
-/// Filters shared by `/items`, `/search` and the syndicated feeds.
-pub const ITEM_FILTERS: [&str; 6] = ["feed", "tag", "language", "since", "until", "story"];
+/// Filters shared by `/items` and `/search`.
+pub const ITEM_FILTERS: [&str; 7] = [
+    "feed", "tag", "language", "since", "until", "story", "after_id",
+];
 
 /// A page of a list, as answered.
 #[derive(Serialize)]
@@ -84,6 +86,10 @@ pub fn item_query(p: &Params) -> Result<ItemQuery, ApiError> {
         since: p.since("since")?,
         until: p.until("until")?,
         story: p.id("story")?,
+        // 0 is allowed: everything from the first item on.
+        after_id: p
+            .uint("after_id")?
+            .map(|n| i64::try_from(n).unwrap_or(i64::MAX)),
         limit: 0,
     })
 }

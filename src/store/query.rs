@@ -21,6 +21,10 @@ pub struct ItemQuery {
     pub until: Option<DateTime<Utc>>,
     /// Only items of this story.
     pub story: Option<i64>,
+    /// Only items stored after this one (a greater id). [`Store::items`]
+    /// then lists oldest first, so a reader that passes the last id it saw
+    /// gets everything stored since, in order, page by page.
+    pub after_id: Option<i64>,
     /// At most this many rows.
     pub limit: usize,
 }
@@ -57,7 +61,8 @@ pub struct ItemRow {
 }
 
 impl Store {
-    /// Newest items first (by publication time, else first-seen time).
+    /// Newest items first (by publication time, else first-seen time); with
+    /// `after_id`, in the order they were stored.
     pub fn items(&self, q: &ItemQuery) -> Result<Vec<ItemRow>, StoreError> {
         let wrap = self.wrap();
         let mut sql = String::from(
@@ -69,8 +74,13 @@ impl Store {
         );
         let mut args: Vec<String> = Vec::new();
         filters(q, &mut sql, &mut args);
+        let order = if q.after_id.is_some() {
+            "i.id"
+        } else {
+            "COALESCE(i.published_at, i.first_seen_at) DESC, i.id DESC"
+        };
         sql.push_str(&format!(
-            " ORDER BY COALESCE(i.published_at, i.first_seen_at) DESC, i.id DESC LIMIT {}",
+            " ORDER BY {order} LIMIT {}",
             q.limit.min(i64::MAX as usize)
         ));
         let mut stmt = self.conn.prepare(&sql).map_err(&wrap)?;
@@ -222,6 +232,9 @@ fn filters(q: &ItemQuery, sql: &mut String, args: &mut Vec<String>) {
             ts(until),
             sql,
         );
+    }
+    if let Some(after) = q.after_id {
+        add(" AND i.id > CAST(?N AS INTEGER)", after.to_string(), sql);
     }
     if let Some(story) = q.story {
         add(

@@ -216,6 +216,37 @@ fn search_ranks_titles_and_survives_bad_syntax() {
     };
     let hits = store.search("grain deal", &q).expect("search");
     assert_eq!(hits.iter().map(|h| h.id).collect::<Vec<_>>().len(), 2);
+    // `after_id` lists in stored order and filters search hits too.
+    let all: Vec<i64> = store
+        .items(&ItemQuery {
+            after_id: Some(0),
+            ..q.clone()
+        })
+        .expect("items")
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    assert!(all.len() == 3 && all.is_sorted(), "{all:?}");
+    let later = ItemQuery {
+        after_id: Some(all[0]),
+        ..q.clone()
+    };
+    assert_eq!(
+        store
+            .items(&later)
+            .expect("items")
+            .iter()
+            .map(|r| r.id)
+            .collect::<Vec<_>>(),
+        all[1..]
+    );
+    assert!(
+        store
+            .search("grain deal", &later)
+            .expect("search")
+            .iter()
+            .all(|h| h.id > all[0])
+    );
     assert_eq!(
         hits[0].title.as_deref(),
         Some("Grain deal extended"),

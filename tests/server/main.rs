@@ -62,6 +62,20 @@ async fn items_filter_limit_and_page() {
     let story = get_json(&format!("{base}/items?story={}", fx.grain)).await;
     assert_eq!(ids(&story["items"]), vec![fx.tass_grain, fx.grain]);
 
+    // Reading everything new since the last visit: by id, oldest first.
+    let mut stored = vec![fx.un, fx.kremlin, fx.tass_grain, fx.grain];
+    stored.sort_unstable();
+    let first = get_json(&format!("{base}/items?after_id=0&limit=3")).await;
+    assert_eq!(ids(&first["items"]), stored[..3]);
+    let rest = get_json(&format!("{base}/items?after_id={}", stored[2])).await;
+    assert_eq!(ids(&rest["items"]), stored[3..]);
+    let none = get_json(&format!("{base}/items?after_id={}", stored[3])).await;
+    assert!(ids(&none["items"]).is_empty());
+    let tass = get_json(&format!("{base}/items?after_id=0&feed=tass")).await;
+    let mut expected = vec![fx.tass_grain, fx.grain];
+    expected.sort_unstable();
+    assert_eq!(ids(&tass["items"]), expected, "filters still apply");
+
     for (query, param) in [
         ("limit=0", "limit"),
         ("limit=501", "limit"),
@@ -70,6 +84,7 @@ async fn items_filter_limit_and_page() {
         ("since=last+week", "since"),
         ("until=2026-13-01", "until"),
         ("story=abc", "story"),
+        ("after_id=-3", "after_id"),
         ("feeds=rt", "feeds"),
     ] {
         let answer = get(&format!("{base}/items?{query}")).await;
