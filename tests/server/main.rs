@@ -63,7 +63,7 @@ async fn items_filter_limit_and_page() {
     assert_eq!(ids(&story["items"]), vec![fx.tass_grain, fx.grain]);
 
     // Reading everything new since the last visit: by id, oldest first.
-    let mut stored = vec![fx.un, fx.kremlin, fx.tass_grain, fx.grain];
+    let mut stored = [fx.un, fx.kremlin, fx.tass_grain, fx.grain];
     stored.sort_unstable();
     let first = get_json(&format!("{base}/items?after_id=0&limit=3")).await;
     assert_eq!(ids(&first["items"]), stored[..3]);
@@ -72,7 +72,7 @@ async fn items_filter_limit_and_page() {
     let none = get_json(&format!("{base}/items?after_id={}", stored[3])).await;
     assert!(ids(&none["items"]).is_empty());
     let tass = get_json(&format!("{base}/items?after_id=0&feed=tass")).await;
-    let mut expected = vec![fx.tass_grain, fx.grain];
+    let mut expected = [fx.tass_grain, fx.grain];
     expected.sort_unstable();
     assert_eq!(ids(&tass["items"]), expected, "filters still apply");
 
