@@ -106,16 +106,22 @@ pub async fn build_items(
         }
     }
     // Story fingerprints are CPU work: do it here, on the blocking pool and in
-    // parallel across feeds, not later inside the store's one writer.
-    let stored = tokio::task::spawn_blocking(move || {
-        let mut stored = stored;
-        for entry in &mut stored {
-            entry.fingerprint = Some(crate::store::stories_hook::fingerprint_of(&entry.item));
-        }
-        stored
-    })
-    .await
-    .unwrap_or_default();
+    // parallel across feeds, not later inside the store's one writer. An item
+    // whose fingerprint cannot be made is stored without one (its own story).
+    let stored = ctx
+        .on_cpu(move || {
+            let mut stored = stored;
+            for entry in &mut stored {
+                let item = &entry.item;
+                entry.fingerprint = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    crate::store::stories_hook::fingerprint_of(item)
+                }))
+                .ok();
+            }
+            stored
+        })
+        .await
+        .unwrap_or_default();
     (stored, linked)
 }
 
