@@ -21,7 +21,16 @@ const PRUNE_ABOVE: usize = 1024;
 pub(crate) struct Politeness {
     concurrency: usize,
     interval: Duration,
-    hosts: Mutex<HashMap<String, Arc<HostSlot>>>,
+    hosts: Mutex<Hosts>,
+}
+
+/// The host table, and the size at which idle hosts are next dropped: twice
+/// what survived the last pruning, so pruning costs O(1) per request however
+/// many hosts are busy.
+#[derive(Debug)]
+struct Hosts {
+    slots: HashMap<String, Arc<HostSlot>>,
+    prune_above: usize,
 }
 
 #[derive(Debug)]
@@ -53,22 +62,27 @@ impl Politeness {
         Politeness {
             concurrency: concurrency.max(1),
             interval,
-            hosts: Mutex::new(HashMap::new()),
+            hosts: Mutex::new(Hosts {
+                slots: HashMap::new(),
+                prune_above: PRUNE_ABOVE,
+            }),
         }
     }
 
     fn slot(&self, host: &str) -> Arc<HostSlot> {
         let mut hosts = lock(&self.hosts);
-        if hosts.len() > PRUNE_ABOVE {
+        if hosts.slots.len() > hosts.prune_above {
             let now = Instant::now();
-            hosts.retain(|_, slot| {
+            hosts.slots.retain(|_, slot| {
                 let t = lock(&slot.timing);
                 Arc::strong_count(slot) > 1
                     || t.next_start > now
                     || t.backoff_until.is_some_and(|u| u > now)
             });
+            hosts.prune_above = PRUNE_ABOVE.max(2 * hosts.slots.len());
         }
         hosts
+            .slots
             .entry(host.to_ascii_lowercase())
             .or_insert_with(|| {
                 Arc::new(HostSlot {
@@ -114,5 +128,31 @@ impl Politeness {
         };
         tokio::time::sleep_until(start).await;
         HostPermit { _permit: permit }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_host_table_stays_bounded_and_keeps_hosts_backing_off() {
+        let p = Politeness::new(1, Duration::ZERO);
+        p.back_off("slow.example", Duration::from_secs(3600));
+        let held = p.slot("busy.example");
+        for i in 0..20_000 {
+            drop(p.slot(&format!("site{i}.example")));
+        }
+        let hosts = lock(&p.hosts);
+        assert!(
+            hosts.slots.len() <= 2 * PRUNE_ABOVE + 1,
+            "{} hosts kept",
+            hosts.slots.len()
+        );
+        assert!(hosts.slots.contains_key("slow.example"), "backing off");
+        assert!(hosts.slots.contains_key("busy.example"), "in use");
+        drop(hosts);
+        drop(held);
+        assert!(p.backoff_until("slow.example").is_some());
     }
 }
