@@ -465,7 +465,8 @@ async fn reload_config(path: &Path, ctx: &Context) -> anyhow::Result<(Context, V
     Ok((
         Context {
             pages: Arc::new(Semaphore::new(config.fetch.concurrency.max(1))),
-            cpu: Arc::clone(&ctx.cpu),
+            cpu: ctx.cpu.clone(),
+            writer: ctx.writer.clone(),
             config,
             fetcher,
             store: Arc::clone(&ctx.store),

@@ -24,6 +24,7 @@ use crate::model::{EntryKey, NewItem};
 use crate::parse::ParseError;
 use crate::scheduler;
 use crate::store::{FeedMeta, FeedState, PollOutcome, PollRecord, PollSummary, Store, StoreError};
+use crate::workers::Workers;
 
 /// The store shared by the pipeline's tasks (one writer at a time).
 pub type SharedStore = Arc<Mutex<Store>>;
@@ -40,9 +41,12 @@ pub struct Context {
     pub store: SharedStore,
     /// Article page fetches in flight, across all feeds.
     pub pages: Arc<Semaphore>,
-    /// CPU-bound jobs running (feed parsing, page extraction): one per core.
-    /// More would not finish sooner, and each holds a parsed document.
-    pub cpu: Arc<Semaphore>,
+    /// Threads for CPU-bound jobs (feed parsing, page extraction, story
+    /// fingerprints): one per core. More would not finish sooner, and each
+    /// job holds a parsed document.
+    pub cpu: Workers,
+    /// The one thread that runs the store's work (see [`crate::workers`]).
+    pub writer: Workers,
     /// Counters for `/metrics`.
     pub metrics: Arc<crate::metrics::Metrics>,
 }
@@ -82,7 +86,7 @@ pub fn cpu_slots() -> usize {
 
 impl Context {
     /// Builds a context from a config and an open store.
-    pub fn new(config: Arc<Config>, store: Store) -> Result<Context, FetchError> {
+    pub fn new(config: Arc<Config>, store: Store) -> anyhow::Result<Context> {
         let fetcher = Fetcher::new(fetch_options(&config.fetch))?;
         let pages = Arc::new(Semaphore::new(config.fetch.concurrency.max(1)));
         Ok(Context {
@@ -90,35 +94,37 @@ impl Context {
             fetcher,
             store: Arc::new(Mutex::new(store)),
             pages,
-            cpu: Arc::new(Semaphore::new(cpu_slots())),
+            cpu: Workers::new("newswire-cpu", cpu_slots())?,
+            writer: Workers::new("newswire-store", 1)?,
             metrics: Arc::new(crate::metrics::Metrics::new()),
         })
     }
 
-    /// Runs the CPU-bound `f` on a blocking thread once a core is free.
+    /// Runs the CPU-bound `f` on a CPU thread once one is free; `Err` if it
+    /// panicked.
     pub async fn on_cpu<T: Send + 'static>(
         &self,
         f: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, tokio::task::JoinError> {
-        // The semaphore is never closed, so acquiring only fails if it were.
-        let _slot = self.cpu.acquire().await.ok();
-        tokio::task::spawn_blocking(f).await
+    ) -> Result<T, crate::workers::Crashed> {
+        self.cpu.run(f).await
     }
 
-    /// Runs `f` on the store on a blocking thread.
+    /// Runs `f` on the store, on the store's thread.
     pub async fn with_store<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         let store = Arc::clone(&self.store);
-        tokio::task::spawn_blocking(move || {
-            // A panic while holding the lock cannot leave a transaction half
-            // done (rusqlite rolls back on drop), so a poisoned lock is safe to reuse.
-            let mut guard = store.lock().unwrap_or_else(|p| p.into_inner());
-            f(&mut guard)
-        })
-        .await
-        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+        self.writer
+            .run(move || {
+                // A panic while holding the lock cannot leave a transaction
+                // half done (rusqlite rolls back on drop), so a poisoned lock
+                // is safe to reuse.
+                let mut guard = store.lock().unwrap_or_else(|p| p.into_inner());
+                f(&mut guard)
+            })
+            .await
+            .unwrap_or_else(|payload| std::panic::resume_unwind(payload))
     }
 }
 
