@@ -123,7 +123,7 @@ pub fn strip_boilerplate(text: &str) -> String {
     let long: Vec<&str> = kept
         .iter()
         .map(String::as_str)
-        .filter(|l| tokens(l).len() >= MIN_LINE_WORDS)
+        .filter(|l| count_tokens(l) >= MIN_LINE_WORDS)
         .collect();
     let chosen: Vec<&str> = if long.is_empty() {
         kept.iter().map(String::as_str).collect()
@@ -180,11 +180,18 @@ pub fn tokens(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut word = String::new();
     for c in text.chars() {
-        if c.is_alphanumeric() {
+        if c.is_ascii() {
+            if c.is_ascii_alphanumeric() {
+                word.push(c.to_ascii_lowercase());
+                continue;
+            }
+        } else if c.is_alphanumeric() {
             for lc in c.to_lowercase() {
                 word.push(if lc == 'ё' { 'е' } else { lc });
             }
-        } else if !word.is_empty() {
+            continue;
+        }
+        if !word.is_empty() {
             out.push(std::mem::take(&mut word));
         }
     }
@@ -192,6 +199,20 @@ pub fn tokens(text: &str) -> Vec<String> {
         out.push(word);
     }
     out
+}
+
+/// How many tokens [`tokens`] would return, without making them.
+fn count_tokens(text: &str) -> usize {
+    let mut count = 0;
+    let mut in_word = false;
+    for c in text.chars() {
+        let word_char = c.is_alphanumeric();
+        if word_char && !in_word {
+            count += 1;
+        }
+        in_word = word_char;
+    }
+    count
 }
 
 /// Boilerplate stripping followed by tokenisation.
@@ -203,6 +224,24 @@ pub fn normalised_tokens(text: &str) -> Vec<String> {
 #[allow(clippy::unwrap_used, reason = "test code: a panic is a failed test")]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counting_tokens_agrees_with_making_them() {
+        for text in [
+            "",
+            "  ",
+            "Quake hits Japan",
+            "Ёлка, 2026-11-27: talks;resumed...again",
+            "日本 地震 M7.1 — İstanbul ΑΘΗΝΑ",
+            "trailing word",
+        ] {
+            assert_eq!(count_tokens(text), tokens(text).len(), "{text}");
+        }
+        assert_eq!(
+            tokens("Ёлка İstanbul ABC-12"),
+            ["елка", "i\u{307}stanbul", "abc", "12"]
+        );
+    }
 
     #[test]
     fn strips_credit_and_chrome_lines() {
