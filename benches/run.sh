@@ -169,6 +169,8 @@ if has_phase limits; then
   for r in $(seq "$RUNS"); do "$BIN/examples/bench_http" "$OUT/urls.txt" --concurrency "$CONCURRENCY"; done | tee "$OUT/limit_http.out" >&2
   record limit.http_s "$(grep '^http reqwest' "$OUT/limit_http.out" | sed -E 's/.* ([0-9.]+) s, .*/\1/' | sort -n | head -1)"
   record limit.fetcher_s "$(grep '^http newswire-fetch' "$OUT/limit_http.out" | sed -E 's/.* ([0-9.]+) s, .*/\1/' | sort -n | head -1)"
+  record limit.fetcher_cpu_s "$(grep '^http newswire-fetch' "$OUT/limit_http.out" | sed -E 's/.*cpu ([0-9.]+) s.*/\1/' | sort -n | head -1)"
+  record machine.cores "$(nproc)"
   say "limits: extractor alone over the same pages, one core and every core (best of $RUNS)"
   "$BIN/examples/bench_extract" "$OUT/urls.txt" --rounds "$RUNS" | tee "$OUT/limit_extract.out" >&2
   record limit.extract_one_core_s "$(sed -E 's/.* pages, ([0-9.]+) s, .*/\1/' "$OUT/limit_extract.out")"

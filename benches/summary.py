@@ -52,13 +52,18 @@ def main():
         if "cold.wall_s" in r:
             ratio = r["cold.wall_s"] / slowest
             line("cold poll / slowest limit", f"{ratio:.2f}x", f"target <= 1.5x: {ok(ratio <= 1.5)}")
+            parts = ("limit.extract_one_core_s", "limit.fetcher_cpu_s", "limit.store_record_poll_s")
+            if all(k in r for k in parts) and r.get("machine.cores"):
+                spread = sum(r[k] for k in parts) / r["machine.cores"]
+                line("stages' own CPU (fetch + extract + store) over the cores", f"{spread:.2f} s")
+                line("cold poll / that", f"{r['cold.wall_s'] / spread:.2f}x", "pipeline overhead")
             stages = {
-                "fetch": r.get("limit.fetcher_s", r.get("limit.http_s", 0)),
-                "extract": r.get("limit.extract_s", 0),
+                "fetch": r.get("limit.fetcher_cpu_s", r.get("limit.fetcher_s", r.get("limit.http_s", 0))),
+                "extract": r.get("limit.extract_one_core_s", r.get("limit.extract_s", 0)),
                 "store": r.get("limit.store_record_poll_s", r.get("limit.store_raw_s", 0)),
             }
             total = sum(stages.values()) or 1
-            line("stage shares estimated from the stage timings",
+            line("stage shares of that CPU",
                  " / ".join(f"{k} {v / total:.0%}" for k, v in stages.items()))
     if "scale_warm.wall_s" in r:
         w = r["scale_warm.wall_s"]
