@@ -1,7 +1,8 @@
 //! The long-running daemon and the one-shot poll.
 //!
 //! [`run`] loads the config, opens the store, and polls each enabled feed when
-//! it is due, at most `fetch.concurrency` at once. Due times come from the
+//! it is due, at most `fetch.concurrency` at once; feeds due beyond that wait
+//! in the due queue (a name and a time each) for a worker. Due times come from the
 //! [`scheduler`](crate::scheduler) and are persisted on the feed rows, so a
 //! restart resumes the schedule instead of polling everything again.
 //! SIGHUP reloads the config (a bad file is refused and the old one kept).
@@ -14,6 +15,8 @@
 //! and size) and reloaded when it changes, so `newswire feeds add` takes
 //! effect in a running daemon. Under systemd (`Type=notify`) the daemon
 //! reports readiness, reloads, stopping and watchdog pings ([`systemd`]).
+//! Once an hour it trims the story index to the matching window and applies
+//! the opt-in retention (`[storage] retain`, `retain_fetches`).
 //!
 //! [`poll_once`] polls a set of feeds now, for `newswire poll`.
 

@@ -105,7 +105,7 @@ pub async fn build_items(
             }),
         }
     }
-    // Story fingerprints are CPU work: do it here, on the blocking pool and in
+    // Story fingerprints are CPU work: do it here, on the CPU threads and in
     // parallel across feeds, not later inside the store's one writer. An item
     // whose fingerprint cannot be made is stored without one (its own story).
     let stored = ctx

@@ -378,7 +378,7 @@ impl Store {
         let batch = batch.max(1);
         let mut total = 0;
         loop {
-            // Rows are written in time order, so the old ones are the lowest
+            // Rows are written in (nearly) time order, so the old ones are the lowest
             // ids: look at the next `batch` of those only, and stop at the
             // first batch that is not all old (no scan of the recent log).
             let n = self

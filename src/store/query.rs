@@ -1,4 +1,4 @@
-//! Read queries for the command line (`newswire items`, `newswire feeds list`).
+//! Read queries shared by the command line (`newswire items`, `search`, `stories`) and the HTTP API.
 
 use chrono::{DateTime, Utc};
 use rusqlite::params_from_iter;
