@@ -14,7 +14,7 @@
 //! the schedule; [`cli`] is the command line.
 //!
 //! Layering, lowest first; a module uses only those before it:
-//! `model`, `metrics`, `schedule`, `config`, `parse`, `canonical`, `identity`, `extract`,
+//! `model`, `metrics`, `workers`, `schedule`, `config`, `parse`, `canonical`, `identity`, `extract`,
 //! `dedup`, `fetch`, `store`, `server`, `scheduler`, `pipeline`, `daemon`, `cli`.
 
 pub mod canonical;
