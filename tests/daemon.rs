@@ -3,7 +3,8 @@
 //! polls); a SIGHUP with a good file that adds a feed gets that feed polled;
 //! a feed is polled at its schedule's firings, not in a loop; good feeds
 //! keep being polled beside hostile ones, and SIGTERM still exits 0; a
-//! backlog of due feeds beyond the workers is worked off in turn.
+//! backlog of due feeds beyond the workers is worked off in turn; the poll
+//! log is pruned only when `retain_fetches` asks for it.
 
 mod common;
 mod harness;
@@ -227,4 +228,58 @@ fn a_backlog_beyond_the_workers_is_polled_in_turn_within_the_limit() {
             "three requests started within {span:?}: more than two in flight"
         );
     }
+}
+
+#[test]
+fn the_daemon_prunes_the_poll_log_only_when_configured_and_keeps_items() {
+    let srv = TestServer::start();
+    srv.route(
+        "/world.rss",
+        Reply::ok(wire_feed(&srv.url(""), "world", 2, 0))
+            .header("Content-Type", "application/rss+xml"),
+    );
+    let feeds = [feed("world", srv.url("/world.rss"))];
+    let plain = config_text("", "", &feeds);
+    let storage = "[storage]\npath = \"news.db\"\n";
+    assert!(plain.starts_with(storage));
+    let setup = Setup::with_config(&plain);
+    let out = harness::bounded_poll(&setup);
+    assert!(out.status.success(), "{}", describe(&out));
+    setup
+        .conn()
+        .execute_batch(
+            "INSERT INTO fetches (feed_id, started_at, elapsed_ms, status)
+             SELECT id, '2020-01-0' || n || 'T00:00:00Z', 5, 'ok'
+             FROM feeds, (SELECT 1 AS n UNION SELECT 2 UNION SELECT 3)",
+        )
+        .expect("old poll rows");
+    let old = "SELECT count(*) FROM fetches WHERE started_at < '2021'";
+    assert_eq!(setup.query_i64(old), 3);
+
+    // Without `retain_fetches` the daemon keeps every row.
+    let mut daemon = setup.spawn_daemon();
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(daemon.stop().success(), "{}", daemon.log_text());
+    assert_eq!(
+        setup.query_i64(old),
+        3,
+        "nothing is deleted unless configured"
+    );
+
+    // With it, the upkeep at start-up deletes the old rows, and only them.
+    setup.rewrite_config(&plain.replacen(
+        storage,
+        &format!("{storage}retain_fetches = \"30d\"\n"),
+        1,
+    ));
+    let mut daemon = setup.spawn_daemon();
+    setup.wait_for(
+        "SELECT count(*) = 0 FROM fetches WHERE started_at < '2021'",
+        1,
+        Duration::from_secs(30),
+    );
+    assert!(daemon.stop().success(), "{}", daemon.log_text());
+    assert!(daemon.log_text().contains("pruned the poll log"));
+    assert!(setup.query_i64("SELECT count(*) FROM fetches") >= 1);
+    assert_eq!(setup.query_i64("SELECT count(*) FROM items"), 2);
 }
