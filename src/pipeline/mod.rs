@@ -80,7 +80,7 @@ pub struct PollReport {
 }
 
 /// How many CPU-bound jobs run at once: the cores this process may use.
-pub fn cpu_slots() -> usize {
+fn cpu_slots() -> usize {
     std::thread::available_parallelism().map_or(2, usize::from)
 }
 
