@@ -1,35 +1,119 @@
-//! The article stage of a poll: for each new entry, find or build its item.
+//! The article stage of a poll: for each new entry, find or build its item,
+//! and make the first attempt at its page.
 //!
 //! An entry whose canonical URL is already stored becomes a new source of that
-//! item (no page fetch). Otherwise, with `full_text` on, its page is fetched
-//! once (robots.txt permitting), decoded and extracted, with the feed's
-//! per-site rule or the built-in one; the page's declared canonical URL joins
-//! the item to a stored one when they match. When the page fails or yields
-//! less text than the feed itself carried, the feed's content is kept and the
-//! reason recorded in `items.extraction_error`.
+//! item (no page fetch); so does an entry whose canonical URL an earlier
+//! entry of the same poll carries (1,000 entries linking to one page cost one
+//! fetch). Otherwise, with `full_text` on, its page is fetched (robots.txt
+//! permitting), decoded and extracted, with the feed's per-site rule or the
+//! built-in one; the page's declared canonical URL joins the item to a stored
+//! one when they match. Concurrent fetches of one page, from this poll or
+//! from feeds polled at the same time, share one request ([`fetch_page`],
+//! single-flight by canonical URL).
+//!
+//! Every page attempt also gives the item's article-queue row
+//! ([`PageState`]): `done` when the page came, `failed` for a failure that
+//! waiting will not fix, `pending` with a next attempt time for one it may
+//! ([`super::article_queue`] makes the later attempts). While the page is
+//! missing the feed's content is kept, and the reason recorded in
+//! `items.extraction_error`.
 
+use std::time::Duration;
+
+use chrono::Utc;
 use url::Url;
 
+use super::article_queue::{self, RetryPolicy};
 use super::{Context, item_from_entry};
 use crate::config::FeedConfig;
 use crate::extract::{Article, SiteRule};
-use crate::fetch::Request;
+use crate::fetch::{FetchError, Request};
 use crate::model::{Entry, EntryKey, Extraction, NewItem};
-use crate::store::{LinkedEntry, StoredEntry};
+use crate::store::{LinkedEntry, PageJob, PageState, StoredEntry};
 
 /// `Accept` for article pages.
 pub const PAGE_ACCEPT: &str = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1";
 
-/// Builds the new items and new links for the entries this feed has not stored.
+/// Why a page gave no article.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PageError {
+    /// It may work later (timeout, connection, 408, 425, 429, 5xx).
+    Transient {
+        /// What went wrong.
+        message: String,
+        /// The HTTP status, when the server answered.
+        http_status: Option<u16>,
+        /// The server's `Retry-After`, if it sent one.
+        retry_after: Option<Duration>,
+    },
+    /// No request was sent: the host asked us to back off for this long.
+    Deferred {
+        /// Until the back-off ends, from now.
+        wait: Duration,
+    },
+    /// Waiting will not help (404, 410, 451, robots.txt, not HTML, too large).
+    Permanent {
+        /// Why.
+        message: String,
+        /// The HTTP status, when the server answered.
+        http_status: Option<u16>,
+    },
+}
+
+impl From<FetchError> for PageError {
+    fn from(e: FetchError) -> Self {
+        if e.is_host_backoff() {
+            PageError::Deferred {
+                wait: e.retry_after().unwrap_or(Duration::from_secs(1)),
+            }
+        } else if e.is_transient() {
+            PageError::Transient {
+                http_status: e.status(),
+                retry_after: e.retry_after(),
+                message: e.to_string(),
+            }
+        } else {
+            PageError::Permanent {
+                http_status: e.status(),
+                message: e.to_string(),
+            }
+        }
+    }
+}
+
+impl PageError {
+    fn permanent(message: impl Into<String>) -> PageError {
+        PageError::Permanent {
+            message: message.into(),
+            http_status: None,
+        }
+    }
+}
+
+/// What one page fetch gave, shared by everyone who asked for it at once.
+pub type PageResult = Result<Article, PageError>;
+
+/// What the article stage hands the store: new items, new links, and the
+/// page rows of the new items.
+pub type Built = (Vec<StoredEntry>, Vec<LinkedEntry>, Vec<PageJob>);
+
+/// Builds the new items and new links for the entries this feed has not
+/// stored, with the queue rows of their pages.
 pub async fn build_items(
     ctx: &Context,
     feed: &FeedConfig,
     feed_url: &Url,
     fresh: Vec<(EntryKey, Entry)>,
-) -> (Vec<StoredEntry>, Vec<LinkedEntry>) {
+) -> Built {
     let mut stored = Vec::new();
     let mut linked = Vec::new();
+    let mut jobs = Vec::new();
     let mut pages = tokio::task::JoinSet::new();
+    // Entries of this poll whose canonical URL an earlier entry carries:
+    // they become sources of that entry's item, whatever it turns out to be.
+    let mut leaders = std::collections::HashMap::<String, usize>::new();
+    let mut followers: Vec<(usize, EntryKey, Option<String>)> = Vec::new();
+    let policy = RetryPolicy::from_config(&ctx.config.fetch);
     for (key, entry) in fresh {
         let link = entry
             .link
@@ -42,6 +126,10 @@ pub async fn build_items(
             // that names the feed and the entry key.
             None => format!("{feed_url}#{}", key.as_str()),
         };
+        if let Some(&leader) = leaders.get(&canonical) {
+            followers.push((leader, key, entry.link.clone()));
+            continue;
+        }
         let lookup = canonical.clone();
         let found = ctx
             .with_store(move |s| Ok((s.item_by_canonical(&lookup)?, s.is_tombstoned(&lookup)?)))
@@ -62,6 +150,8 @@ pub async fn build_items(
                 tracing::warn!(feed = %feed.name, error = %e, "store lookup failed; storing entry as new")
             }
         }
+        let leader = leaders.len();
+        leaders.insert(canonical.clone(), leader);
         let shown_url = entry.link.clone().unwrap_or_else(|| canonical.clone());
         let base = link.clone().unwrap_or_else(|| feed_url.clone());
         let item = item_from_entry(&entry, &shown_url, canonical, &base);
@@ -71,44 +161,72 @@ pub async fn build_items(
                 let rule = site_rule(feed, &page_url);
                 let feed_name = feed.name.clone();
                 pages.spawn(async move {
-                    let item = with_full_text(&ctx, &feed_name, item, &page_url, rule).await;
-                    (key, entry.link, item)
+                    let result = fetch_page(&ctx, &page_url, rule).await;
+                    let (item, state) = first_attempt(&feed_name, item, &page_url, result, policy);
+                    (leader, key, entry.link, item, Some((page_url, state)))
                 });
             }
-            None => stored.push(StoredEntry {
-                key,
-                entry_url: entry.link,
-                item,
-                fingerprint: None,
-            }),
+            None => {
+                pages.spawn(async move { (leader, key, entry.link, item, None) });
+            }
         }
     }
+    let mut built = Vec::with_capacity(leaders.len());
     while let Some(done) = pages.join_next().await {
-        let Ok((key, entry_url, item)) = done else {
-            // A panicking page task loses only that page's full text; the
-            // entry comes back as new on the next poll.
+        let Ok(one) = done else {
+            // A panicking page task loses only that entry; it comes back as
+            // new on the next poll.
             tracing::error!(feed = %feed.name, "article task failed");
             continue;
         };
+        built.push(one);
+    }
+    // The order of the feed, so that a leader is written before its followers.
+    built.sort_by_key(|b| b.0);
+    let mut leader_slot = std::collections::HashMap::new();
+    let mut leader_linked = std::collections::HashMap::new();
+    for (leader, key, entry_url, item, page) in built {
         let lookup = item.canonical_url.clone();
-        match ctx.with_store(move |s| s.item_by_canonical(&lookup)).await {
-            Ok(Some(item_id)) => linked.push(LinkedEntry {
-                key,
-                entry_url,
-                item_id,
-            }),
-            _ => stored.push(StoredEntry {
-                key,
-                entry_url,
-                item,
-                fingerprint: None,
-            }),
+        let existing = if page.is_some() {
+            // The page's declared canonical URL may name a stored item.
+            ctx.with_store(move |s| s.item_by_canonical(&lookup))
+                .await
+                .ok()
+                .flatten()
+        } else {
+            None
+        };
+        match existing {
+            Some(item_id) => {
+                leader_linked.insert(leader, item_id);
+                linked.push(LinkedEntry {
+                    key,
+                    entry_url,
+                    item_id,
+                });
+            }
+            None => {
+                if let Some((page_url, state)) = page {
+                    jobs.push(PageJob {
+                        canonical_url: item.canonical_url.clone(),
+                        url: page_url.to_string(),
+                        state,
+                    });
+                }
+                leader_slot.insert(leader, stored.len());
+                stored.push(StoredEntry {
+                    key,
+                    entry_url,
+                    item,
+                    fingerprint: None,
+                });
+            }
         }
     }
     // Story fingerprints are CPU work: do it here, on the CPU threads and in
     // parallel across feeds, not later inside the store's one writer. An item
     // whose fingerprint cannot be made is stored without one (its own story).
-    let stored = ctx
+    let mut stored = ctx
         .on_cpu(move || {
             let mut stored = stored;
             for entry in &mut stored {
@@ -122,7 +240,25 @@ pub async fn build_items(
         })
         .await
         .unwrap_or_default();
-    (stored, linked)
+    // Followers carry a copy of their leader's item: the store finds the
+    // leader's row by canonical URL and records them as its sources.
+    for (leader, key, entry_url) in followers {
+        if let Some(&slot) = leader_slot.get(&leader) {
+            let copy = StoredEntry {
+                key,
+                entry_url,
+                ..stored[slot].clone()
+            };
+            stored.push(copy);
+        } else if let Some(&item_id) = leader_linked.get(&leader) {
+            linked.push(LinkedEntry {
+                key,
+                entry_url,
+                item_id,
+            });
+        }
+    }
+    (stored, linked, jobs)
 }
 
 fn site_rule(feed: &FeedConfig, page: &Url) -> Option<SiteRule> {
@@ -135,69 +271,117 @@ fn site_rule(feed: &FeedConfig, page: &Url) -> Option<SiteRule> {
     page.host_str().and_then(crate::extract::builtin_rule)
 }
 
-/// Fetches and extracts the page; keeps the feed's content when that is better.
-async fn with_full_text(
-    ctx: &Context,
+/// The rule for a page queued by `feed` (a feed no longer configured has
+/// none of its own; the built-in rules still apply).
+pub(super) fn rule_for(feed: Option<&FeedConfig>, page: &Url) -> Option<SiteRule> {
+    match feed {
+        Some(f) => site_rule(f, page),
+        None => page.host_str().and_then(crate::extract::builtin_rule),
+    }
+}
+
+/// The item and its queue row after the poll's attempt at its page.
+fn first_attempt(
     feed: &str,
-    mut item: NewItem,
+    item: NewItem,
     url: &Url,
-    rule: Option<SiteRule>,
-) -> NewItem {
-    match fetch_article(ctx, url, rule).await {
+    result: PageResult,
+    policy: RetryPolicy,
+) -> (NewItem, PageState) {
+    let now = Utc::now();
+    match result {
         Ok(article) => {
-            let feed_len = item
-                .content_text
-                .as_deref()
-                .map_or(0, |t| t.chars().count());
-            let page_len = article.text.chars().count();
-            if page_len == 0 || page_len < feed_len {
-                item.extraction = Extraction::Failed;
-                item.extraction_error = Some(format!(
-                    "page text ({page_len} chars) is shorter than the feed's ({feed_len} chars)"
-                ));
-                tracing::info!(feed, url = %url, page_len, feed_len, "kept feed content");
-                return item;
-            }
-            merge_article(item, article)
+            let item = with_article(feed, item, url, article);
+            let extraction = if item.extraction == Extraction::Failed {
+                Extraction::Feed
+            } else {
+                item.extraction
+            };
+            (item, PageState::Done { extraction })
         }
-        Err(reason) => {
-            tracing::info!(feed, url = %url, error = %reason, "full text unavailable; kept feed content");
-            item.extraction = Extraction::Failed;
-            item.extraction_error = Some(reason);
-            item
+        Err(error) => {
+            let step = article_queue::after_failure(&error, 1, now, now, policy);
+            let state = article_queue::page_state(1, step);
+            let mut item = item;
+            match &state {
+                // Deferred before any request: nothing went wrong yet.
+                PageState::Pending { error: None, .. } => {}
+                PageState::Pending {
+                    error: Some(e),
+                    next_attempt_at,
+                    ..
+                } => {
+                    tracing::info!(feed, url = %url, error = %e, next_attempt_at = %crate::store::ts(*next_attempt_at),
+                        "full text unavailable for now; kept feed content, will retry");
+                    item.extraction = Extraction::Failed;
+                    item.extraction_error = Some(format!("{e} (will retry)"));
+                }
+                PageState::Failed { error, .. } => {
+                    tracing::info!(feed, url = %url, error = %error, "full text unavailable; kept feed content");
+                    item.extraction = Extraction::Failed;
+                    item.extraction_error = Some(error.clone());
+                }
+                PageState::Done { .. } => {}
+            }
+            (item, state)
         }
     }
 }
 
-async fn fetch_article(
-    ctx: &Context,
-    url: &Url,
-    rule: Option<SiteRule>,
-) -> Result<Article, String> {
-    let started = std::time::Instant::now();
-    let result = fetch_and_extract(ctx, url, rule).await;
-    ctx.metrics.page_fetched(result.is_ok(), started.elapsed());
-    result
+/// The item with the page's article merged in, or with the feed's content
+/// kept (and why) when the page has less text than the feed.
+pub(super) fn with_article(feed: &str, mut item: NewItem, url: &Url, article: Article) -> NewItem {
+    let feed_len = item
+        .content_text
+        .as_deref()
+        .map_or(0, |t| t.chars().count());
+    let page_len = article.text.chars().count();
+    if page_len == 0 || page_len < feed_len {
+        item.extraction = Extraction::Failed;
+        item.extraction_error = Some(format!(
+            "page text ({page_len} chars) is shorter than the feed's ({feed_len} chars)"
+        ));
+        tracing::info!(feed, url = %url, page_len, feed_len, "kept feed content");
+        return item;
+    }
+    merge_article(item, article)
 }
 
-async fn fetch_and_extract(
-    ctx: &Context,
-    url: &Url,
-    rule: Option<SiteRule>,
-) -> Result<Article, String> {
-    let _permit = ctx.pages.acquire().await.map_err(|e| e.to_string())?;
-    if ctx.config.fetch.respect_robots && !ctx.fetcher.robots_allowed(url).await {
-        return Err("disallowed by robots.txt".into());
+/// Fetches and extracts one page, sharing the work with every concurrent
+/// caller asking for the same canonical URL.
+pub async fn fetch_page(ctx: &Context, url: &Url, rule: Option<SiteRule>) -> PageResult {
+    let key = crate::canonical::canonical_url(url).to_string();
+    ctx.page_flight
+        .run(key, || async {
+            let started = std::time::Instant::now();
+            let result = fetch_and_extract(ctx, url, rule).await;
+            // A deferral sent no request: it is not a page fetch.
+            if !matches!(result, Err(PageError::Deferred { .. })) {
+                ctx.metrics.page_fetched(result.is_ok(), started.elapsed());
+            }
+            result
+        })
+        .await
+}
+
+async fn fetch_and_extract(ctx: &Context, url: &Url, rule: Option<SiteRule>) -> PageResult {
+    let _permit = ctx
+        .pages
+        .acquire()
+        .await
+        .map_err(|e| PageError::Transient {
+            message: e.to_string(),
+            http_status: None,
+            retry_after: None,
+        })?;
+    if ctx.config.fetch.respect_robots && !ctx.fetcher.robots().check(url).await? {
+        return Err(PageError::permanent("disallowed by robots.txt"));
     }
     let request = Request {
         accept: Some(PAGE_ACCEPT.to_string()),
         ..Request::default()
     };
-    let response = ctx
-        .fetcher
-        .get(url, &request)
-        .await
-        .map_err(|e| e.to_string())?;
+    let response = ctx.fetcher.get(url, &request).await?;
     if let Some(ct) = response.content_type.as_deref() {
         let mime = ct
             .split(';')
@@ -210,7 +394,7 @@ async fn fetch_and_extract(
             || mime == "application/xhtml+xml"
             || mime == "text/plain")
         {
-            return Err(format!("not an HTML page ({mime})"));
+            return Err(PageError::permanent(format!("not an HTML page ({mime})")));
         }
     }
     let final_url = response.final_url.clone();
@@ -221,7 +405,7 @@ async fn fetch_and_extract(
         crate::extract::extract(&html, &final_url, rule.as_ref())
     })
     .await
-    .map_err(|_| "extractor crashed on this page".to_string())
+    .map_err(|_| PageError::permanent("extractor crashed on this page"))
 }
 
 fn merge_article(mut item: NewItem, a: Article) -> NewItem {
@@ -234,6 +418,7 @@ fn merge_article(mut item: NewItem, a: Article) -> NewItem {
         item.canonical_url = crate::canonical::canonical_url(&canonical).to_string();
     }
     item.extraction = a.method.into();
+    item.extraction_error = None;
     item.title = item.title.or(a.title);
     item.author = a.author.or(item.author);
     item.published_at = item.published_at.or(a.published);
