@@ -390,7 +390,8 @@ impl Store {
 
     /// Queues the pages of `items` again, due now, with a fresh retry window
     /// (`newswire refetch ITEM_ID…`); items that never had a row get one.
-    /// Returns the ids that are not stored items.
+    /// Returns the ids that are not stored items; when there are any,
+    /// nothing is queued.
     pub fn requeue_articles(
         &mut self,
         items: &[ItemId],
@@ -419,7 +420,10 @@ impl Store {
                 unknown.push(*id);
             }
         }
-        tx.commit().map_err(&wrap)?;
+        if unknown.is_empty() {
+            tx.commit().map_err(&wrap)?;
+        }
+        // Otherwise dropping the transaction rolls it back.
         Ok(unknown)
     }
 
