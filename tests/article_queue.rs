@@ -189,6 +189,48 @@ fn a_503_then_200_gives_the_full_text_later_and_the_story_join() {
         .filter_map(|i| i["title"].as_str())
         .collect();
     assert_eq!(titles, ["Port reopens"], "only the item that changed");
+
+    // The API says the same.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let mut serve = setup
+        .cmd(&["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("serve");
+    let query = format!("/items?updated_since={}", after.replace(':', "%3A"));
+    let body = http_get(port, &query);
+    let _ = serve.kill();
+    let _ = serve.wait();
+    let page: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let titles: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{page}"))
+        .iter()
+        .filter_map(|i| i["title"].as_str())
+        .collect();
+    assert_eq!(titles, ["Port reopens"], "{page}");
+}
+
+/// The body of `GET path` from 127.0.0.1:`port`, retrying while the server starts.
+fn http_get(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let end = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(mut conn) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+            conn.write_all(request.as_bytes()).expect("send");
+            let mut response = String::new();
+            conn.read_to_string(&mut response).expect("read");
+            let (head, body) = response.split_once("\r\n\r\n").expect("head");
+            assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+            return body.to_string();
+        }
+        assert!(std::time::Instant::now() < end, "server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 #[test]
