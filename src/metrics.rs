@@ -253,7 +253,11 @@ impl Metrics {
                 "Article pages in the queue, by state.",
             );
             for (state, n) in ARTICLE_STATES.iter().zip(&self.article_queue) {
-                let _ = writeln!(out, "newswire_article_queue{{state=\"{state}\"}} {}", load(n));
+                let _ = writeln!(
+                    out,
+                    "newswire_article_queue{{state=\"{state}\"}} {}",
+                    load(n)
+                );
             }
             gauge(
                 &mut out,
@@ -413,7 +417,10 @@ mod tests {
             oldest_pending_secs: 95,
         });
         let text = m.render();
-        assert!(text.contains("newswire_article_queue{state=\"pending\"} 3\n"), "{text}");
+        assert!(
+            text.contains("newswire_article_queue{state=\"pending\"} 3\n"),
+            "{text}"
+        );
         assert!(text.contains("newswire_article_queue{state=\"failed\"} 2\n"));
         assert!(text.contains("newswire_article_oldest_pending_seconds 95\n"));
         assert!(text.contains("newswire_article_retries_total 1\n"));

@@ -220,7 +220,8 @@ fn http_get(port: u16, path: &str) -> String {
     let end = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         if let Ok(mut conn) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-            let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+            let request =
+                format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
             conn.write_all(request.as_bytes()).expect("send");
             let mut response = String::new();
             conn.read_to_string(&mut response).expect("read");
@@ -296,7 +297,11 @@ fn a_daemon_killed_with_pages_pending_resumes_them() {
         "/rss",
         &[
             teaser("Waiting page", &srv.url("/a/waiting"), "w-1"),
-            teaser("Hanging page", &srv.url_with_host("localhost", "/b/hanging"), "h-1"),
+            teaser(
+                "Hanging page",
+                &srv.url_with_host("localhost", "/b/hanging"),
+                "h-1",
+            ),
         ]
         .concat(),
     );
@@ -434,11 +439,7 @@ fn robots_txt_is_fetched_once_per_origin_when_pages_start_at_once() {
         })
         .collect();
     serve_feed(&srv, "/a", &entries);
-    serve_feed(
-        &srv,
-        "/b",
-        &teaser("Story b", &srv.url("/story/b"), "b-1"),
-    );
+    serve_feed(&srv, "/b", &teaser("Story b", &srv.url("/story/b"), "b-1"));
     srv.route(
         "/robots.txt",
         Reply::ok("User-agent: *\nDisallow: /private/\n")
@@ -446,7 +447,10 @@ fn robots_txt_is_fetched_once_per_origin_when_pages_start_at_once() {
             .delay(Duration::from_millis(400)),
     );
     for i in (0..12).map(|i| i.to_string()).chain(["b".to_string()]) {
-        srv.route(&format!("/story/{i}"), html(article_page(&format!("Story {i}"))));
+        srv.route(
+            &format!("/story/{i}"),
+            html(article_page(&format!("Story {i}"))),
+        );
     }
     let setup = Setup::with_config(&config_text(
         "respect_robots = true",

@@ -41,10 +41,7 @@ fn page(title: &str) -> Reply {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_host_backing_off_defers_its_feeds_and_pages_without_an_error() {
     let srv = TestServer::start();
-    srv.route(
-        "/busy/rss",
-        Reply::status(429).header("Retry-After", "2"),
-    );
+    srv.route("/busy/rss", Reply::status(429).header("Retry-After", "2"));
     srv.route(
         "/calm/rss",
         Reply::ok(rss(&entry("Calm", &srv.url("/calm/1"))))
@@ -81,21 +78,33 @@ async fn a_host_backing_off_defers_its_feeds_and_pages_without_an_error() {
     let ctx = Context::new(Arc::clone(&config), store).expect("context");
     let feed = |name: &str| config.feed(name).expect("feed").clone();
 
-    let busy = pipeline::poll_feed(&ctx, &feed("busy")).await.expect("poll");
-    assert_eq!(busy.status, "error", "the 429 itself is the busy feed's error");
+    let busy = pipeline::poll_feed(&ctx, &feed("busy"))
+        .await
+        .expect("poll");
+    assert_eq!(
+        busy.status, "error",
+        "the 429 itself is the busy feed's error"
+    );
 
     // Same host, during the back-off: deferred, not failed.
-    let calm = pipeline::poll_feed(&ctx, &feed("calm")).await.expect("poll");
+    let calm = pipeline::poll_feed(&ctx, &feed("calm"))
+        .await
+        .expect("poll");
     assert_eq!(calm.status, "deferred", "{calm:?}");
     assert_eq!(calm.error, None);
     assert_eq!(srv.hits("/calm/rss"), 0, "no request during the back-off");
     let until = calm.next_due_at;
-    assert!(until > chrono::Utc::now(), "due again when the back-off ends");
+    assert!(
+        until > chrono::Utc::now(),
+        "due again when the back-off ends"
+    );
     assert!(until <= chrono::Utc::now() + chrono::Duration::seconds(3));
 
     // Another host's feed whose pages are on the busy host: stored, pages
     // deferred with no error.
-    let other = pipeline::poll_feed(&ctx, &feed("other")).await.expect("poll");
+    let other = pipeline::poll_feed(&ctx, &feed("other"))
+        .await
+        .expect("poll");
     assert_eq!(other.status, "ok", "{other:?}");
     assert_eq!(other.new_items, 2);
     assert_eq!(srv.hits("/pages/1") + srv.hits("/pages/2"), 0);
@@ -103,17 +112,23 @@ async fn a_host_backing_off_defers_its_feeds_and_pages_without_an_error() {
     let db = rusqlite::Connection::open(dir.path().join("news.db")).expect("db");
     let one = |sql: &str| -> i64 { db.query_row(sql, [], |r| r.get(0)).expect(sql) };
     assert_eq!(
-        one("SELECT count(*) FROM feeds WHERE name = 'calm' AND last_error IS NULL AND error_count = 0"),
+        one(
+            "SELECT count(*) FROM feeds WHERE name = 'calm' AND last_error IS NULL AND error_count = 0"
+        ),
         1,
         "no error recorded on the deferred feed"
     );
     assert_eq!(
-        one("SELECT count(*) FROM fetches f JOIN feeds d ON d.id = f.feed_id WHERE d.name = 'calm'"),
+        one(
+            "SELECT count(*) FROM fetches f JOIN feeds d ON d.id = f.feed_id WHERE d.name = 'calm'"
+        ),
         0,
         "a deferred poll is not a failed poll"
     );
     assert_eq!(
-        one("SELECT count(*) FROM article_queue WHERE state = 'pending' AND attempts = 0 AND last_error IS NULL"),
+        one(
+            "SELECT count(*) FROM article_queue WHERE state = 'pending' AND attempts = 0 AND last_error IS NULL"
+        ),
         2,
         "pages deferred, not failed"
     );
@@ -124,10 +139,14 @@ async fn a_host_backing_off_defers_its_feeds_and_pages_without_an_error() {
 
     // When the back-off ends, everything runs.
     tokio::time::sleep(Duration::from_millis(2600)).await;
-    let calm = pipeline::poll_feed(&ctx, &feed("calm")).await.expect("poll");
+    let calm = pipeline::poll_feed(&ctx, &feed("calm"))
+        .await
+        .expect("poll");
     assert_eq!(calm.status, "ok", "{calm:?}");
     assert_eq!(calm.new_items, 1);
-    let claimed = article_queue::run_due(&ctx, "test", 16).await.expect("round");
+    let claimed = article_queue::run_due(&ctx, "test", 16)
+        .await
+        .expect("round");
     assert_eq!(claimed, 2, "the two deferred pages are due");
     assert_eq!(
         one("SELECT count(*) FROM items WHERE extraction = 'extracted'"),

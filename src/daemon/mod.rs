@@ -179,7 +179,9 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
     match ctx.with_store(|s| s.release_articles(Utc::now())).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(pages = n, "resuming article pages left in flight"),
-        Err(e) => tracing::warn!(error = %e, "could not release article pages; they resume when their lease ends"),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not release article pages; they resume when their lease ends")
+        }
     }
     let owner = worker_name();
     let article_round = Arc::new(std::sync::atomic::AtomicBool::new(false));

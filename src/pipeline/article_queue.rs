@@ -241,7 +241,10 @@ async fn attempt(ctx: &Context, job: ArticleJob) -> Result<(), StoreError> {
                     .on_cpu(move || crate::store::stories_hook::fingerprint_of(&for_cpu))
                     .await
                 {
-                    Ok(fingerprint) => ArticleOutcome::Fetched { item, fingerprint },
+                    Ok(fingerprint) => ArticleOutcome::Fetched {
+                        item: Box::new(item),
+                        fingerprint,
+                    },
                     Err(_) => ArticleOutcome::Failed {
                         error: "story fingerprint crashed on this page".into(),
                         http_status: None,
@@ -249,8 +252,7 @@ async fn attempt(ctx: &Context, job: ArticleJob) -> Result<(), StoreError> {
                 }
             }
             Err(error) => {
-                match after_failure(&error, job.attempts + 1, job.created_at, Utc::now(), policy)
-                {
+                match after_failure(&error, job.attempts + 1, job.created_at, Utc::now(), policy) {
                     Step::RetryAt {
                         at,
                         error,
@@ -287,7 +289,11 @@ fn log_outcome(job: &ArticleJob, outcome: &ArticleOutcome) {
     let (item, url, attempt) = (job.item_id, job.url.as_str(), job.attempts + 1);
     match outcome {
         ArticleOutcome::Fetched { item: got, .. } => tracing::info!(
-            item, url, attempt, extraction = got.extraction.as_str(), "full text arrived"
+            item,
+            url,
+            attempt,
+            extraction = got.extraction.as_str(),
+            "full text arrived"
         ),
         ArticleOutcome::Retry {
             next_attempt_at,

@@ -184,27 +184,30 @@ pub async fn poll_feed(ctx: &Context, feed: &FeedConfig) -> Result<PollReport, S
             };
             (deferred, Vec::new())
         }
-        Err(failure) => (PollRecord {
-            feed_id: state.id,
-            started_at,
-            elapsed: clock.elapsed(),
-            outcome: PollOutcome::Failed {
-                http_status: failure.http_status,
-                gone: failure.http_status == Some(410),
-                error: failure.message,
+        Err(failure) => (
+            PollRecord {
+                feed_id: state.id,
+                started_at,
+                elapsed: clock.elapsed(),
+                outcome: PollOutcome::Failed {
+                    http_status: failure.http_status,
+                    gone: failure.http_status == Some(410),
+                    error: failure.message,
+                },
+                entries: 0,
+                new_entries: Vec::new(),
+                linked: Vec::new(),
+                next_due_at: scheduler::next_after_failure(
+                    feed,
+                    Utc::now(),
+                    state.error_count.saturating_add(1),
+                    ctx.config.defaults.max_backoff,
+                    failure.retry_after,
+                ),
+                error_count: state.error_count.saturating_add(1),
             },
-            entries: 0,
-            new_entries: Vec::new(),
-            linked: Vec::new(),
-            next_due_at: scheduler::next_after_failure(
-                feed,
-                Utc::now(),
-                state.error_count.saturating_add(1),
-                ctx.config.defaults.max_backoff,
-                failure.retry_after,
-            ),
-            error_count: state.error_count.saturating_add(1),
-        }, Vec::new()),
+            Vec::new(),
+        ),
     };
     let summary = ctx
         .with_store({
@@ -319,7 +322,7 @@ async fn fetch_and_parse(
         .zip(parsed.entries.iter().cloned())
         .filter(|(k, _)| !known.contains_key(k.as_str()) && seen.insert(k.clone()))
         .collect();
-    let (new_entries, linked, pages) = article::build_items(ctx, feed, url, fresh).await;
+    let (new_entries, linked, pages) = article::build_items_with_pages(ctx, feed, url, fresh).await;
     let hint = [response.max_age, parsed.ttl].into_iter().flatten().max();
     let record = PollRecord {
         outcome: PollOutcome::Fetched {

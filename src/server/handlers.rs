@@ -19,7 +19,14 @@ use crate::store::{ItemQuery, ItemRow, Store, StoryQuery, StoryRow};
 
 /// Filters shared by `/items` and `/search`.
 pub const ITEM_FILTERS: [&str; 8] = [
-    "feed", "tag", "language", "since", "until", "story", "after_id", "updated_since",
+    "feed",
+    "tag",
+    "language",
+    "since",
+    "until",
+    "story",
+    "after_id",
+    "updated_since",
 ];
 
 /// A page of a list, as answered.

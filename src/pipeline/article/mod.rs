@@ -37,8 +37,20 @@ use crate::store::{LinkedEntry, PageJob, PageState, StoredEntry};
 pub type Built = (Vec<StoredEntry>, Vec<LinkedEntry>, Vec<PageJob>);
 
 /// Builds the new items and new links for the entries this feed has not
-/// stored, with the queue rows of their pages.
+/// stored (their page rows dropped: see [`build_items_with_pages`]).
 pub async fn build_items(
+    ctx: &Context,
+    feed: &FeedConfig,
+    feed_url: &Url,
+    fresh: Vec<(EntryKey, Entry)>,
+) -> (Vec<StoredEntry>, Vec<LinkedEntry>) {
+    let (stored, linked, _) = build_items_with_pages(ctx, feed, feed_url, fresh).await;
+    (stored, linked)
+}
+
+/// Builds the new items and new links for the entries this feed has not
+/// stored, with the queue rows of their pages.
+pub async fn build_items_with_pages(
     ctx: &Context,
     feed: &FeedConfig,
     feed_url: &Url,

@@ -178,7 +178,9 @@ impl Store {
         let wrap = self.wrap();
         let next: Option<String> = self
             .conn
-            .prepare_cached("SELECT min(next_attempt_at) FROM article_queue WHERE state = 'pending'")
+            .prepare_cached(
+                "SELECT min(next_attempt_at) FROM article_queue WHERE state = 'pending'",
+            )
             .and_then(|mut s| s.query_row([], |r| r.get(0)))
             .map_err(wrap)?;
         Ok(next.as_deref().and_then(parse_ts))

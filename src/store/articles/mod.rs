@@ -23,14 +23,14 @@ use chrono::{DateTime, TimeDelta, Utc};
 use rusqlite::{OptionalExtension, params};
 
 mod admin;
-mod write;
 #[cfg(test)]
 mod tests;
+mod write;
 
 use super::{FeedId, ItemId, Store, StoreError, parse_ts, ts};
-use write::{insert_page, join_story_later, update_item};
 use crate::dedup::Fingerprint;
 use crate::model::{Extraction, NewItem};
+use write::{insert_page, join_story_later, update_item};
 
 /// What the first attempt at an item's page gave, written with the poll.
 #[derive(Debug, Clone, PartialEq)]
@@ -101,8 +101,9 @@ pub struct ArticleJob {
 pub enum ArticleOutcome {
     /// The page was fetched: the item as it should now be stored.
     Fetched {
-        /// The item with the page's text and metadata merged in.
-        item: NewItem,
+        /// The item with the page's text and metadata merged in (boxed: it
+        /// is large and the other outcomes are small).
+        item: Box<NewItem>,
         /// Its story fingerprint, made off the writer thread.
         fingerprint: Fingerprint,
     },
@@ -185,6 +186,10 @@ fn extraction_from(s: &str) -> Extraction {
     }
 }
 
+/// A claimed row as `UPDATE … RETURNING` gives it: id, item, page, feed,
+/// attempts, created at, lease token.
+type Claimed = (i64, ItemId, String, Option<FeedId>, u32, String, i64);
+
 impl Store {
     /// Writes one poll and its items' page rows in one transaction (see
     /// [`Store::record_poll`]). A page row is written only for an item that
@@ -196,7 +201,8 @@ impl Store {
     ) -> Result<super::PollSummary, StoreError> {
         let wrap = self.wrap();
         let tx = self.conn.transaction().map_err(&wrap)?;
-        let summary = crate::store::write::write_poll(&tx, poll, self.story_window).map_err(&wrap)?;
+        let summary =
+            crate::store::write::write_poll(&tx, poll, self.story_window).map_err(&wrap)?;
         for page in pages {
             insert_page(&tx, poll.feed_id, page, poll.started_at).map_err(&wrap)?;
         }
@@ -217,7 +223,7 @@ impl Store {
         let wrap = self.wrap();
         let until = now + TimeDelta::from_std(lease).unwrap_or(TimeDelta::MAX);
         let tx = self.conn.transaction().map_err(&wrap)?;
-        let claimed: Vec<(i64, ItemId, String, Option<FeedId>, u32, String, i64)> = {
+        let claimed: Vec<Claimed> = {
             let mut stmt = tx
                 .prepare_cached(
                     "UPDATE article_queue SET state = 'running', lease_owner = ?1, lease_until = ?2,
@@ -323,8 +329,15 @@ impl Store {
         match outcome {
             ArticleOutcome::Fetched { item, fingerprint } => {
                 update_item(&tx, job, item, &now_s).map_err(&wrap)?;
-                join_story_later(&tx, job.item_id, item, fingerprint, job.first_seen_at, window)
-                    .map_err(&wrap)?;
+                join_story_later(
+                    &tx,
+                    job.item_id,
+                    item,
+                    fingerprint,
+                    job.first_seen_at,
+                    window,
+                )
+                .map_err(&wrap)?;
                 tx.prepare_cached(
                     "UPDATE article_queue SET state = 'done', attempts = attempts + 1,
                        extraction = ?2, next_attempt_at = NULL, last_error = NULL,
@@ -345,7 +358,13 @@ impl Store {
                        lease_owner = NULL, lease_until = NULL, updated_at = ?5 WHERE id = ?1",
                 )
                 .and_then(|mut s| {
-                    s.execute(params![job.id, ts(*next_attempt_at), error, http_status, now_s])
+                    s.execute(params![
+                        job.id,
+                        ts(*next_attempt_at),
+                        error,
+                        http_status,
+                        now_s
+                    ])
                 })
                 .map_err(&wrap)?;
             }
@@ -378,5 +397,4 @@ impl Store {
         tx.commit().map_err(&wrap)?;
         Ok(true)
     }
-
 }

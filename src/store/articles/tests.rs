@@ -86,7 +86,10 @@ fn fetched(job: &ArticleJob) -> ArticleOutcome {
     item.extraction = Extraction::Extracted;
     item.extraction_error = None;
     let fingerprint = crate::store::stories_hook::fingerprint_of(&item);
-    ArticleOutcome::Fetched { item, fingerprint }
+    ArticleOutcome::Fetched {
+        item: Box::new(item),
+        fingerprint,
+    }
 }
 
 #[test]
@@ -116,7 +119,9 @@ fn rows_are_claimed_only_when_due_and_once_per_lease() {
         "leased to a"
     );
     // a dies; its lease runs out and b takes the row, with a new token.
-    let taken = store.claim_articles("b", 10, lease, at(400)).expect("claim");
+    let taken = store
+        .claim_articles("b", 10, lease, at(400))
+        .expect("claim");
     assert_eq!(taken.len(), 1);
     assert!(taken[0].lease_token > jobs[0].lease_token);
     // a's late answer is refused; b's is written.
@@ -155,7 +160,10 @@ fn rows_are_claimed_only_when_due_and_once_per_lease() {
 fn retries_deferrals_and_failures_move_the_row_and_release_resumes_it() {
     let mut store = store_with_pending(at(0));
     let lease = Duration::from_secs(300);
-    let job = store.claim_articles("a", 1, lease, at(1)).expect("claim").remove(0);
+    let job = store
+        .claim_articles("a", 1, lease, at(1))
+        .expect("claim")
+        .remove(0);
     let retry = ArticleOutcome::Retry {
         next_attempt_at: at(90),
         error: "timed out fetching http://rt.example/news/1".into(),
@@ -166,23 +174,40 @@ fn retries_deferrals_and_failures_move_the_row_and_release_resumes_it() {
     assert_eq!((stats.pending, stats.oldest_pending_secs), (1, 60));
     assert_eq!(store.next_article_due().expect("next"), Some(at(90)));
 
-    let job = store.claim_articles("a", 1, lease, at(90)).expect("claim").remove(0);
+    let job = store
+        .claim_articles("a", 1, lease, at(90))
+        .expect("claim")
+        .remove(0);
     assert_eq!(job.attempts, 2);
     let deferred = ArticleOutcome::Deferred { until: at(120) };
-    assert!(store.finish_article(&job, &deferred, at(91)).expect("finish"));
+    assert!(
+        store
+            .finish_article(&job, &deferred, at(91))
+            .expect("finish")
+    );
     let rows = store.list_articles(&["pending"], 10).expect("list");
     assert_eq!(rows[0].attempts, 2, "a deferral is not an attempt");
-    assert_eq!(rows[0].next_attempt_at.as_deref(), Some(ts(at(120)).as_str()));
+    assert_eq!(
+        rows[0].next_attempt_at.as_deref(),
+        Some(ts(at(120)).as_str())
+    );
 
     // A daemon killed mid-fetch leaves the row running; start-up hands it back.
     let _lost = store.claim_articles("a", 1, lease, at(120)).expect("claim");
     assert_eq!(store.release_articles(at(121)).expect("release"), 1);
-    let job = store.claim_articles("b", 1, lease, at(121)).expect("claim").remove(0);
+    let job = store
+        .claim_articles("b", 1, lease, at(121))
+        .expect("claim")
+        .remove(0);
     let failed = ArticleOutcome::Failed {
         error: "HTTP 410 from http://rt.example/news/1".into(),
         http_status: Some(410),
     };
-    assert!(store.finish_article(&job, &failed, at(122)).expect("finish"));
+    assert!(
+        store
+            .finish_article(&job, &failed, at(122))
+            .expect("finish")
+    );
     let rows = store.list_articles(&[], 10).expect("list");
     assert_eq!(rows[0].state, "failed");
     assert_eq!(rows[0].last_http_status, Some(410));
@@ -195,7 +220,10 @@ fn retries_deferrals_and_failures_move_the_row_and_release_resumes_it() {
     );
     assert_eq!(store.requeue_failed_articles(at(200)).expect("requeue"), 1);
     assert_eq!(
-        store.claim_articles("b", 1, lease, at(200)).expect("claim").len(),
+        store
+            .claim_articles("b", 1, lease, at(200))
+            .expect("claim")
+            .len(),
         1
     );
 }
@@ -229,5 +257,9 @@ fn refetch_refuses_unknown_items_and_queues_items_that_had_no_row() {
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].feed.as_deref(), Some("rt"));
     let window_start = rows[0].created_at.clone();
-    assert_eq!(window_start, ts(at(5)), "a refetch starts a new retry window");
+    assert_eq!(
+        window_start,
+        ts(at(5)),
+        "a refetch starts a new retry window"
+    );
 }

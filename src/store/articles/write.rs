@@ -35,7 +35,14 @@ pub(super) fn insert_page(
             attempts,
             error,
             http_status,
-        } => ("failed", *attempts, None, Some(error.clone()), *http_status, None),
+        } => (
+            "failed",
+            *attempts,
+            None,
+            Some(error.clone()),
+            *http_status,
+            None,
+        ),
     };
     tx.prepare_cached(
         "INSERT INTO article_queue (item_id, url, feed_id, state, attempts, next_attempt_at, last_error,
@@ -126,7 +133,8 @@ pub(super) fn join_story_later(
         item: item.clone(),
         fingerprint: Some(fingerprint.clone()),
     };
-    let story = crate::store::stories_hook::assign_story(tx, item_id, &entry, first_seen_at, window)?;
+    let story =
+        crate::store::stories_hook::assign_story(tx, item_id, &entry, first_seen_at, window)?;
     tx.prepare_cached("UPDATE items SET story_id = ?2 WHERE id = ?1")?
         .execute(params![item_id, story])?;
     Ok(())
