@@ -30,7 +30,9 @@ CREATE TABLE article_queue (
     created_at       TEXT NOT NULL,
     updated_at       TEXT NOT NULL
 );
-CREATE INDEX article_queue_due ON article_queue (state, next_attempt_at);
+-- The claim (due rows by state and time) and the gauges (rows and oldest
+-- age by state) read only this index.
+CREATE INDEX article_queue_due ON article_queue (state, next_attempt_at, created_at);
 
 -- When newswire last wrote the item row: its first store, or its full text
 -- arriving later. `items.updated_at` stays the article's own modification
