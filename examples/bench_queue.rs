@@ -53,7 +53,9 @@ fn main() -> anyhow::Result<()> {
                 95..=97 => ("failed", None),
                 _ => (
                     "pending",
-                    Some(newswire::store::ts(now + TimeDelta::seconds(i % 86_400 - 43_200))),
+                    Some(newswire::store::ts(
+                        now + TimeDelta::seconds(i % 86_400 - 43_200),
+                    )),
                 ),
             };
             item.execute(params![i, url, seen])?;
@@ -62,9 +64,16 @@ fn main() -> anyhow::Result<()> {
         drop((item, row));
         conn.execute_batch("COMMIT")?;
     }
-    println!("filled {n} items and queue rows in {:.1} s", started.elapsed().as_secs_f64());
-    time("next_article_due (every second)", 1000, || store.next_article_due())?;
-    let stats = time("article_stats (every 10 s)", 20, || store.article_stats(now))?;
+    println!(
+        "filled {n} items and queue rows in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    time("next_article_due (every second)", 1000, || {
+        store.next_article_due()
+    })?;
+    let stats = time("article_stats (every 10 s)", 20, || {
+        store.article_stats(now)
+    })?;
     println!("  {stats:?}");
     let lease = Duration::from_secs(300);
     let mut claimed = 0;

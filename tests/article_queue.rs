@@ -467,3 +467,82 @@ fn robots_txt_is_fetched_once_per_origin_when_pages_start_at_once() {
         13
     );
 }
+
+/// The scenario of issue 16 under `newswire run`: two outlets on one host,
+/// the original's page answers 503 with `Retry-After` to its first request.
+/// The host's other pages and feeds wait for the back-off instead of
+/// failing, every page gets its text, and the two copies become one story.
+#[test]
+fn under_the_daemon_a_bad_minute_costs_no_text_and_no_errors() {
+    let srv = TestServer::start();
+    let rt_items: String = ["a", "b", "c"]
+        .iter()
+        .map(|p| {
+            teaser(
+                &format!("RT story {p}"),
+                &srv.url(&format!("/rt/{p}")),
+                &format!("rt-{p}"),
+            )
+        })
+        .collect();
+    serve_feed(&srv, "/rt/rss", &rt_items);
+    srv.route("/rt/a", Reply::status(503).header("Retry-After", "2"));
+    srv.route(
+        "/rt/b",
+        html(article_page("RT story b")).delay(Duration::from_millis(50)),
+    );
+    srv.route(
+        "/rt/c",
+        html(article_page("RT story c")).delay(Duration::from_millis(50)),
+    );
+    let full: String = PARAGRAPHS.iter().map(|p| format!("<p>{p}</p>")).collect();
+    serve_feed(
+        &srv,
+        "/troib/rss",
+        &format!(
+            "<item><title>Republished</title><link>{}</link><guid>troib-a</guid>\
+             <description><![CDATA[{full}]]></description></item>",
+            srv.url("/troib/a")
+        ),
+    );
+    let setup = Setup::with_config(&config_text(
+        "per_host_concurrency = 1",
+        "schedule = \"*/3 * * * * *\"",
+        &[
+            feed("rt", srv.url("/rt/rss")).with("full_text = true"),
+            feed("troib", srv.url("/troib/rss")),
+        ],
+    ));
+    let mut daemon = setup.spawn_daemon();
+    assert!(
+        srv.wait_for_hits("/rt/a", 1, Duration::from_secs(15)),
+        "{}",
+        daemon.log_text()
+    );
+    srv.route("/rt/a", html(article_page("RT story a")));
+    setup.wait_for(
+        "SELECT count(*) FROM items WHERE extraction = 'extracted'",
+        3,
+        Duration::from_secs(30),
+    );
+    setup.wait_for(
+        "SELECT count(*) FROM items a JOIN items b ON a.story_id = b.story_id
+         WHERE a.title = 'RT story a' AND b.title = 'Republished'",
+        1,
+        Duration::from_secs(10),
+    );
+    daemon.stop();
+    assert_eq!(
+        setup.query_i64("SELECT count(*) FROM fetches WHERE status = 'error'"),
+        0,
+        "no feed failed because of the back-off"
+    );
+    assert_eq!(
+        setup.query_i64("SELECT count(*) FROM article_queue WHERE state = 'done'"),
+        3
+    );
+    assert_eq!(
+        setup.query_i64("SELECT count(*) FROM items WHERE title = 'Republished'"),
+        1
+    );
+}
