@@ -131,7 +131,8 @@ fn a_503_then_200_gives_the_full_text_later_and_the_story_join() {
 
     // The site is back; the next poll's queue round gets the page.
     srv.route("/rt/port-reopens", html(article_page("Port reopens")));
-    std::thread::sleep(Duration::from_millis(2100));
+    // Retry-After plus jitter, rounded up to whole seconds as stored.
+    std::thread::sleep(Duration::from_millis(3100));
     poll(&setup);
     assert_eq!(srv.hits("/rt/port-reopens"), 2, "one retry");
     let (extraction, text): (String, String) = setup
