@@ -411,6 +411,12 @@ fn open_existing(config: &Config) -> Result<Store, Failure> {
             code: 1,
         });
     }
+    // A store written by an older newswire gets this one's migrations first
+    // (new columns such as `items.changed_at` are read below); a file this
+    // user may only read is read as it is.
+    if let Err(e) = Store::open(&config.storage.path) {
+        tracing::debug!(error = %e, "store not upgraded; reading it as it is");
+    }
     Ok(Store::open_read_only(&config.storage.path)?)
 }
 

@@ -263,3 +263,35 @@ fn refetch_refuses_unknown_items_and_queues_items_that_had_no_row() {
         "a refetch starts a new retry window"
     );
 }
+
+#[test]
+fn a_store_from_before_the_queue_is_upgraded_with_its_items_dated() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("old.db");
+    {
+        let store = Store::open(&path).expect("create");
+        // Back to the schema before migration 009, with one item in it.
+        store
+            .conn
+            .execute_batch(
+                "DROP TABLE article_queue;
+                 DROP INDEX items_changed_at;
+                 ALTER TABLE items DROP COLUMN changed_at;
+                 INSERT INTO items (url, canonical_url, first_seen_at, extraction, extraction_error)
+                   VALUES ('http://a.example/1', 'http://a.example/1', '2026-11-01T00:00:00Z',
+                           'failed', 'timed out');
+                 PRAGMA user_version = 7;",
+            )
+            .expect("downgrade");
+    }
+    let mut store = Store::open(&path).expect("upgrade");
+    let changed: String = store
+        .conn
+        .query_row("SELECT changed_at FROM items", [], |r| r.get(0))
+        .expect("changed_at");
+    assert_eq!(changed, "2026-11-01T00:00:00Z");
+    // Its failed page, from before the queue, can be asked for again.
+    assert_eq!(store.requeue_failed_articles(at(0)).expect("requeue"), 1);
+    let rows = store.list_articles(&["pending"], 10).expect("list");
+    assert_eq!(rows[0].url, "http://a.example/1");
+}
