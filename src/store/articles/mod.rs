@@ -17,7 +17,8 @@
 //!
 //! When the text arrives, one transaction updates the item's text, HTML,
 //! metadata, search index (by trigger), `changed_at`, story fingerprint and
-//! story ([`join_story_later`]), and marks the row `done`.
+//! story (`write::join_story_later`, the one call to swap for the stories
+//! module's own "fingerprint and join later"), and marks the row `done`.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use rusqlite::{OptionalExtension, params};
