@@ -180,7 +180,7 @@ fn delta(d: Duration) -> TimeDelta {
 
 /// `t` rounded up to a whole second: the store keeps seconds, and a retry
 /// rounded down could start before the host's back-off ends.
-fn ceil_secs(t: DateTime<Utc>) -> DateTime<Utc> {
+pub(super) fn ceil_secs(t: DateTime<Utc>) -> DateTime<Utc> {
     if t.timestamp_subsec_nanos() == 0 {
         return t;
     }

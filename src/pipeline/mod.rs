@@ -179,7 +179,7 @@ pub async fn poll_feed(ctx: &Context, feed: &FeedConfig) -> Result<PollReport, S
                 entries: 0,
                 new_entries: Vec::new(),
                 linked: Vec::new(),
-                next_due_at: ceil_to_second(until),
+                next_due_at: article_queue::ceil_secs(until),
                 error_count: state.error_count,
             };
             (deferred, Vec::new())
@@ -243,15 +243,6 @@ impl From<FetchError> for Failure {
             message: e.to_string(),
         }
     }
-}
-
-/// `t` rounded up to a whole second (the store keeps seconds; a due time
-/// rounded down would come before the host's back-off ends).
-fn ceil_to_second(t: DateTime<Utc>) -> DateTime<Utc> {
-    if t.timestamp_subsec_nanos() == 0 {
-        return t;
-    }
-    DateTime::from_timestamp(t.timestamp().saturating_add(1), 0).unwrap_or(t)
 }
 
 async fn fetch_and_parse(
