@@ -3,7 +3,8 @@
 //!
 //! The daemon and pipeline report events ([`Metrics::poll_finished`],
 //! [`Metrics::page_fetched`], [`Metrics::set_queue_depth`],
-//! [`Metrics::set_feeds`]); the HTTP server renders them at scrape time
+//! [`Metrics::set_feeds`], [`Metrics::article_retried`],
+//! [`Metrics::set_article_queue`]); the HTTP server renders them at scrape time
 //! ([`Metrics::render_with`]), adding gauges it reads from the store
 //! ([`StoreGauges`]). Every series has a fixed, small label set: nothing here
 //! creates one series per feed, so a long feed list cannot blow up a scraper.
@@ -21,7 +22,10 @@ pub const FETCH_BUCKETS: [f64; 11] = [0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// Poll outcomes counted by `newswire_polls_total{status=…}`.
-const POLL_STATUSES: [&str; 4] = ["ok", "not_modified", "error", "other"];
+const POLL_STATUSES: [&str; 5] = ["ok", "not_modified", "error", "deferred", "other"];
+
+/// States of the article queue, as in `article_queue.state`.
+const ARTICLE_STATES: [&str; 4] = ["pending", "running", "done", "failed"];
 
 /// A histogram with the fixed buckets of [`FETCH_BUCKETS`].
 #[derive(Debug, Default)]
@@ -83,6 +87,11 @@ pub struct Metrics {
     pages_error: AtomicU64,
     queue_depth: AtomicU64,
     feeds: AtomicU64,
+    article_retries: AtomicU64,
+    /// Rows of the article queue by state ([`ARTICLE_STATES`] order), then
+    /// the age of the oldest pending row; absent until the daemon counts.
+    article_queue: [AtomicU64; 5],
+    article_queue_known: std::sync::atomic::AtomicBool,
 }
 
 impl Metrics {
@@ -124,6 +133,27 @@ impl Metrics {
     /// Sets how many feeds are due and waiting for a worker.
     pub fn set_queue_depth(&self, n: u64) {
         self.queue_depth.store(n, Ordering::Relaxed);
+    }
+
+    /// Counts one more attempt at an article page that failed before.
+    pub fn article_retried(&self) {
+        self.article_retries.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Sets the article queue's rows by state and the age of its oldest
+    /// pending row (the daemon recounts them every few seconds).
+    pub fn set_article_queue(&self, stats: crate::store::QueueStats) {
+        let values = [
+            stats.pending,
+            stats.running,
+            stats.done,
+            stats.failed,
+            stats.oldest_pending_secs,
+        ];
+        for (slot, v) in self.article_queue.iter().zip(values) {
+            slot.store(v, Ordering::Relaxed);
+        }
+        self.article_queue_known.store(true, Ordering::Relaxed);
     }
 
     /// Sets how many feeds are configured and enabled.
@@ -209,6 +239,33 @@ impl Metrics {
             "Feeds configured and enabled.",
             load(&self.feeds),
         );
+        counter(
+            &mut out,
+            "newswire_article_retries_total",
+            "Attempts at article pages that had failed before.",
+            load(&self.article_retries),
+        );
+        if self.article_queue_known.load(Ordering::Relaxed) {
+            header(
+                &mut out,
+                "newswire_article_queue",
+                "gauge",
+                "Article pages in the queue, by state.",
+            );
+            for (state, n) in ARTICLE_STATES.iter().zip(&self.article_queue) {
+                let _ = writeln!(
+                    out,
+                    "newswire_article_queue{{state=\"{state}\"}} {}",
+                    load(n)
+                );
+            }
+            gauge(
+                &mut out,
+                "newswire_article_oldest_pending_seconds",
+                "Age of the oldest article page still waiting for its text (0 when none).",
+                load(&self.article_queue[4]),
+            );
+        }
 
         gauge(
             &mut out,
@@ -345,5 +402,27 @@ mod tests {
         assert!(text.contains("newswire_feeds 7\n"));
         assert!(text.contains("newswire_queue_depth 2\n"));
         assert!(text.contains("newswire_page_fetches_total{result=\"error\"} 1\n"));
+    }
+
+    #[test]
+    fn article_queue_gauges_appear_once_counted() {
+        let m = Metrics::new();
+        assert!(!m.render().contains("newswire_article_queue"));
+        m.article_retried();
+        m.set_article_queue(crate::store::QueueStats {
+            pending: 3,
+            running: 1,
+            done: 40,
+            failed: 2,
+            oldest_pending_secs: 95,
+        });
+        let text = m.render();
+        assert!(
+            text.contains("newswire_article_queue{state=\"pending\"} 3\n"),
+            "{text}"
+        );
+        assert!(text.contains("newswire_article_queue{state=\"failed\"} 2\n"));
+        assert!(text.contains("newswire_article_oldest_pending_seconds 95\n"));
+        assert!(text.contains("newswire_article_retries_total 1\n"));
     }
 }

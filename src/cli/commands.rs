@@ -73,6 +73,18 @@ pub(super) fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Inspect { source, format } => inspect(explicit, &source, format),
+        Command::Articles {
+            states,
+            limit,
+            format,
+        } => {
+            let config = load(explicit)?;
+            let states = article_states(&states);
+            let rows = open_existing(&config)?.list_articles(&states, limit)?;
+            output::print_articles(&rows, format)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Refetch { items, failed } => refetch(explicit, &items, failed),
         Command::Extract {
             url,
             file,
@@ -329,6 +341,7 @@ fn items(
         until: time(&args.until)?,
         story: args.story,
         after_id: args.after_id,
+        updated_since: time(&args.updated_since)?,
         limit: args.limit,
     };
     let store = open_existing(&config)?;
@@ -336,6 +349,54 @@ fn items(
         Some(text) => output::print_hits(&store.search(&text, &query)?, args.format)?,
         None => print_items(&store.items(&query)?, args.format)?,
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The `article_queue.state` values `newswire articles --state` asks for.
+fn article_states(states: &[super::ArticleState]) -> Vec<&'static str> {
+    use super::ArticleState as S;
+    if states.contains(&S::All) {
+        return Vec::new();
+    }
+    if states.is_empty() {
+        return vec!["pending", "failed"];
+    }
+    states
+        .iter()
+        .map(|s| match s {
+            S::Pending => "pending",
+            S::Running => "running",
+            S::Failed => "failed",
+            S::Done => "done",
+            // Handled above.
+            S::All => "",
+        })
+        .collect()
+}
+
+/// `newswire refetch`: queues pages again; the daemon (or the next poll) fetches them.
+fn refetch(explicit: Option<&Path>, items: &[i64], failed: bool) -> Result<ExitCode, Failure> {
+    let config = load(explicit)?;
+    open_existing(&config)?;
+    let mut store = Store::open(&config.storage.path)?;
+    let now = Utc::now();
+    let unknown = store.requeue_articles(items, now)?;
+    if !unknown.is_empty() {
+        let ids: Vec<String> = unknown.iter().map(i64::to_string).collect();
+        return Err(Failure {
+            error: anyhow!("no item with id {}; nothing queued", ids.join(", ")),
+            code: 1,
+        });
+    }
+    let again = if failed {
+        store.requeue_failed_articles(now)?
+    } else {
+        0
+    };
+    println!(
+        "queued {} page(s); `newswire run` fetches them within seconds, or run `newswire poll`",
+        items.len() + again
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -349,6 +410,12 @@ fn open_existing(config: &Config) -> Result<Store, Failure> {
             ),
             code: 1,
         });
+    }
+    // A store written by an older newswire gets this one's migrations first
+    // (new columns such as `items.changed_at` are read below); a file this
+    // user may only read is read as it is.
+    if let Err(e) = Store::open(&config.storage.path) {
+        tracing::debug!(error = %e, "store not upgraded; reading it as it is");
     }
     Ok(Store::open_read_only(&config.storage.path)?)
 }

@@ -121,6 +121,29 @@ pub enum Command {
         #[arg(long)]
         listen: Option<std::net::SocketAddr>,
     },
+    /// Show article pages waiting for their full text or given up on, with
+    /// their last error (the article queue).
+    Articles {
+        /// Which rows: pending, running, failed, done, or all [default: pending and failed].
+        #[arg(long = "state", value_name = "STATE")]
+        states: Vec<ArticleState>,
+        /// At most this many rows, oldest first.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Fetch the article pages of these items again (a failed page is never
+    /// retried by itself); `newswire run` or the next `newswire poll` fetches them.
+    Refetch {
+        /// Item ids (see `newswire items` or `newswire articles`).
+        #[arg(required_unless_present = "failed")]
+        items: Vec<i64>,
+        /// Every page that failed.
+        #[arg(long)]
+        failed: bool,
+    },
     /// Extract the article from one page (URL or file) and show it.
     Extract {
         /// Fetch and extract this page.
@@ -136,6 +159,21 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = TextFormat::Text)]
         format: TextFormat,
     },
+}
+
+/// A state of the article queue, for `newswire articles --state`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ArticleState {
+    /// Waiting for the next attempt.
+    Pending,
+    /// Being fetched now.
+    Running,
+    /// Given up on (permanent failure or retry limit).
+    Failed,
+    /// Fetched.
+    Done,
+    /// Every row.
+    All,
 }
 
 /// `newswire feeds …`.
@@ -216,6 +254,10 @@ pub struct ItemsArgs {
     /// last id you saw to read everything new since, in order.
     #[arg(long, value_name = "ID")]
     pub after_id: Option<i64>,
+    /// Only items stored or changed (full text arrived later) since this
+    /// time, in the order they changed (same forms as --since).
+    #[arg(long, value_name = "TIME")]
+    pub updated_since: Option<String>,
     /// At most this many items.
     #[arg(long, default_value_t = 20)]
     pub limit: usize,

@@ -170,6 +170,30 @@ pub fn print_items(rows: &[ItemRow], format: Format) -> anyhow::Result<()> {
     })
 }
 
+/// `newswire articles`.
+pub fn print_articles(rows: &[crate::store::ArticleRow], format: Format) -> anyhow::Result<()> {
+    emit(rows, format, |out| {
+        writeln!(
+            out,
+            "{:>6} {:<8} {:>4} {:<20} {:<40} LAST ERROR",
+            "ITEM", "STATE", "TRY", "NEXT ATTEMPT", "TITLE"
+        )?;
+        for r in rows {
+            writeln!(
+                out,
+                "{:>6} {:<8} {:>4} {:<20} {:<40} {}",
+                r.item_id,
+                r.state,
+                r.attempts,
+                r.next_attempt_at.as_deref().unwrap_or("-"),
+                fit(r.title.as_deref().unwrap_or("(untitled)"), 40),
+                r.last_error.as_deref().unwrap_or("-")
+            )?;
+        }
+        Ok(())
+    })
+}
+
 /// `newswire stories`.
 pub fn print_stories(rows: &[StoryRow], format: Format) -> anyhow::Result<()> {
     emit(rows, format, |out| {

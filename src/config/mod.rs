@@ -78,6 +78,11 @@ pub struct FetchConfig {
     pub allow_private_networks: bool,
     /// Obey robots.txt for article pages.
     pub respect_robots: bool,
+    /// How long a page that fails for a passing reason (timeout, 429, 5xx)
+    /// is retried, counted from when it was first queued.
+    pub article_retry_for: Duration,
+    /// Most attempts at one article page before giving up.
+    pub article_max_attempts: u32,
 }
 
 /// `[server]`: the read-only HTTP API.
@@ -326,6 +331,8 @@ struct RawFetch {
     per_host_interval: Option<Dur>,
     allow_private_networks: Option<bool>,
     respect_robots: Option<bool>,
+    article_retry_for: Option<Dur>,
+    article_max_attempts: Option<u32>,
 }
 
 #[derive(Deserialize, Default)]
@@ -406,6 +413,19 @@ impl RawConfig {
             per_host_interval: f.per_host_interval.map_or(Duration::from_secs(1), |d| d.0),
             allow_private_networks: f.allow_private_networks.unwrap_or(false),
             respect_robots: f.respect_robots.unwrap_or(true),
+            article_retry_for: f
+                .article_retry_for
+                .map_or(Duration::from_secs(3 * 86_400), |d| d.0),
+            article_max_attempts: match f.article_max_attempts {
+                Some(0) => {
+                    return Err(invalid(
+                        &["fetch", "article_max_attempts"],
+                        "must be at least 1".into(),
+                    ));
+                }
+                Some(n) => n,
+                None => 30,
+            },
         };
         let d = self.defaults;
         let defaults = Defaults {

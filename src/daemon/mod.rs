@@ -18,7 +18,16 @@
 //! Once an hour it trims the story index to the matching window and applies
 //! the opt-in retention (`[storage] retain`, `retain_fetches`).
 //!
-//! [`poll_once`] polls a set of feeds now, for `newswire poll`.
+//! Beside the feeds, the daemon works the article queue: every
+//! [`ARTICLE_TICK`] it starts a round of [`article_queue::run_due`] (when the
+//! last one has finished and a page is due), so a page that failed for a
+//! passing reason, or waited for its host's back-off, gets its full text
+//! later. Rows a killed daemon left `running` are handed back at start-up,
+//! so nothing pending is lost to kill -9. The queue's gauges for `/metrics`
+//! are recounted every [`ARTICLE_STATS_EVERY`].
+//!
+//! [`poll_once`] polls a set of feeds now, for `newswire poll`, then
+//! attempts the article pages that are due.
 
 pub mod systemd;
 
@@ -34,7 +43,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
-use crate::pipeline::{self, Context, PollReport};
+use crate::pipeline::{self, Context, PollReport, article_queue};
 use crate::store::Store;
 
 /// How long in-flight polls may take to finish after a stop signal.
@@ -109,7 +118,35 @@ pub async fn poll_once(
         reports.push(report);
     }
     reports.sort_by(|a, b| a.feed.cmp(&b.feed));
+    // Pages whose retry is due (from earlier polls, or a back-off that has
+    // ended): a `newswire poll` from cron works the queue too. Bounded, as
+    // every round moves each row it claims to a later time or a final state.
+    let owner = worker_name();
+    for _ in 0..POLL_ONCE_ROUNDS {
+        match article_queue::run_due(&ctx, &owner, workers).await {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "article queue round failed; pages stay queued");
+                break;
+            }
+        }
+    }
     Ok(reports)
+}
+
+/// Most queue rounds `newswire poll` runs after its polls.
+const POLL_ONCE_ROUNDS: usize = 100;
+
+/// How often the daemon looks for due article pages.
+pub const ARTICLE_TICK: Duration = Duration::from_secs(1);
+
+/// How often the article queue's gauges are recounted.
+pub const ARTICLE_STATS_EVERY: Duration = Duration::from_secs(10);
+
+/// This process's name as the owner of article-queue leases.
+fn worker_name() -> String {
+    format!("newswire-{}", std::process::id())
 }
 
 /// Runs the daemon until `shutdown` is cancelled.
@@ -137,6 +174,20 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
             }
         })
     });
+    // A daemon killed mid-fetch left its pages `running`: they are ours
+    // again (on SQLite this daemon is the only worker).
+    match ctx.with_store(|s| s.release_articles(Utc::now())).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(pages = n, "resuming article pages left in flight"),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not release article pages; they resume when their lease ends")
+        }
+    }
+    let owner = worker_name();
+    let article_round = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut articles = tokio::time::interval(ARTICLE_TICK);
+    articles.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut article_stats_at = std::time::Instant::now() - ARTICLE_STATS_EVERY;
     let mut queue = DueQueue::default();
     for (name, at) in initial_due_times(&ctx).await? {
         if at != NEVER {
@@ -240,6 +291,20 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
                 }
             }
             _ = watchdog.tick() => notifier.notify("WATCHDOG=1"),
+            _ = articles.tick() => {
+                let stats = article_stats_at.elapsed() >= ARTICLE_STATS_EVERY;
+                if stats {
+                    article_stats_at = std::time::Instant::now();
+                }
+                // One round at a time: a round ends when all its pages have.
+                if !article_round.swap(true, std::sync::atomic::Ordering::AcqRel) {
+                    let (ctx, owner, busy) = (ctx.clone(), owner.clone(), Arc::clone(&article_round));
+                    tracker.spawn(async move {
+                        article_tick(&ctx, &owner, stats).await;
+                        busy.store(false, std::sync::atomic::Ordering::Release);
+                    });
+                }
+            }
             _ = prune.tick() => {
                 let ctx = ctx.clone();
                 tracker.spawn(async move { housekeeping(&ctx).await });
@@ -306,6 +371,29 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
     }
     tracing::info!("newswire stopped");
     Ok(())
+}
+
+/// One tick of the article worker: a queue round when a page is due, and
+/// the queue's gauges when `stats` is set.
+async fn article_tick(ctx: &Context, owner: &str, stats: bool) {
+    if stats {
+        match ctx.with_store(|s| s.article_stats(Utc::now())).await {
+            Ok(stats) => ctx.metrics.set_article_queue(stats),
+            Err(e) => tracing::warn!(error = %e, "could not count the article queue"),
+        }
+    }
+    let due = ctx
+        .with_store(|s| s.next_article_due())
+        .await
+        .ok()
+        .flatten()
+        .is_some_and(|at| at <= Utc::now());
+    if due {
+        let max = ctx.config.fetch.concurrency.max(1);
+        if let Err(e) = article_queue::run_due(ctx, owner, max).await {
+            tracing::warn!(error = %e, "article queue round failed; pages stay queued");
+        }
+    }
 }
 
 /// How often retention (`[storage] retain`, `retain_fetches`) runs; also
@@ -474,6 +562,7 @@ async fn reload_config(path: &Path, ctx: &Context) -> anyhow::Result<(Context, V
             fetcher,
             store: Arc::clone(&ctx.store),
             metrics: Arc::clone(&ctx.metrics),
+            page_flight: Arc::clone(&ctx.page_flight),
         },
         changed,
     ))

@@ -3,12 +3,15 @@
 //! Every variant names the URL (or host) it is about, so a log line or a
 //! `fetches` row can be read on its own. Helpers tell the caller what to do
 //! next: [`FetchError::retry_after`] for the scheduler, and
-//! [`FetchError::is_permanent`] for errors that will not go away by waiting.
+//! [`FetchError::is_permanent`] for errors that will not go away by waiting,
+//! [`FetchError::is_transient`] for those worth retrying later, and
+//! [`FetchError::is_host_backoff`] for a request never sent because its host
+//! asked us to wait (a deferral, not a failure).
 
 use std::time::{Duration, SystemTime};
 
 /// Why a fetch failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum FetchError {
     /// The URL cannot be fetched at all (unparseable, not http/https, no host,
     /// or a redirect to such a URL).
@@ -116,6 +119,29 @@ impl FetchError {
             FetchError::InvalidUrl { .. } | FetchError::Blocked { .. } => true,
             _ => false,
         }
+    }
+
+    /// True for failures that may well go away by waiting: timeouts,
+    /// connection and DNS errors, a body cut off, 408, 425, 429 and 5xx
+    /// (RFC 9110 §15.5.9, §15.6; RFC 8470 §5.2 for 425; RFC 6585 §4 for 429).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            FetchError::Status { status, .. } => {
+                matches!(status, 408 | 425 | 429) || (500..600).contains(status)
+            }
+            FetchError::Timeout { .. } | FetchError::Connect { .. } | FetchError::Body { .. } => {
+                true
+            }
+            FetchError::HostBackoff { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// True when no request was sent because the host asked us to back off:
+    /// the caller should do the same work again when the back-off ends
+    /// ([`FetchError::retry_after`]), recording no error.
+    pub fn is_host_backoff(&self) -> bool {
+        matches!(self, FetchError::HostBackoff { .. })
     }
 
     /// The HTTP status, for [`FetchError::Status`].

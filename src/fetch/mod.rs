@@ -15,11 +15,18 @@
 //! - the address guard ([`guard`]): no loopback, private or link-local
 //!   address unless `allow_private_networks`;
 //! - per-host politeness: concurrency, spacing of starts,
-//!   and backoff after 429/503 with `Retry-After`.
+//!   and backoff after 429/503 with `Retry-After`: while a host backs off,
+//!   requests to it are not sent and return [`FetchError::HostBackoff`],
+//!   which callers treat as "run this when the back-off ends", never as a
+//!   failure of the feed or page.
 //!
-//! [`Robots`] answers whether robots.txt lets us fetch a URL.
+//! [`Robots`] answers whether robots.txt lets us fetch a URL, one request
+//! per origin however many pages ask at once. [`SingleFlight`] shares one
+//! run of any async work between concurrent callers with the same key (the
+//! pipeline uses it for article pages, keyed by canonical URL).
 
 mod error;
+mod flight;
 pub mod guard;
 pub mod headers;
 mod politeness;
@@ -34,6 +41,7 @@ use tokio::time::Instant;
 use url::Url;
 
 pub use error::FetchError;
+pub use flight::SingleFlight;
 pub use request::{FEED_ACCEPT, FetchOptions, PAGE_ACCEPT, Request, Response};
 pub use robots::{Robots, RobotsRules};
 

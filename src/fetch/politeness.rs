@@ -4,7 +4,12 @@
 //! Each host has a semaphore (`per_host_concurrency` permits, held for the
 //! whole request including the body) and a next-allowed-start time that every
 //! request start pushes forward by `per_host_interval`. A 429/503 with
-//! `Retry-After` sets a backoff time before which requests fail at once.
+//! `Retry-After` sets a backoff time before which no request is sent: the
+//! fetcher returns `FetchError::HostBackoff` at once (never holding a slot
+//! for hours), and its callers *defer* the work to the end of the back-off,
+//! a feed to its next due time and a page to its queue row, recording no
+//! error on either (issue 16: a back-off once failed every other feed and
+//! page of the host).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};

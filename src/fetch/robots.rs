@@ -8,10 +8,15 @@
 //! matching pattern wins and `Allow` wins a tie.
 //!
 //! [`Robots`] (from [`Fetcher::robots`]) fetches `/robots.txt` through the
-//! same guarded, polite client and caches the rules per origin for 24 hours.
+//! same guarded, polite client and caches the rules per origin for 24 hours
+//! (less when the response's `Cache-Control: max-age` says so, RFC 9309 §2.4).
 //! A 4xx (other than 429) means no rules; a 5xx, 429, timeout or connection
 //! failure also allows everything but is cached for a few minutes only, so
 //! a flaky robots.txt neither blocks a feed nor is fetched before every page.
+//! Pages of one origin that start at once share one robots.txt request
+//! (single-flight, [`super::flight`]). A host that asked us to back off is
+//! not asked for its robots.txt either: [`Robots::check`] returns the
+//! back-off so the caller defers the page, and nothing is cached.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -20,12 +25,15 @@ use std::time::Duration;
 use tokio::time::Instant;
 use url::Url;
 
+use super::flight::SingleFlight;
 use super::{FetchError, Fetcher, Request};
 
 /// How long good rules (or a 4xx "no rules") are cached.
 const CACHE_OK: Duration = Duration::from_secs(24 * 3600);
 /// How long an unreachable robots.txt is taken as "allow all".
 const CACHE_ERROR: Duration = Duration::from_secs(10 * 60);
+/// The shortest time rules are cached for, whatever `max-age` says.
+const CACHE_MIN: Duration = Duration::from_secs(60);
 /// RFC 9309 §2.5: parse at least 500 KiB; we parse exactly that much.
 const MAX_PARSE: usize = 500 * 1024;
 /// Past this many origins, expired entries are dropped from the cache.
@@ -219,10 +227,12 @@ struct Cached {
     expires: Instant,
 }
 
-/// The per-origin cache of robots.txt rules, kept inside the fetcher.
+/// The per-origin cache of robots.txt rules, kept inside the fetcher, and
+/// the robots.txt requests in flight.
 #[derive(Debug, Default)]
 pub(crate) struct RobotsCache {
     entries: Mutex<HashMap<String, Cached>>,
+    flight: SingleFlight<String, Result<Arc<RobotsRules>, FetchError>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -267,41 +277,77 @@ impl Robots {
 
     /// Whether robots.txt of `url`'s origin lets our user agent fetch `url`.
     /// Fetches and caches robots.txt on first use; never fails (an
-    /// unreachable robots.txt allows).
+    /// unreachable robots.txt allows, and so does a host backing off).
     pub async fn allowed(&self, url: &Url) -> bool {
-        self.rules(url).await.allowed_url(url)
+        self.check(url).await.unwrap_or(true)
     }
 
-    /// The rules for `url`'s origin (fetched or cached).
+    /// Like [`Robots::allowed`], but a host that asked us to back off is an
+    /// `Err(FetchError::HostBackoff)`: the caller should try the page later.
+    pub async fn check(&self, url: &Url) -> Result<bool, FetchError> {
+        Ok(self.try_rules(url).await?.allowed_url(url))
+    }
+
+    /// The rules for `url`'s origin (fetched or cached); allow-all while the
+    /// host is backing off.
     pub async fn rules(&self, url: &Url) -> Arc<RobotsRules> {
+        self.try_rules(url)
+            .await
+            .unwrap_or_else(|_| Arc::new(RobotsRules::allow_all()))
+    }
+
+    async fn try_rules(&self, url: &Url) -> Result<Arc<RobotsRules>, FetchError> {
         let origin = url.origin().ascii_serialization();
         let cache = &self.fetcher.inner.robots;
         if let Some(rules) = cache.get(&origin) {
-            return rules;
+            return Ok(rules);
         }
         let Ok(robots_url) = url.join("/robots.txt") else {
-            return Arc::new(RobotsRules::allow_all());
+            return Ok(Arc::new(RobotsRules::allow_all()));
         };
+        cache
+            .flight
+            .run(origin.clone(), || async {
+                // A run that finished between our look-up and this one has
+                // filled the cache: no second request.
+                if let Some(rules) = cache.get(&origin) {
+                    return Ok(rules);
+                }
+                let (rules, ttl) = self.fetch(&robots_url).await?;
+                let rules = Arc::new(rules);
+                cache.put(origin.clone(), rules.clone(), ttl);
+                Ok(rules)
+            })
+            .await
+    }
+
+    /// One robots.txt request: the rules and how long to keep them, or the
+    /// host's back-off (not cached: the page waits, the rules are asked for
+    /// when it ends).
+    async fn fetch(&self, robots_url: &Url) -> Result<(RobotsRules, Duration), FetchError> {
         let req = Request {
             accept: Some("text/plain, */*;q=0.5".into()),
             ..Request::default()
         };
         let agent = &self.fetcher.inner.opts.user_agent;
-        let (rules, ttl) = match self.fetcher.get(&robots_url, &req).await {
-            Ok(resp) => (RobotsRules::parse(&resp.body, agent), CACHE_OK),
+        Ok(match self.fetcher.get(robots_url, &req).await {
+            Ok(resp) => {
+                let ttl = resp
+                    .max_age
+                    .map_or(CACHE_OK, |age| age.clamp(CACHE_MIN, CACHE_OK));
+                (RobotsRules::parse(&resp.body, agent), ttl)
+            }
             Err(FetchError::Status { status, .. })
                 if (400..500).contains(&status) && status != 429 =>
             {
                 (RobotsRules::allow_all(), CACHE_OK)
             }
+            Err(e @ FetchError::HostBackoff { .. }) => return Err(e),
             Err(e) => {
                 tracing::debug!(url = %robots_url, error = %e, "robots.txt unavailable, allowing");
                 (RobotsRules::allow_all(), CACHE_ERROR)
             }
-        };
-        let rules = Arc::new(rules);
-        cache.put(origin, rules.clone(), ttl);
-        rules
+        })
     }
 }
 

@@ -3,12 +3,19 @@
 //! [`poll_feed`] fetches the feed with its stored validators, parses it, keys
 //! its entries, drops the ones this feed already stored, fetches and extracts
 //! the article page of each new entry (see [`article`]), and hands the store
-//! one [`PollRecord`] to write in one transaction. It never panics and never
-//! returns an error for the feed's own faults: a broken feed becomes a
-//! `Failed` outcome with backoff, recorded on the feed row and in `fetches`.
-//! Only a store failure is returned as an error.
+//! one [`PollRecord`] with the items' article-queue rows to write in one
+//! transaction. It never panics and never returns an error for the feed's own
+//! faults: a broken feed becomes a `Failed` outcome with backoff, recorded on
+//! the feed row and in `fetches`. A feed whose host is backing off (another
+//! request got 429/503 with `Retry-After`) is `Deferred` to the end of the
+//! back-off, with no error and no backoff of its own. Only a store failure is
+//! returned as an error.
+//!
+//! Pages that could not be fetched yet are retried later from the article
+//! queue by [`article_queue::run_due`], which the daemon runs continuously.
 
 pub mod article;
+pub mod article_queue;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -49,6 +56,10 @@ pub struct Context {
     pub writer: Workers,
     /// Counters for `/metrics`.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Article pages being fetched, by canonical URL: concurrent requests
+    /// for one page (one poll's entries, feeds polled at once, the queue
+    /// worker) share one fetch.
+    pub page_flight: Arc<crate::fetch::SingleFlight<String, article::PageResult>>,
 }
 
 /// The result of one poll, as logged and printed.
@@ -97,6 +108,7 @@ impl Context {
             cpu: Workers::new("newswire-cpu", cpu_slots())?,
             writer: Workers::new("newswire-store", 1)?,
             metrics: Arc::new(crate::metrics::Metrics::new()),
+            page_flight: Arc::new(crate::fetch::SingleFlight::new()),
         })
     }
 
@@ -145,37 +157,62 @@ pub async fn poll_feed(ctx: &Context, feed: &FeedConfig) -> Result<PollReport, S
         .as_deref()
         .and_then(|u| Url::parse(u).ok())
         .unwrap_or_else(|| feed.url.clone());
-    let record = match fetch_and_parse(ctx, feed, &state, &url, started_at).await {
-        Ok(mut record) => {
+    let (record, pages) = match fetch_and_parse(ctx, feed, &state, &url, started_at).await {
+        Ok((mut record, pages)) => {
             record.elapsed = clock.elapsed();
-            record
+            (record, pages)
         }
-        Err(failure) => PollRecord {
-            feed_id: state.id,
-            started_at,
-            elapsed: clock.elapsed(),
-            outcome: PollOutcome::Failed {
-                http_status: failure.http_status,
-                gone: failure.http_status == Some(410),
-                error: failure.message,
+        Err(Failure {
+            deferred: true,
+            retry_after,
+            ..
+        }) => {
+            // No request was sent: the host is backing off because of another
+            // request. Due again when that ends; the feed's record is untouched.
+            let wait = retry_after.unwrap_or(Duration::from_secs(1));
+            let until = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
+            let deferred = PollRecord {
+                feed_id: state.id,
+                started_at,
+                elapsed: clock.elapsed(),
+                outcome: PollOutcome::Deferred,
+                entries: 0,
+                new_entries: Vec::new(),
+                linked: Vec::new(),
+                next_due_at: article_queue::ceil_secs(until),
+                error_count: state.error_count,
+            };
+            (deferred, Vec::new())
+        }
+        Err(failure) => (
+            PollRecord {
+                feed_id: state.id,
+                started_at,
+                elapsed: clock.elapsed(),
+                outcome: PollOutcome::Failed {
+                    http_status: failure.http_status,
+                    gone: failure.http_status == Some(410),
+                    error: failure.message,
+                },
+                entries: 0,
+                new_entries: Vec::new(),
+                linked: Vec::new(),
+                next_due_at: scheduler::next_after_failure(
+                    feed,
+                    Utc::now(),
+                    state.error_count.saturating_add(1),
+                    ctx.config.defaults.max_backoff,
+                    failure.retry_after,
+                ),
+                error_count: state.error_count.saturating_add(1),
             },
-            entries: 0,
-            new_entries: Vec::new(),
-            linked: Vec::new(),
-            next_due_at: scheduler::next_after_failure(
-                feed,
-                Utc::now(),
-                state.error_count.saturating_add(1),
-                ctx.config.defaults.max_backoff,
-                failure.retry_after,
-            ),
-            error_count: state.error_count.saturating_add(1),
-        },
+            Vec::new(),
+        ),
     };
     let summary = ctx
         .with_store({
             let record = record.clone();
-            move |s| s.record_poll(&record)
+            move |s| s.record_poll_with_pages(&record, &pages)
         })
         .await?;
     let report = report(feed, &url, &record, summary);
@@ -193,6 +230,8 @@ struct Failure {
     message: String,
     http_status: Option<u16>,
     retry_after: Option<Duration>,
+    /// No request was sent: the host is backing off.
+    deferred: bool,
 }
 
 impl From<FetchError> for Failure {
@@ -200,6 +239,7 @@ impl From<FetchError> for Failure {
         Failure {
             http_status: e.status(),
             retry_after: e.retry_after(),
+            deferred: e.is_host_backoff(),
             message: e.to_string(),
         }
     }
@@ -211,7 +251,7 @@ async fn fetch_and_parse(
     state: &FeedState,
     url: &Url,
     started_at: DateTime<Utc>,
-) -> Result<PollRecord, Failure> {
+) -> Result<(PollRecord, Vec<crate::store::PageJob>), Failure> {
     let request = Request {
         etag: state.etag.clone(),
         last_modified: state.last_modified.clone(),
@@ -233,7 +273,7 @@ async fn fetch_and_parse(
         error_count: 0,
     };
     if response.not_modified() {
-        return Ok(base);
+        return Ok((base, Vec::new()));
     }
     let bytes = response.body.len() as u64;
     let body = response.body;
@@ -246,11 +286,13 @@ async fn fetch_and_parse(
             message: "feed parser crashed".into(),
             http_status: Some(response.status),
             retry_after: None,
+            deferred: false,
         })?
         .map_err(|e: ParseError| Failure {
             message: e.to_string(),
             http_status: Some(response.status),
             retry_after: None,
+            deferred: false,
         })?;
     let keys = crate::identity::entry_keys(url, &parsed.entries);
     let feed_id = state.id;
@@ -262,6 +304,7 @@ async fn fetch_and_parse(
                 message: e.to_string(),
                 http_status: None,
                 retry_after: None,
+                deferred: false,
             })?
     };
     let mut seen = HashSet::new();
@@ -270,9 +313,9 @@ async fn fetch_and_parse(
         .zip(parsed.entries.iter().cloned())
         .filter(|(k, _)| !known.contains_key(k.as_str()) && seen.insert(k.clone()))
         .collect();
-    let (new_entries, linked) = article::build_items(ctx, feed, url, fresh).await;
+    let (new_entries, linked, pages) = article::build_items_with_pages(ctx, feed, url, fresh).await;
     let hint = [response.max_age, parsed.ttl].into_iter().flatten().max();
-    Ok(PollRecord {
+    let record = PollRecord {
         outcome: PollOutcome::Fetched {
             http_status: response.status,
             bytes,
@@ -290,7 +333,8 @@ async fn fetch_and_parse(
         linked,
         next_due_at: scheduler::next_after_success(feed, Utc::now(), hint),
         ..base
-    })
+    };
+    Ok((record, pages))
 }
 
 /// The fetch layer's options from the `[fetch]` config.
@@ -319,6 +363,7 @@ fn report(feed: &FeedConfig, url: &Url, record: &PollRecord, summary: PollSummar
         PollOutcome::Failed {
             http_status, error, ..
         } => ("error", *http_status, Some(error.clone())),
+        PollOutcome::Deferred => ("deferred", None, None),
     };
     PollReport {
         feed: feed.name.clone(),
@@ -339,6 +384,10 @@ fn log_report(r: &PollReport) {
     let elapsed_ms = r.elapsed.as_millis() as u64;
     let next_due = crate::store::ts(r.next_due_at);
     match &r.error {
+        None if r.status == "deferred" => tracing::info!(
+            feed = %r.feed, url = %r.url, status = r.status, next_due = %next_due,
+            "host is backing off; poll deferred until it ends"
+        ),
         None => tracing::info!(
             feed = %r.feed, url = %r.url, status = r.status, http_status = r.http_status,
             entries = r.entries, new_items = r.new_items, linked = r.linked, elapsed_ms,

@@ -18,8 +18,15 @@ use crate::store::query::SearchHit;
 use crate::store::{ItemQuery, ItemRow, Store, StoryQuery, StoryRow};
 
 /// Filters shared by `/items` and `/search`.
-pub const ITEM_FILTERS: [&str; 7] = [
-    "feed", "tag", "language", "since", "until", "story", "after_id",
+pub const ITEM_FILTERS: [&str; 8] = [
+    "feed",
+    "tag",
+    "language",
+    "since",
+    "until",
+    "story",
+    "after_id",
+    "updated_since",
 ];
 
 /// A page of a list, as answered.
@@ -51,6 +58,7 @@ struct ListedItem {
     author: Option<String>,
     published_at: Option<String>,
     first_seen_at: String,
+    changed_at: Option<String>,
     feeds: Vec<String>,
     story_id: Option<i64>,
     extraction: String,
@@ -68,6 +76,7 @@ impl From<ItemRow> for ListedItem {
             author: r.author,
             published_at: r.published_at,
             first_seen_at: r.first_seen_at,
+            changed_at: r.changed_at,
             feeds: r.feeds,
             story_id: r.story_id,
             extraction: r.extraction,
@@ -90,6 +99,8 @@ pub fn item_query(p: &Params) -> Result<ItemQuery, ApiError> {
         after_id: p
             .uint("after_id")?
             .map(|n| i64::try_from(n).unwrap_or(i64::MAX)),
+        // Items whose row changed since then (late full text), in that order.
+        updated_since: p.since("updated_since")?,
         limit: 0,
     })
 }

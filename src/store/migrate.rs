@@ -21,6 +21,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "summary",
         include_str!("migrations/007_story_summary.sql"),
     ),
+    (
+        9,
+        "articles",
+        include_str!("migrations/009_article_queue.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

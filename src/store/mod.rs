@@ -9,9 +9,11 @@
 //! The daemon owns one [`Store`] and is the only writer. A feed poll is written
 //! by [`Store::record_poll`] in one transaction: new items, their sources, the
 //! feed's state and the `fetches` row commit together or not at all.
-//! Reading helpers for the CLI live in [`query`]. The tables are documented for
+//! Reading helpers for the CLI live in [`query`]; the article queue (pages
+//! waiting for their full text, with retries and leases) in [`articles`]. The tables are documented for
 //! downstream readers in `docs/schema.md`.
 
+pub mod articles;
 mod migrate;
 pub mod query;
 pub mod stories;
@@ -24,6 +26,7 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
+pub use articles::{ArticleJob, ArticleOutcome, ArticleRow, PageJob, PageState, QueueStats};
 pub use query::{ItemQuery, ItemRow, StoryQuery, StoryRow};
 pub use write::{FeedMeta, LinkedEntry, PollOutcome, PollRecord, PollSummary, StoredEntry};
 

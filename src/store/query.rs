@@ -25,6 +25,10 @@ pub struct ItemQuery {
     /// then lists oldest first, so a reader that passes the last id it saw
     /// gets everything stored since, in order, page by page.
     pub after_id: Option<i64>,
+    /// Only items whose row changed at or after this (first stored, or full
+    /// text arrived later: `items.changed_at`). [`Store::items`] then lists
+    /// in the order they changed, oldest first.
+    pub updated_since: Option<DateTime<Utc>>,
     /// At most this many rows.
     pub limit: usize,
 }
@@ -46,6 +50,8 @@ pub struct ItemRow {
     pub published_at: Option<String>,
     /// When newswire first stored it.
     pub first_seen_at: String,
+    /// When newswire last wrote the row (its full text may come later).
+    pub changed_at: Option<String>,
     /// Names of the feeds that carried it.
     pub feeds: Vec<String>,
     /// Story id.
@@ -69,12 +75,15 @@ impl Store {
             "SELECT i.id, i.title, i.url, i.canonical_url, i.author, i.published_at, i.first_seen_at,
                     (SELECT group_concat(f.name, char(31)) FROM item_sources s JOIN feeds f ON f.id = s.feed_id
                       WHERE s.item_id = i.id),
-                    i.story_id, i.extraction, i.language, i.summary, i.content_text
+                    i.story_id, i.extraction, i.language, i.summary, i.content_text,
+                    COALESCE(i.changed_at, i.first_seen_at)
              FROM items i WHERE 1 = 1",
         );
         let mut args: Vec<String> = Vec::new();
         filters(q, &mut sql, &mut args);
-        let order = if q.after_id.is_some() {
+        let order = if q.updated_since.is_some() {
+            "COALESCE(i.changed_at, i.first_seen_at), i.id"
+        } else if q.after_id.is_some() {
             "i.id"
         } else {
             "COALESCE(i.published_at, i.first_seen_at) DESC, i.id DESC"
@@ -101,6 +110,7 @@ impl Store {
                     language: r.get(10)?,
                     summary: r.get(11)?,
                     content_text: r.get(12)?,
+                    changed_at: r.get(13)?,
                 })
             })
             .map_err(&wrap)?;
@@ -230,6 +240,13 @@ fn filters(q: &ItemQuery, sql: &mut String, args: &mut Vec<String>) {
         add(
             " AND COALESCE(i.published_at, i.first_seen_at) < ?N",
             ts(until),
+            sql,
+        );
+    }
+    if let Some(changed) = q.updated_since {
+        add(
+            " AND COALESCE(i.changed_at, i.first_seen_at) >= ?N",
+            ts(changed),
             sql,
         );
     }

@@ -1,4 +1,10 @@
 //! Writing one feed poll: everything in one transaction.
+//!
+//! [`Store::record_poll`] writes the items, their sources, the feed's state and
+//! the `fetches` row; [`Store::record_poll_with_pages`] (in `articles`) adds
+//! the items' article-queue rows to the same transaction. A
+//! [`PollOutcome::Deferred`] poll (the host asked us to wait) moves only the
+//! feed's due time: no error, no backoff, no `fetches` row.
 
 use std::time::Duration;
 
@@ -43,6 +49,10 @@ pub enum PollOutcome {
         /// re-enables it or changes its URL.
         gone: bool,
     },
+    /// No request was sent: the feed's host asked us to back off
+    /// (`Retry-After`) because of another request. The feed is due again
+    /// when the back-off ends; nothing is recorded as an error.
+    Deferred,
 }
 
 /// Feed-level metadata from the document.
@@ -125,7 +135,7 @@ impl Store {
     }
 }
 
-fn write_poll(
+pub(super) fn write_poll(
     tx: &Transaction<'_>,
     poll: &PollRecord,
     window: TimeDelta,
@@ -159,6 +169,11 @@ fn write_poll(
         )? {
             summary.linked += 1;
         }
+    }
+    if matches!(poll.outcome, PollOutcome::Deferred) {
+        tx.prepare_cached("UPDATE feeds SET next_due_at = ?2 WHERE id = ?1")?
+            .execute(params![poll.feed_id, ts(poll.next_due_at)])?;
+        return Ok(summary);
     }
     let elapsed_ms = i64::try_from(poll.elapsed.as_millis()).unwrap_or(i64::MAX);
     let (status, http_status, bytes, error) = match &poll.outcome {
@@ -207,6 +222,8 @@ fn write_poll(
             }
             ("error", *http_status, None, Some(error.as_str()))
         }
+        // Returned early above.
+        PollOutcome::Deferred => return Ok(summary),
     };
     tx.prepare_cached(
         "UPDATE feeds SET last_polled_at = ?2, last_status = ?3, last_http_status = ?4,
@@ -286,8 +303,9 @@ fn insert_item(
     }
     tx.prepare_cached(
         "INSERT INTO items (url, canonical_url, title, author, published_at, updated_at, first_seen_at,
-           summary, content_html, content_text, language, image, site_name, extraction, extraction_error)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+           summary, content_html, content_text, language, image, site_name, extraction, extraction_error,
+           changed_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?7)",
     )?
     .execute(params![
         item.url,

@@ -1,0 +1,141 @@
+//! The article queue's writes inside a transaction: a new item's page row,
+//! the page's text over the item, and the story join that follows.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use rusqlite::{Transaction, params};
+
+use super::{ArticleJob, PageJob, PageState};
+use crate::dedup::Fingerprint;
+use crate::model::NewItem;
+use crate::store::{FeedId, ItemId, ts};
+
+/// Writes the page row of a new item; an item that already has one keeps it.
+pub(super) fn insert_page(
+    tx: &Transaction<'_>,
+    feed_id: FeedId,
+    page: &PageJob,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    let (state, attempts, next, error, status, extraction) = match &page.state {
+        PageState::Pending {
+            attempts,
+            next_attempt_at,
+            error,
+            http_status,
+        } => (
+            "pending",
+            *attempts,
+            Some(ts(*next_attempt_at)),
+            error.clone(),
+            *http_status,
+            None,
+        ),
+        PageState::Done { extraction } => ("done", 1, None, None, None, Some(extraction.as_str())),
+        PageState::Failed {
+            attempts,
+            error,
+            http_status,
+        } => (
+            "failed",
+            *attempts,
+            None,
+            Some(error.clone()),
+            *http_status,
+            None,
+        ),
+    };
+    tx.prepare_cached(
+        "INSERT INTO article_queue (item_id, url, feed_id, state, attempts, next_attempt_at, last_error,
+           last_http_status, extraction, created_at, updated_at)
+         SELECT id, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10 FROM items WHERE canonical_url = ?1
+         ON CONFLICT (item_id) DO NOTHING",
+    )?
+    .execute(params![
+        page.canonical_url,
+        page.url,
+        feed_id,
+        state,
+        attempts,
+        next,
+        error,
+        status,
+        extraction,
+        ts(now)
+    ])?;
+    Ok(())
+}
+
+/// Writes the page's text and metadata over the item. The page's declared
+/// canonical URL becomes the item's identity only when no other item (and
+/// no tombstone) holds it; otherwise the two stay separate items and story
+/// matching joins them.
+pub(super) fn update_item(
+    tx: &Transaction<'_>,
+    job: &ArticleJob,
+    item: &NewItem,
+    now: &str,
+) -> rusqlite::Result<()> {
+    let canonical = if item.canonical_url == job.item.canonical_url {
+        &job.item.canonical_url
+    } else {
+        let taken: bool = tx
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM items WHERE canonical_url = ?1)
+                     OR EXISTS (SELECT 1 FROM tombstones WHERE canonical_url = ?1)",
+            )?
+            .query_row([&item.canonical_url], |r| r.get(0))?;
+        if taken {
+            &job.item.canonical_url
+        } else {
+            &item.canonical_url
+        }
+    };
+    tx.prepare_cached(
+        "UPDATE items SET canonical_url = ?2, title = ?3, author = ?4, published_at = ?5,
+           updated_at = ?6, content_html = ?7, content_text = ?8, language = ?9, image = ?10,
+           site_name = ?11, extraction = ?12, extraction_error = ?13, changed_at = ?14
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        job.item_id,
+        canonical,
+        item.title,
+        item.author,
+        item.published_at.map(ts),
+        item.updated_at.map(ts),
+        item.content_html,
+        item.content_text,
+        item.language,
+        item.image,
+        item.site_name,
+        item.extraction.as_str(),
+        item.extraction_error,
+        now
+    ])?;
+    Ok(())
+}
+
+/// Fingerprints an item whose text changed after it was stored and lets it
+/// join the story its new text belongs to (a teaser-only item joins its
+/// story here). This is the one call to swap for the stories module's own
+/// "fingerprint and join later" function when it exists.
+pub(super) fn join_story_later(
+    tx: &Transaction<'_>,
+    item_id: ItemId,
+    item: &NewItem,
+    fingerprint: &Fingerprint,
+    first_seen_at: DateTime<Utc>,
+    window: TimeDelta,
+) -> rusqlite::Result<()> {
+    let entry = crate::store::StoredEntry {
+        key: crate::model::EntryKey(String::new()),
+        entry_url: None,
+        item: item.clone(),
+        fingerprint: Some(fingerprint.clone()),
+    };
+    let story =
+        crate::store::stories_hook::assign_story(tx, item_id, &entry, first_seen_at, window)?;
+    tx.prepare_cached("UPDATE items SET story_id = ?2 WHERE id = ?1")?
+        .execute(params![item_id, story])?;
+    Ok(())
+}
