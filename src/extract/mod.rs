@@ -37,7 +37,7 @@ use url::Url;
 
 pub use decode::decode_html;
 pub use rules::{SiteRule, builtin_rule, validate_rule};
-pub use sanitize::sanitize_html;
+pub use sanitize::{MAX_DEPTH, MAX_HTML_BYTES, bound_markup, sanitize_html};
 
 use content::Mode;
 use dom::{Dom, Role};

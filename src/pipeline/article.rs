@@ -10,7 +10,7 @@
 
 use url::Url;
 
-use super::{Context, item_from_entry};
+use super::{Context, feed_item};
 use crate::config::FeedConfig;
 use crate::extract::{Article, SiteRule};
 use crate::fetch::Request;
@@ -64,7 +64,7 @@ pub async fn build_items(
         }
         let shown_url = entry.link.clone().unwrap_or_else(|| canonical.clone());
         let base = link.clone().unwrap_or_else(|| feed_url.clone());
-        let item = item_from_entry(&entry, &shown_url, canonical, &base);
+        let item = feed_item(ctx, &entry, &shown_url, canonical, &base).await;
         match link.filter(|_| feed.full_text) {
             Some(page_url) => {
                 let ctx = ctx.clone();

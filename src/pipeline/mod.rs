@@ -9,6 +9,7 @@
 //! Only a store failure is returned as an error.
 
 pub mod article;
+pub mod limits;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -145,7 +146,7 @@ pub async fn poll_feed(ctx: &Context, feed: &FeedConfig) -> Result<PollReport, S
         .as_deref()
         .and_then(|u| Url::parse(u).ok())
         .unwrap_or_else(|| feed.url.clone());
-    let record = match fetch_and_parse(ctx, feed, &state, &url, started_at).await {
+    let mut record = match fetch_and_parse(ctx, feed, &state, &url, started_at).await {
         Ok(mut record) => {
             record.elapsed = clock.elapsed();
             record
@@ -172,6 +173,8 @@ pub async fn poll_feed(ctx: &Context, feed: &FeedConfig) -> Result<PollReport, S
             error_count: state.error_count.saturating_add(1),
         },
     };
+    // Untrusted to the last field: only web links, bounded lengths (see `limits`).
+    limits::vet_record(&mut record);
     let summary = ctx
         .with_store({
             let record = record.clone();
@@ -355,7 +358,42 @@ fn log_report(r: &PollReport) {
     }
 }
 
+/// [`item_from_entry`] on a CPU thread: sanitising and rendering the feed's
+/// HTML is the CPU-bound part of an entry, and on the runtime's own threads
+/// one hostile entry stalled every poll, `/healthz` and shutdown (issue 15).
+/// If it panics, the entry is kept without its feed content.
+pub async fn feed_item(
+    ctx: &Context,
+    entry: &crate::model::Entry,
+    url: &str,
+    canonical_url: String,
+    base: &Url,
+) -> NewItem {
+    let (job_entry, job_url, job_canonical, job_base) = (
+        entry.clone(),
+        url.to_string(),
+        canonical_url.clone(),
+        base.clone(),
+    );
+    match ctx
+        .on_cpu(move || item_from_entry(&job_entry, &job_url, job_canonical, &job_base))
+        .await
+    {
+        Ok(item) => item,
+        Err(_) => {
+            tracing::error!(url = %url, "feed content could not be sanitised; stored without it");
+            let bare = crate::model::Entry {
+                content: None,
+                summary: None,
+                ..entry.clone()
+            };
+            item_from_entry(&bare, url, canonical_url, base)
+        }
+    }
+}
+
 /// The item for an entry built from the feed's own content (no page fetch).
+/// CPU-bound: call it through [`feed_item`] from async code.
 pub fn item_from_entry(
     entry: &crate::model::Entry,
     url: &str,
