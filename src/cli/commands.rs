@@ -21,11 +21,16 @@ pub(super) fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             let path = config::locate(explicit)?;
             // Validate before starting anything, so systemd sees a clean failure.
             Config::load(&path)?;
-            runtime()?.block_on(async {
+            let rt = runtime()?;
+            let ran = rt.block_on(async {
                 let stop = CancellationToken::new();
                 crate::daemon::cancel_on_signals(stop.clone())?;
                 crate::daemon::run(path, stop).await
-            })?;
+            });
+            // Never wait on a blocking task (an API query being cancelled)
+            // past the shutdown the daemon already bounded.
+            rt.shutdown_timeout(std::time::Duration::from_secs(2));
+            ran?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Poll { names, format } => poll(explicit, names, format),
@@ -38,12 +43,17 @@ pub(super) fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
                 store_path: config.storage.path.clone(),
                 public_url: config.server.public_url.clone(),
             };
-            runtime()?.block_on(async {
+            let rt = runtime()?;
+            let served = rt.block_on(async {
                 let stop = CancellationToken::new();
                 crate::daemon::cancel_on_signals(stop.clone())?;
                 let metrics = Arc::new(crate::metrics::Metrics::new());
                 crate::server::serve(options, metrics, stop).await
-            })?;
+            });
+            // Dropping a runtime waits for every blocking task: a query past
+            // its deadline is being interrupted, but never wait on it.
+            rt.shutdown_timeout(std::time::Duration::from_secs(2));
+            served?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Check => check(explicit),

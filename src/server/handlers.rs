@@ -198,15 +198,13 @@ pub async fn search(
     let mut allowed = ITEM_FILTERS.to_vec();
     allowed.extend(["q", "limit", "offset"]);
     let p = Params::parse(raw.as_deref(), &allowed)?;
-    let text = p
-        .text("q")
-        .ok_or_else(|| ApiError::bad_param("q", "required: the words to search for"))?;
+    let text = search_text(&p)?;
     let (mut q, page) = (item_query(&p)?, p.page()?);
     q.limit = page.offset + page.limit;
     let needle = text.clone();
     let mut hits = st
         .reader()
-        .run(move |store| store.search(&needle, &q).map_err(store_error))
+        .run(move |store| store.search(&needle, &q).map_err(search_error))
         .await?;
     hits.drain(..page.offset.min(hits.len()));
     let len = hits.len();
@@ -216,4 +214,53 @@ pub async fn search(
         hits: Vec<SearchHit>,
     }
     Ok(json(&listing(Hits { query: text, hits }, len, page)))
+}
+
+/// Longest search text accepted (characters).
+pub const MAX_QUERY_CHARS: usize = 500;
+/// Most words in one search (operators `AND`, `OR`, `NOT`, `NEAR` aside):
+/// the full-text engine's time grows with the square of the terms (100 OR'd
+/// terms took 3 s, 400 took 45 s).
+pub const MAX_QUERY_TERMS: usize = 20;
+
+/// `q`, checked: present, at most [`MAX_QUERY_CHARS`] long, with at least
+/// one word and at most [`MAX_QUERY_TERMS`].
+pub fn search_text(p: &Params) -> Result<String, ApiError> {
+    let text = p
+        .text("q")
+        .ok_or_else(|| ApiError::bad_param("q", "required: the words to search for"))?;
+    let chars = text.chars().count();
+    if chars > MAX_QUERY_CHARS {
+        return Err(ApiError::bad_param(
+            "q",
+            format!("{chars} characters; at most {MAX_QUERY_CHARS} are searched"),
+        ));
+    }
+    let words = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty() && !matches!(*w, "AND" | "OR" | "NOT" | "NEAR"))
+        .count();
+    if words == 0 {
+        return Err(ApiError::bad_param(
+            "q",
+            "no words to search for (only punctuation or operators)",
+        ));
+    }
+    if words > MAX_QUERY_TERMS {
+        return Err(ApiError::bad_param(
+            "q",
+            format!("{words} words; at most {MAX_QUERY_TERMS} are searched at once"),
+        ));
+    }
+    Ok(text)
+}
+
+/// A failed search: text the full-text engine cannot take is the client's
+/// fault (400), anything else as for every query.
+fn search_error(e: crate::store::StoreError) -> ApiError {
+    let message = e.to_string();
+    if message.contains("fts5") || message.contains("unterminated string") {
+        return ApiError::bad_param("q", "not a search the full-text index can run");
+    }
+    store_error(e)
 }

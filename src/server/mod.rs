@@ -1,7 +1,10 @@
 //! The read-only HTTP API over the store, with Prometheus metrics.
 //!
 //! [`serve`] binds [`ServerOptions::listen`], logs `listening` and answers
-//! until its cancellation token fires, then finishes the requests in flight.
+//! until its cancellation token fires, then finishes the requests in flight
+//! (at most [`SHUTDOWN_GRACE`]). Connections are bounded (see [`conn`]): a
+//! header and idle timeout, and a cap on open connections below the process's
+//! file limit, so idle clients cannot take the descriptors feed fetches need.
 //! [`router`] builds the routes (tests start it on their own listener):
 //!
 //! | path | answer |
@@ -19,6 +22,7 @@
 //! process or beside it. A store that does not exist yet is a 503, not a
 //! crash. Everything is documented for users in `docs/api.md`.
 
+pub mod conn;
 pub mod error;
 mod handlers;
 mod ops;
@@ -132,8 +136,11 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// How long requests in flight may take to finish once shutdown starts.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Serves the API on `opts.listen` until `shutdown` is cancelled, then lets
-/// the requests in flight finish.
+/// the requests in flight finish (within [`SHUTDOWN_GRACE`]).
 pub async fn serve(
     opts: ServerOptions,
     metrics: Arc<Metrics>,
@@ -144,12 +151,15 @@ pub async fn serve(
         .await
         .with_context(|| format!("http server: cannot listen on {}", opts.listen))?;
     let local = listener.local_addr().unwrap_or(opts.listen);
-    tracing::info!(addr = %local, store = %opts.store_path.display(), "listening");
+    let limits = conn::Limits::for_this_process();
+    tracing::info!(
+        addr = %local,
+        store = %opts.store_path.display(),
+        max_connections = limits.max_connections,
+        "listening"
+    );
     let app = router(AppState::new(opts.store_path, opts.public_url, metrics));
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await
-        .context("http server")?;
+    conn::serve_connections(listener, app, limits, shutdown, SHUTDOWN_GRACE).await;
     tracing::info!(addr = %local, "http server stopped");
     Ok(())
 }

@@ -59,7 +59,7 @@ pub async fn index() -> Response {
 
 /// `GET /healthz`.
 pub async fn healthz(State(st): State<AppState>) -> Response {
-    match st.reader().run(sql::last_poll_at).await {
+    match st.reader().probe(sql::last_poll_at).await {
         Ok(last) => {
             let age = last
                 .as_deref()
@@ -79,7 +79,14 @@ pub async fn healthz(State(st): State<AppState>) -> Response {
                 store: "unreachable",
                 last_poll_at: None,
                 last_poll_age_s: None,
-                error: Some(e.to_string()),
+                // The detail (which can name the store's path) goes to the log.
+                error: Some(match &e {
+                    ApiError::TimedOut(_) => e.to_string(),
+                    _ => {
+                        tracing::warn!(error = %e, "health check: store unreadable");
+                        "the store cannot be read (the server log has the detail)".to_string()
+                    }
+                }),
             });
             *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
             response
@@ -89,7 +96,7 @@ pub async fn healthz(State(st): State<AppState>) -> Response {
 
 /// `GET /metrics`.
 pub async fn metrics(State(st): State<AppState>) -> Response {
-    let gauges = st.reader().run(sql::gauges).await.ok();
+    let gauges = st.reader().probe(sql::gauges).await.ok();
     let text = st.metrics().render_with(gauges);
     ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response()
 }

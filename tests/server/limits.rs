@@ -1,0 +1,246 @@
+//! What bounds the cost of a request and of a connection (issue 15): search
+//! caps answered 400 without paths, a deadline on every query that cancels
+//! it (also when the client leaves), probes that never queue behind queries,
+//! header/idle timeouts, a connection cap, and a bounded shutdown.
+
+use std::io::{Read, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use newswire::metrics::Metrics;
+use newswire::server::conn::{Limits, serve_connections};
+use newswire::server::error::ApiError;
+use newswire::server::reader::{QUERY_DEADLINE, Reader};
+use newswire::server::{AppState, router};
+use tokio_util::sync::CancellationToken;
+
+use crate::fixture::{build_store, get, start};
+
+/// A query that never ends by itself.
+const ENDLESS: &str =
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c";
+
+fn endless(store: &newswire::store::Store) -> Result<i64, ApiError> {
+    store
+        .connection()
+        .query_row(ENDLESS, [], |r| r.get(0))
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+#[tokio::test]
+async fn search_text_is_capped_and_refused_with_a_400_that_names_no_path() {
+    let fx = build_store();
+    let base = start(&fx.path, Arc::new(Metrics::new())).await;
+    let many = (0..40)
+        .map(|i| format!("w{i}"))
+        .collect::<Vec<_>>()
+        .join("+OR+");
+    let long = "grain+".repeat(120);
+    for (q, says) in [
+        (many.as_str(), "at most 20"),
+        (long.as_str(), "at most 500"),
+        ("%22%22", "no words"),
+        ("()", "no words"),
+        ("***", "no words"),
+        ("%22", "no words"),
+        ("AND+OR", "no words"),
+    ] {
+        let answer = get(&format!("{base}/search?q={q}")).await;
+        assert_eq!(answer.status, 400, "{q}: {}", answer.body);
+        let error = answer.json()["error"].as_str().unwrap_or("").to_string();
+        assert!(
+            error.contains("`q`") && error.contains(says),
+            "{q}: {error}"
+        );
+        assert!(!answer.body.contains(&*fx.path.to_string_lossy()), "{q}");
+    }
+    // Twenty words still search, and unbalanced text is searched as words.
+    let twenty = (0..19).map(|_| "grain").collect::<Vec<_>>().join("+");
+    assert_eq!(
+        get(&format!("{base}/search?q={twenty}+ships")).await.status,
+        200
+    );
+    assert_eq!(
+        get(&format!("{base}/search?q=grain+(%22ships"))
+            .await
+            .status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn a_query_past_its_deadline_is_cancelled_and_answered_503() {
+    let fx = build_store();
+    let reader = Arc::new(Reader::new(fx.path.clone()));
+    let asked = Instant::now();
+    let result = reader.run(endless).await;
+    let took = asked.elapsed();
+    assert!(matches!(result, Err(ApiError::TimedOut(_))), "{result:?}");
+    assert!(took < QUERY_DEADLINE + Duration::from_secs(3), "{took:?}");
+    assert_eq!(
+        result.err().map(|e| e.status().as_u16()),
+        Some(503),
+        "a deadline is the server's to keep"
+    );
+    // The reader is usable again at once.
+    let n = reader
+        .run(|s| {
+            s.connection()
+                .query_row("SELECT count(*) FROM items", [], |r| r.get::<_, i64>(0))
+                .map_err(|e| ApiError::Internal(e.to_string()))
+        })
+        .await;
+    assert_eq!(n.ok(), Some(4));
+}
+
+#[tokio::test]
+async fn probes_answer_while_every_query_slot_is_taken() {
+    let fx = build_store();
+    let reader = Arc::new(Reader::new(fx.path.clone()));
+    let mut busy = Vec::new();
+    for _ in 0..12 {
+        let r = Arc::clone(&reader);
+        busy.push(tokio::spawn(async move { r.run(endless).await }));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let asked = Instant::now();
+    let probe = reader
+        .probe(|s| {
+            s.connection()
+                .query_row("SELECT max(last_polled_at) FROM feeds", [], |r| {
+                    r.get::<_, Option<String>>(0)
+                })
+                .map_err(|e| ApiError::Internal(e.to_string()))
+        })
+        .await;
+    assert!(probe.is_ok(), "{probe:?}");
+    assert!(
+        asked.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        asked.elapsed()
+    );
+    for b in busy {
+        let result = b.await.expect("task");
+        assert!(matches!(result, Err(ApiError::TimedOut(_))), "{result:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_request_dropped_by_its_client_cancels_its_query() {
+    let fx = build_store();
+    let reader = Arc::new(Reader::new(fx.path.clone()));
+    let returned = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&returned);
+    let r = Arc::clone(&reader);
+    let request = tokio::spawn(async move {
+        r.run(move |s| {
+            let result = endless(s);
+            flag.store(true, Ordering::SeqCst);
+            result
+        })
+        .await
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // What hyper does when the client closes the connection.
+    request.abort();
+    let end = Instant::now() + Duration::from_secs(2);
+    while !returned.load(Ordering::SeqCst) && Instant::now() < end {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        returned.load(Ordering::SeqCst),
+        "the query ran on after its request was gone"
+    );
+}
+
+/// Connects and returns the socket (blocking, with a read timeout).
+fn connect(addr: std::net::SocketAddr) -> std::net::TcpStream {
+    let s = std::net::TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    s
+}
+
+/// True when the server closed `s` (EOF or a reset) before its read timeout;
+/// whatever it sent first (a 408, say) is read past.
+fn closed_by_server(s: &mut std::net::TcpStream) -> bool {
+    let mut buf = [0u8; 256];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(e) => {
+                return !matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_and_surplus_connections_are_closed_and_shutdown_is_bounded() {
+    let fx = build_store();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let app = router(AppState::new(
+        fx.path.clone(),
+        None,
+        Arc::new(Metrics::new()),
+    ));
+    let limits = Limits {
+        max_connections: 4,
+        header_timeout: Duration::from_secs(1),
+    };
+    let stop = CancellationToken::new();
+    let server = tokio::spawn(serve_connections(
+        listener,
+        app,
+        limits,
+        stop.clone(),
+        Duration::from_secs(2),
+    ));
+    let outcome = tokio::task::spawn_blocking(move || {
+        let mut idle: Vec<_> = (0..4).map(|_| connect(addr)).collect();
+        std::thread::sleep(Duration::from_millis(200));
+        // The fifth is past the cap: closed on arrival.
+        let mut surplus = connect(addr);
+        let asked = Instant::now();
+        assert!(closed_by_server(&mut surplus), "surplus connection kept");
+        assert!(asked.elapsed() < Duration::from_secs(1));
+        // The idle ones (one of them mid-headers) are cut at the timeout.
+        let _ = idle[0].write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n");
+        let asked = Instant::now();
+        for s in &mut idle {
+            assert!(closed_by_server(s), "idle connection kept");
+        }
+        assert!(
+            asked.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            asked.elapsed()
+        );
+        // Room again: a request is served.
+        let mut s = connect(addr);
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .expect("write");
+        let mut answer = String::new();
+        let _ = s.read_to_string(&mut answer);
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        // A connection left idle when shutdown comes does not hold it up.
+        connect(addr)
+    })
+    .await
+    .expect("client thread");
+    stop.cancel();
+    let asked = Instant::now();
+    tokio::time::timeout(Duration::from_secs(4), server)
+        .await
+        .expect("server stopped within its grace")
+        .expect("server task");
+    assert!(asked.elapsed() < Duration::from_secs(4));
+    drop(outcome);
+}
