@@ -340,6 +340,7 @@ fn items(
         story: args.story,
         after_id: args.after_id,
         limit: args.limit,
+        ..ItemQuery::default()
     };
     let store = open_existing(&config)?;
     match search {

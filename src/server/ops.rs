@@ -150,9 +150,13 @@ async fn feed(
             let mut bodies = sql::item_bodies(store, &ids)?;
             Ok(rows
                 .into_iter()
-                .map(|row| FeedItem {
-                    body: bodies.remove(&row.id).unwrap_or_default(),
-                    row,
+                .map(|mut row| {
+                    // Only web links leave the server (see `handlers::web_link`).
+                    row.url = super::handlers::shown_url(&row.url, &row.canonical_url);
+                    FeedItem {
+                        body: bodies.remove(&row.id).unwrap_or_default(),
+                        row,
+                    }
                 })
                 .collect::<Vec<_>>())
         })

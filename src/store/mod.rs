@@ -24,7 +24,7 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
-pub use query::{ItemQuery, ItemRow, StoryQuery, StoryRow};
+pub use query::{ItemCursor, ItemQuery, ItemRow, StoryQuery, StoryRow};
 pub use write::{FeedMeta, LinkedEntry, PollOutcome, PollRecord, PollSummary, StoredEntry};
 
 /// Errors from the store, naming the database file.

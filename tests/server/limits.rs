@@ -244,3 +244,106 @@ async fn idle_and_surplus_connections_are_closed_and_shutdown_is_bounded() {
     assert!(asked.elapsed() < Duration::from_secs(4));
     drop(outcome);
 }
+
+/// A store of `n` items of one feed, all at a few distinct times (so the
+/// cursor's id tie-break matters), and the dangerous links of finding 5.
+fn paged_store(n: usize) -> (tempfile::TempDir, std::path::PathBuf) {
+    use crate::fixture::{ItemSpec, at, entry, feeds_config, poll};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("news.db");
+    let mut store = newswire::store::Store::open(&path).expect("open");
+    store.sync_feeds(&feeds_config(), at(20, 0)).expect("sync");
+    let rt = store.feed_state("rt").expect("query").expect("rt").id;
+    let urls: Vec<String> = (0..n)
+        .map(|i| format!("https://rt.example/a/{i}"))
+        .collect();
+    let keys: Vec<String> = (0..n).map(|i| format!("k{i}")).collect();
+    let entries = (0..n)
+        .map(|i| {
+            let mut e = entry(&ItemSpec {
+                key: &keys[i],
+                url: &urls[i],
+                title: "Paged",
+                text: "Some article text.",
+                html: Some("<p>Some article text.</p>"),
+                published: at(21, (i % 5) as u32),
+                language: "en",
+            });
+            if i == 0 {
+                // As an older release could have stored it.
+                e.item.url = "javascript:alert(document.cookie)".into();
+                e.item.image = Some("data:text/html,<script>alert(1)</script>".into());
+                e.entry_url = Some("vbscript:msgbox(1)".into());
+            }
+            e
+        })
+        .collect();
+    store
+        .record_poll(&poll(rt, at(22, 0), entries, vec![]))
+        .expect("write");
+    (dir, path)
+}
+
+#[tokio::test]
+async fn cursor_pages_walk_every_item_once_and_match_offset_pages() {
+    let (_dir, path) = paged_store(120);
+    let base = start(&path, Arc::new(Metrics::new())).await;
+    let mut seen = Vec::new();
+    let mut url = format!("{base}/items?limit=25");
+    loop {
+        let page = get(&url).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let page = page.json();
+        let ids = crate::fixture::ids(&page["items"]);
+        seen.extend(ids);
+        match page["next_cursor"].as_str() {
+            Some(c) => url = format!("{base}/items?limit=25&cursor={c}"),
+            None => break,
+        }
+    }
+    let by_offset = get(&format!("{base}/items?limit=500")).await.json();
+    assert_eq!(seen, crate::fixture::ids(&by_offset["items"]));
+    assert_eq!(seen.len(), 120);
+    let deep = get(&format!("{base}/items?limit=10&offset=100"))
+        .await
+        .json();
+    assert_eq!(crate::fixture::ids(&deep["items"]), seen[100..110].to_vec());
+    let bad = get(&format!("{base}/items?cursor=yesterday")).await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("`cursor`"), "{}", bad.body);
+}
+
+#[tokio::test]
+async fn no_link_of_another_scheme_leaves_the_server() {
+    let (_dir, path) = paged_store(3);
+    let base = start(&path, Arc::new(Metrics::new())).await;
+    let first = get(&format!("{base}/items?limit=500")).await.json();
+    let bad_id = first["items"]
+        .as_array()
+        .and_then(|items| {
+            items
+                .iter()
+                .find(|i| i["canonical_url"] == "https://rt.example/a/0")
+        })
+        .and_then(|i| i["id"].as_i64())
+        .expect("the item");
+    for path in [
+        "/items?limit=500".to_string(),
+        format!("/items/{bad_id}"),
+        "/feed.atom".to_string(),
+        "/feed.json".to_string(),
+    ] {
+        let answer = get(&format!("{base}{path}")).await;
+        assert_eq!(answer.status, 200, "{path}");
+        let body = answer.body.to_ascii_lowercase();
+        for scheme in ["javascript:", "data:text/html", "vbscript:"] {
+            assert!(
+                !body.contains(scheme),
+                "{path} serves {scheme}: {}",
+                answer.body
+            );
+        }
+        // The item is still there, under its canonical (web) URL.
+        assert!(answer.body.contains("https://rt.example/a/0"), "{path}");
+    }
+}
