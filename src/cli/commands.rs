@@ -151,8 +151,8 @@ fn check(explicit: Option<&Path>) -> Result<ExitCode, Failure> {
         error: e.into(),
         code: 2,
     })?;
-    println!("config {} is valid", path.display());
-    println!("store  {}", config.storage.path.display());
+    say!("config {} is valid", path.display());
+    say!("store  {}", config.storage.path.display());
     let now = Utc::now();
     for feed in &config.feeds {
         let next: Vec<String> = feed
@@ -161,7 +161,7 @@ fn check(explicit: Option<&Path>) -> Result<ExitCode, Failure> {
             .iter()
             .map(|t| crate::store::ts(*t))
             .collect();
-        println!(
+        say!(
             "  {:<16} {:<9} {:<16} next: {}  {}",
             feed.name,
             if feed.enabled { "enabled" } else { "disabled" },
@@ -171,7 +171,7 @@ fn check(explicit: Option<&Path>) -> Result<ExitCode, Failure> {
         );
     }
     if config.feeds.is_empty() {
-        println!("  (no feeds: add one with `newswire feeds add URL`)");
+        say!("  (no feeds: add one with `newswire feeds add URL`)");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -209,7 +209,7 @@ fn feeds(explicit: Option<&Path>, action: FeedsAction) -> Result<ExitCode, Failu
             }
             let url = new.url.clone();
             let name = edit::add_feed(&path, &new)?;
-            println!("added feed `{name}` ({url}) to {}", path.display());
+            say!("added feed `{name}` ({url}) to {}", path.display());
         }
         FeedsAction::Import { file, dry_run } => {
             let text = std::fs::read_to_string(&file)
@@ -221,15 +221,15 @@ fn feeds(explicit: Option<&Path>, action: FeedsAction) -> Result<ExitCode, Failu
             let feeds: Vec<_> = found.into_iter().map(|f| f.feed).collect();
             let report = edit::import_feeds(&path, &feeds, !dry_run)?;
             for (name, url) in &report.added {
-                println!(
+                say!(
                     "{} {name:<24} {url}",
                     if dry_run { "would add" } else { "added" }
                 );
             }
             for (url, why) in &report.skipped {
-                println!("skipped {url}: {why}");
+                say!("skipped {url}: {why}");
             }
-            println!(
+            say!(
                 "{} feeds {}, {} skipped",
                 report.added.len(),
                 if dry_run { "to add" } else { "added" },
@@ -241,7 +241,7 @@ fn feeds(explicit: Option<&Path>, action: FeedsAction) -> Result<ExitCode, Failu
         }
         FeedsAction::Remove { name } => {
             edit::remove_feed(&path, &name)?;
-            println!(
+            say!(
                 "removed feed `{name}` from {} (its stored items are kept)",
                 path.display()
             );
@@ -252,13 +252,13 @@ fn feeds(explicit: Option<&Path>, action: FeedsAction) -> Result<ExitCode, Failu
             if config.storage.path.exists()
                 && Store::open(&config.storage.path)?.clear_disabled_reason(&name)?
             {
-                println!("feed `{name}` had stopped as gone (410); it will be polled again");
+                say!("feed `{name}` had stopped as gone (410); it will be polled again");
             }
-            println!("enabled feed `{name}`");
+            say!("enabled feed `{name}`");
         }
         FeedsAction::Disable { name } => {
             edit::set_enabled(&path, &name, false)?;
-            println!("disabled feed `{name}`");
+            say!("disabled feed `{name}`");
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -288,7 +288,7 @@ fn check_new_feed(config_path: &Path, raw: &str) -> Result<String, Failure> {
     );
     match parsed {
         Ok(feed) => {
-            println!(
+            say!(
                 "{url}: {} feed \"{}\" with {} entries",
                 feed.format.as_str(),
                 feed.title.as_deref().unwrap_or("untitled"),
@@ -297,7 +297,7 @@ fn check_new_feed(config_path: &Path, raw: &str) -> Result<String, Failure> {
             Ok(url.to_string())
         }
         Err(crate::parse::ParseError::NotAFeed { alternates, .. }) if alternates.len() == 1 => {
-            println!(
+            say!(
                 "{url} is a web page; it advertises the feed {}: adding that",
                 alternates[0]
             );
