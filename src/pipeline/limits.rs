@@ -39,7 +39,11 @@ pub fn vet_record(record: &mut PollRecord) {
             cap_opt(&mut meta.title, MAX_TITLE);
             meta.site_url = meta.site_url.take().and_then(web_url);
         }
-        PollOutcome::Failed { error, .. } => cap(error, MAX_ERROR),
+        PollOutcome::Failed { error, .. } => {
+            // The error quotes the request's URL, credentials and all.
+            *error = crate::redact::text(error);
+            cap(error, MAX_ERROR);
+        }
         PollOutcome::NotModified { .. } => {}
     }
 }

@@ -340,19 +340,22 @@ fn report(feed: &FeedConfig, url: &Url, record: &PollRecord, summary: PollSummar
 
 fn log_report(r: &PollReport) {
     let elapsed_ms = r.elapsed.as_millis() as u64;
+    // Logs are read more widely than the config: no credentials in them.
+    let url = crate::redact::url(&r.url);
+    let error = r.error.as_deref().map(crate::redact::text);
     let next_due = crate::store::ts(r.next_due_at);
-    match &r.error {
+    match &error {
         None => tracing::info!(
-            feed = %r.feed, url = %r.url, status = r.status, http_status = r.http_status,
+            feed = %r.feed, url = %url, status = r.status, http_status = r.http_status,
             entries = r.entries, new_items = r.new_items, linked = r.linked, elapsed_ms,
             next_due = %next_due, "polled"
         ),
         Some(error) if r.gone => tracing::warn!(
-            feed = %r.feed, url = %r.url, status = r.status, http_status = r.http_status,
+            feed = %r.feed, url = %url, status = r.status, http_status = r.http_status,
             error = %error, elapsed_ms, "feed is gone; not polling it again until `newswire feeds enable {}`", r.feed
         ),
         Some(error) => tracing::warn!(
-            feed = %r.feed, url = %r.url, status = r.status, http_status = r.http_status,
+            feed = %r.feed, url = %url, status = r.status, http_status = r.http_status,
             error = %error, elapsed_ms, next_due = %next_due, "poll failed"
         ),
     }
@@ -381,7 +384,7 @@ pub async fn feed_item(
     {
         Ok(item) => item,
         Err(_) => {
-            tracing::error!(url = %url, "feed content could not be sanitised; stored without it");
+            tracing::error!(url = %crate::redact::url(url), "feed content could not be sanitised; stored without it");
             let bare = crate::model::Entry {
                 content: None,
                 summary: None,

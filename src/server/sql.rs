@@ -196,10 +196,14 @@ pub fn feeds(store: &Store) -> Result<Vec<FeedRow>, ApiError> {
     let rows = stmt
         .query_map([], |r: &Row<'_>| {
             let tags: String = r.get(6)?;
+            // Credentials stay in the config (see `crate::redact`).
+            let url: String = r.get(1)?;
+            let effective_url: Option<String> = r.get(2)?;
+            let last_error: Option<String> = r.get(13)?;
             Ok(FeedRow {
                 name: r.get(0)?,
-                url: r.get(1)?,
-                effective_url: r.get(2)?,
+                url: crate::redact::url(&url),
+                effective_url: effective_url.as_deref().map(crate::redact::url),
                 title: r.get(3)?,
                 site_url: r.get(4)?,
                 format: r.get(5)?,
@@ -210,7 +214,7 @@ pub fn feeds(store: &Store) -> Result<Vec<FeedRow>, ApiError> {
                 last_success_at: r.get(10)?,
                 last_status: r.get(11)?,
                 last_http_status: r.get(12)?,
-                last_error: r.get(13)?,
+                last_error: last_error.as_deref().map(crate::redact::text),
                 error_count: r.get(14)?,
                 next_due_at: r.get(15)?,
                 items: r.get(16)?,
