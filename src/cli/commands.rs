@@ -135,7 +135,21 @@ fn poll(explicit: Option<&Path>, names: Vec<String>, format: Format) -> Result<E
     }
 
     print_polls(&reports, format)?;
-    // A broken feed is reported, not fatal; only "nothing could be done" fails.
+    // A broken feed is reported, not fatal; only "nothing could be done" fails,
+    // or results that could not be stored (locked, disk full).
+    let unstored = reports.iter().filter(|r| {
+        r.error
+            .as_deref()
+            .is_some_and(|e| e.starts_with(crate::pipeline::STORE_WRITE_FAILED))
+    });
+    if let Some(first) = unstored.clone().next() {
+        eprintln!(
+            "error: the results of {} feed(s) could not be stored: {}",
+            unstored.count(),
+            first.error.as_deref().unwrap_or_default()
+        );
+        return Ok(ExitCode::from(1));
+    }
     if !reports.is_empty() && reports.iter().all(|r| r.status == "error") {
         return Ok(ExitCode::from(1));
     }

@@ -175,12 +175,19 @@ pub async fn poll_feed(ctx: &Context, feed: &FeedConfig) -> Result<PollReport, S
     };
     // Untrusted to the last field: only web links, bounded lengths (see `limits`).
     limits::vet_record(&mut record);
-    let summary = ctx
+    let written = ctx
         .with_store({
             let record = record.clone();
             move |s| s.record_poll(&record)
         })
-        .await?;
+        .await;
+    let summary = match written {
+        Ok(summary) => summary,
+        Err(e) => {
+            record_write_failure(ctx, feed, &state, &record, &e).await;
+            return Err(e);
+        }
+    };
     let report = report(feed, &url, &record, summary);
     log_report(&report);
     ctx.metrics.poll_finished(
@@ -190,6 +197,51 @@ pub async fn poll_feed(ctx: &Context, feed: &FeedConfig) -> Result<PollReport, S
         report.elapsed,
     );
     Ok(report)
+}
+
+/// How the error of a poll whose results could not be written starts, on
+/// the feed row and in reports.
+pub const STORE_WRITE_FAILED: &str = "could not write to the store";
+
+/// After the poll's own write failed (locked, disk full): records the
+/// failure on the feed row, a write of a few hundred bytes that may still
+/// succeed, so feed health shows it instead of the last success (issue 15).
+/// Not tried on a damaged store, which must not be written at all.
+async fn record_write_failure(
+    ctx: &Context,
+    feed: &FeedConfig,
+    state: &FeedState,
+    record: &PollRecord,
+    e: &StoreError,
+) {
+    tracing::error!(feed = %feed.name, error = %e, "could not write the poll to the store");
+    ctx.metrics
+        .poll_finished(&feed.name, "error", 0, record.elapsed);
+    if e.is_corrupt() {
+        return;
+    }
+    let error_count = state.error_count.saturating_add(1);
+    let failed = PollRecord {
+        outcome: PollOutcome::Failed {
+            http_status: None,
+            gone: false,
+            error: format!("{STORE_WRITE_FAILED}: {e}"),
+        },
+        new_entries: Vec::new(),
+        linked: Vec::new(),
+        error_count,
+        next_due_at: scheduler::next_after_failure(
+            feed,
+            Utc::now(),
+            error_count,
+            ctx.config.defaults.max_backoff,
+            None,
+        ),
+        ..record.clone()
+    };
+    if let Err(again) = ctx.with_store(move |s| s.record_poll(&failed)).await {
+        tracing::warn!(feed = %feed.name, error = %again, "could not record the failure either");
+    }
 }
 
 struct Failure {

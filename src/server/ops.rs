@@ -59,6 +59,17 @@ pub async fn index() -> Response {
 
 /// `GET /healthz`.
 pub async fn healthz(State(st): State<AppState>) -> Response {
+    if let Some(fault) = st.metrics().store_fault() {
+        let mut response = json(&Health {
+            status: "unavailable",
+            store: "damaged",
+            last_poll_at: None,
+            last_poll_age_s: None,
+            error: Some(fault),
+        });
+        *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+        return response;
+    }
     match st.reader().probe(sql::last_poll_at).await {
         Ok(last) => {
             let age = last

@@ -347,3 +347,24 @@ async fn no_link_of_another_scheme_leaves_the_server() {
         assert!(answer.body.contains("https://rt.example/a/0"), "{path}");
     }
 }
+
+#[tokio::test]
+async fn health_reports_a_store_found_damaged_and_language_takes_no_wildcards() {
+    let fx = build_store();
+    let metrics = Arc::new(Metrics::new());
+    let base = start(&fx.path, Arc::clone(&metrics)).await;
+    assert_eq!(get(&format!("{base}/healthz")).await.status, 200);
+    // What the daemon does when a write finds the file damaged.
+    metrics.set_store_fault("store damaged: database disk image is malformed".into());
+    let health = get(&format!("{base}/healthz")).await;
+    assert_eq!(health.status, 503);
+    assert_eq!(health.json()["store"], "damaged");
+
+    // `%` and `_` are characters, not wildcards: no language is "e%".
+    for q in ["e%25", "_n", "%25"] {
+        let list = get(&format!("{base}/items?language={q}")).await.json();
+        assert_eq!(list["items"].as_array().map(Vec::len), Some(0), "{q}");
+    }
+    let en = get(&format!("{base}/items?language=en")).await.json();
+    assert!(en["items"].as_array().is_some_and(|a| !a.is_empty()));
+}
