@@ -21,6 +21,8 @@
 
 use std::borrow::Cow;
 
+use super::tags::{BREAKOUT, CLOSES_P, FORMATTING, INTEGRATION, RAW_TEXT, SCOPE, SPECIAL, VOID};
+
 /// Largest HTML fragment kept (bytes); longer input is cut at a tag boundary.
 /// Feed content is an article at most: the longest in the test corpora is
 /// under 200 KB.
@@ -35,7 +37,16 @@ const LOOKBACK: usize = 16;
 /// `html` cut to [`MAX_HTML_BYTES`] and flattened past [`MAX_DEPTH`] (see
 /// the module docs); borrowed when nothing had to change.
 pub fn bound_markup(html: &str) -> Cow<'_, str> {
-    let cut = cut_at(html, MAX_HTML_BYTES);
+    match cut_at(html, MAX_HTML_BYTES) {
+        Cow::Borrowed(whole) => bound_nesting(whole),
+        Cow::Owned(cut) => Cow::Owned(bound_nesting(&cut).into_owned()),
+    }
+}
+
+/// `html` flattened past [`MAX_DEPTH`] open elements, whatever its size (for
+/// whole pages, whose size the fetch already bounds); borrowed when nothing
+/// had to change.
+pub fn bound_nesting(cut: &str) -> Cow<'_, str> {
     let mut model = Model::default();
     let b = cut.as_bytes();
     // Bytes of `cut` before `copied` are in `out` already (or dropped).
@@ -96,7 +107,7 @@ pub fn bound_markup(html: &str) -> Cow<'_, str> {
             o.push_str(&cut[copied..]);
             Cow::Owned(o)
         }
-        None => cut,
+        None => Cow::Borrowed(cut),
     }
 }
 
@@ -221,239 +232,6 @@ fn is_heading(n: &[u8]) -> bool {
     n.len() == 2 && n[0] == b'h' && (b'1'..=b'6').contains(&n[1])
 }
 
-/// Elements with no end tag.
-const VOID: &[&[u8]] = &[
-    b"area",
-    b"base",
-    b"br",
-    b"col",
-    b"embed",
-    b"hr",
-    b"img",
-    b"input",
-    b"link",
-    b"meta",
-    b"source",
-    b"track",
-    b"wbr",
-    b"param",
-    b"keygen",
-    b"basefont",
-];
-
-/// Elements whose contents are text to the tokenizer: no tags inside.
-const RAW_TEXT: &[&[u8]] = &[
-    b"script",
-    b"style",
-    b"textarea",
-    b"title",
-    b"xmp",
-    b"iframe",
-    b"noembed",
-    b"noframes",
-    b"plaintext",
-];
-
-/// Scope boundaries: nothing closes past them from inside.
-const SCOPE: &[&[u8]] = &[
-    b"applet",
-    b"caption",
-    b"html",
-    b"table",
-    b"td",
-    b"th",
-    b"marquee",
-    b"object",
-    b"template",
-    b"foreignobject",
-    b"desc",
-    b"title",
-    b"mi",
-    b"mo",
-    b"mn",
-    b"ms",
-    b"mtext",
-    b"annotation-xml",
-];
-
-/// SVG and MathML elements whose children are parsed as HTML.
-const INTEGRATION: &[&[u8]] = &[
-    b"foreignobject",
-    b"desc",
-    b"title",
-    b"mi",
-    b"mo",
-    b"mn",
-    b"ms",
-    b"mtext",
-    b"annotation-xml",
-];
-
-/// HTML start tags that end SVG or MathML content (HTML standard, "parsing
-/// tokens in foreign content"; `font` counted whatever its attributes).
-const BREAKOUT: &[&[u8]] = &[
-    b"b",
-    b"big",
-    b"blockquote",
-    b"body",
-    b"br",
-    b"center",
-    b"code",
-    b"dd",
-    b"div",
-    b"dl",
-    b"dt",
-    b"em",
-    b"embed",
-    b"h1",
-    b"h2",
-    b"h3",
-    b"h4",
-    b"h5",
-    b"h6",
-    b"head",
-    b"hr",
-    b"i",
-    b"img",
-    b"li",
-    b"listing",
-    b"menu",
-    b"meta",
-    b"nobr",
-    b"ol",
-    b"p",
-    b"pre",
-    b"ruby",
-    b"s",
-    b"small",
-    b"span",
-    b"strong",
-    b"strike",
-    b"sub",
-    b"sup",
-    b"table",
-    b"tt",
-    b"u",
-    b"ul",
-    b"var",
-    b"font",
-];
-
-/// Formatting elements, whose end tags run the adoption agency.
-const FORMATTING: &[&[u8]] = &[
-    b"a", b"b", b"big", b"code", b"em", b"font", b"i", b"nobr", b"s", b"small", b"strike",
-    b"strong", b"tt", b"u",
-];
-
-/// Start tags that close an open `<p>` (HTML standard, "in body").
-const CLOSES_P: &[&[u8]] = &[
-    b"address",
-    b"article",
-    b"aside",
-    b"blockquote",
-    b"center",
-    b"details",
-    b"dialog",
-    b"dir",
-    b"div",
-    b"dl",
-    b"fieldset",
-    b"figcaption",
-    b"figure",
-    b"footer",
-    b"form",
-    b"h1",
-    b"h2",
-    b"h3",
-    b"h4",
-    b"h5",
-    b"h6",
-    b"header",
-    b"hgroup",
-    b"hr",
-    b"main",
-    b"menu",
-    b"nav",
-    b"ol",
-    b"p",
-    b"pre",
-    b"section",
-    b"summary",
-    b"table",
-    b"ul",
-    b"search",
-];
-
-/// The standard's "special" elements: an end tag of any other element does
-/// not close past one of them.
-const SPECIAL: &[&[u8]] = &[
-    b"address",
-    b"applet",
-    b"article",
-    b"aside",
-    b"blockquote",
-    b"body",
-    b"button",
-    b"caption",
-    b"center",
-    b"colgroup",
-    b"dd",
-    b"details",
-    b"dir",
-    b"div",
-    b"dl",
-    b"dt",
-    b"fieldset",
-    b"figcaption",
-    b"figure",
-    b"footer",
-    b"form",
-    b"frameset",
-    b"h1",
-    b"h2",
-    b"h3",
-    b"h4",
-    b"h5",
-    b"h6",
-    b"head",
-    b"header",
-    b"hgroup",
-    b"html",
-    b"li",
-    b"listing",
-    b"main",
-    b"marquee",
-    b"menu",
-    b"nav",
-    b"noscript",
-    b"object",
-    b"ol",
-    b"p",
-    b"pre",
-    b"section",
-    b"select",
-    b"summary",
-    b"table",
-    b"tbody",
-    b"td",
-    b"template",
-    b"tfoot",
-    b"th",
-    b"thead",
-    b"tr",
-    b"ul",
-    b"search",
-    b"frame",
-    b"bgsound",
-    b"plaintext",
-    b"iframe",
-    b"noembed",
-    b"noframes",
-    b"textarea",
-    b"title",
-    b"xmp",
-];
-
 /// The end of the tag whose name ends at `from`: the index after its `>`.
 /// A quote opens an attribute value only right after `=` (and spaces), as
 /// in the tokenizer; a `>` inside a quoted value does not end the tag.
@@ -489,12 +267,16 @@ fn comment_end(b: &[u8], from: usize) -> Option<usize> {
     if rest.starts_with(b"->") {
         return Some(from + 2);
     }
-    let plain = find(b, from, b"-->").map(|e| e + 3);
-    let bang = find(b, from, b"--!>").map(|e| e + 4);
-    match (plain, bang) {
-        (Some(a), Some(c)) => Some(a.min(c)),
-        (a, c) => a.or(c),
+    // One pass: the first `--` followed by `>` or `!>`.
+    let mut k = from;
+    while let Some(at) = find(b, k, b"--") {
+        match b.get(at + 2) {
+            Some(b'>') => return Some(at + 3),
+            Some(b'!') if b.get(at + 3) == Some(&b'>') => return Some(at + 4),
+            _ => k = at + 1,
+        }
     }
+    None
 }
 
 /// For a raw-text element starting at `tag_end`, the index after its end tag
@@ -521,10 +303,16 @@ fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
 
 /// The index of `pat` in `b` at or after `from`.
 fn find(b: &[u8], from: usize, pat: &[u8]) -> Option<usize> {
-    b.get(from..)?
-        .windows(pat.len())
-        .position(|w| w == pat)
-        .map(|p| from + p)
+    let (&first, rest) = pat.split_first()?;
+    let mut k = from;
+    while let Some(off) = memchr(first, b.get(k..)?) {
+        let at = k + off;
+        if b[at + 1..].starts_with(rest) {
+            return Some(at);
+        }
+        k = at + 1;
+    }
+    None
 }
 
 #[cfg(test)]
@@ -573,6 +361,7 @@ mod tests {
             format!("<svg><foreignObject>{}", "<path/>".repeat(5_000)),
             format!("<svg><title>{}", "<div>".repeat(5_000)),
             format!("<!-->{}", "<div>".repeat(5_000)),
+            format!("<!-- a --!>{}", "<div>".repeat(5_000)),
             format!("<a title=x \"y>{}", "<div>".repeat(5_000)),
             "<b><div></b></div><span></b>".repeat(5_000),
         ] {
@@ -608,5 +397,7 @@ mod tests {
             "{}",
             &bounded[bounded.len() - 20..]
         );
+        // Whole pages are flattened, never cut.
+        assert!(matches!(bound_nesting(&html), Cow::Borrowed(_)));
     }
 }

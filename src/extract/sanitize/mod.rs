@@ -13,6 +13,7 @@
 //! absurdly deep documents.
 
 mod bound;
+mod tags;
 
 use std::cell::RefCell;
 use std::collections::HashSet;
@@ -20,7 +21,7 @@ use std::collections::HashSet;
 use ammonia::{Builder, UrlRelative};
 use url::Url;
 
-pub use bound::{MAX_DEPTH, MAX_HTML_BYTES, bound_markup};
+pub use bound::{MAX_DEPTH, MAX_HTML_BYTES, bound_markup, bound_nesting};
 
 /// Sanitise `html` (see the module docs); relative URLs resolve against `base`.
 /// The input is first bounded by [`bound_markup`].
