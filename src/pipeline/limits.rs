@@ -62,12 +62,12 @@ pub fn vet_item(item: &mut NewItem) {
     if let Some(t) = &mut item.content_text {
         cut_bytes(t, MAX_CONTENT);
     }
-    if let Some(h) = &mut item.content_html {
-        if h.len() > MAX_CONTENT {
-            cut_bytes(h, MAX_CONTENT);
-            let end = h.rfind('<').unwrap_or(h.len());
-            h.truncate(end);
-        }
+    if let Some(h) = &mut item.content_html
+        && h.len() > MAX_CONTENT
+    {
+        cut_bytes(h, MAX_CONTENT);
+        let end = h.rfind('<').unwrap_or(h.len());
+        h.truncate(end);
     }
     item.language = item.language.take().filter(|l| is_language_tag(l));
 }
