@@ -12,6 +12,9 @@
 //! - a cap on open connections ([`Limits::max_connections`]), derived from
 //!   the process's open-file limit so feed fetches and the store keep room;
 //!   a connection past the cap is closed at once (the backlog never fills);
+//! - request heads of at most [`MAX_REQUEST_HEAD`] bytes (a longer request
+//!   line or headers is refused with 431/414), so a connection holds little
+//!   memory;
 //! - on shutdown, idle connections closed, requests in flight given a grace
 //!   period, then dropped (a dropped request cancels its query, see
 //!   [`super::reader`]).
@@ -39,6 +42,8 @@ pub struct Limits {
 
 /// The header and idle timeout.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// The largest request head (request line and headers) read, in bytes.
+pub const MAX_REQUEST_HEAD: usize = 16 * 1024;
 /// The connection cap when the file limit cannot be read.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 
@@ -107,6 +112,9 @@ pub async fn serve_connections(
             builder
                 .timer(TokioTimer::new())
                 .header_read_timeout(limits.header_timeout)
+                // A GET needs little: 16 KiB of request line and headers
+                // (hyper's default buffer is 400 KB per connection).
+                .max_buf_size(MAX_REQUEST_HEAD)
                 .keep_alive(true);
             let conn = builder.serve_connection(TokioIo::new(stream), service);
             tokio::pin!(conn);

@@ -368,3 +368,27 @@ async fn health_reports_a_store_found_damaged_and_language_takes_no_wildcards() 
     let en = get(&format!("{base}/items?language=en")).await.json();
     assert!(en["items"].as_array().is_some_and(|a| !a.is_empty()));
 }
+
+#[tokio::test]
+async fn answers_carry_security_headers_and_huge_request_heads_are_refused() {
+    let fx = build_store();
+    let base = start(&fx.path, Arc::new(Metrics::new())).await;
+    let resp = crate::fixture::client()
+        .get(format!("{base}/items"))
+        .send()
+        .await
+        .expect("request");
+    let h = resp.headers();
+    assert_eq!(
+        h.get("x-content-type-options").map(|v| v.as_bytes()),
+        Some(&b"nosniff"[..])
+    );
+    assert!(h.get("content-security-policy").is_some());
+    let huge = "a".repeat(64 * 1024);
+    let resp = crate::fixture::client()
+        .get(format!("{base}/search?q={huge}"))
+        .send()
+        .await;
+    // hyper refuses the head (431/414) or closes the connection: never 200.
+    assert!(resp.map(|r| r.status().as_u16()).unwrap_or(431) >= 400);
+}
