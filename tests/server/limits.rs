@@ -392,3 +392,56 @@ async fn answers_carry_security_headers_and_huge_request_heads_are_refused() {
     // hyper refuses the head (431/414) or closes the connection: never 200.
     assert!(resp.map(|r| r.status().as_u16()).unwrap_or(431) >= 400);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_disconnects_cancels_its_query_through_the_server() {
+    let fx = build_store();
+    let reader = Arc::new(Reader::new(fx.path.clone()));
+    let returned = Arc::new(AtomicBool::new(false));
+    let (r, flag) = (Arc::clone(&reader), Arc::clone(&returned));
+    // A route whose query never ends by itself, served by the real loop.
+    let app = axum::Router::new().route(
+        "/slow",
+        axum::routing::get(move || {
+            let (r, flag) = (Arc::clone(&r), Arc::clone(&flag));
+            async move {
+                let _ = r
+                    .run(move |s| {
+                        let result = endless(s);
+                        flag.store(true, Ordering::SeqCst);
+                        result
+                    })
+                    .await;
+                "done"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(serve_connections(
+        listener,
+        app,
+        Limits::for_this_process(),
+        CancellationToken::new(),
+        Duration::from_secs(1),
+    ));
+    let waited = tokio::task::spawn_blocking(move || {
+        let mut s = connect(addr);
+        s.write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+            .expect("write");
+        std::thread::sleep(Duration::from_millis(500));
+        // The client gives up, well before the 5 s deadline.
+        drop(s);
+        let asked = Instant::now();
+        while !returned.load(Ordering::SeqCst) && asked.elapsed() < Duration::from_secs(3) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        (returned.load(Ordering::SeqCst), asked.elapsed())
+    })
+    .await
+    .expect("client");
+    assert!(waited.0, "the query outlived its client");
+    assert!(waited.1 < Duration::from_secs(3), "{:?}", waited.1);
+}
