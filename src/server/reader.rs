@@ -94,7 +94,12 @@ impl Cancel {
     /// Fires now and every [`REFIRE`] until the query's thread let go of its
     /// connection.
     async fn until_done(self: Arc<Self>) {
-        while !self.done.load(Ordering::SeqCst) {
+        // Bounded all the same: a query thread that never let go must not
+        // keep a task alive forever.
+        for _ in 0..REFIRE_MAX {
+            if self.done.load(Ordering::SeqCst) {
+                return;
+            }
             self.fire();
             tokio::time::sleep(REFIRE).await;
         }
@@ -103,6 +108,8 @@ impl Cancel {
 
 /// How often a cancel is repeated until the query stops.
 const REFIRE: Duration = Duration::from_millis(50);
+/// At most this many repeats (a minute).
+const REFIRE_MAX: usize = 1_200;
 
 /// Cancels the query when the request's future is dropped unfinished (the
 /// client closed the connection).
@@ -199,6 +206,16 @@ impl Reader {
         f: impl FnOnce(&Store) -> Result<T, ApiError>,
         cancel: &Cancel,
     ) -> Result<T, ApiError> {
+        // However this returns (an open error, a panic in `f`), the cancel
+        // is disarmed and its repeater stops; the normal paths disarm
+        // explicitly before the connection goes back to the pool.
+        struct Disarm<'a>(&'a Cancel);
+        impl Drop for Disarm<'_> {
+            fn drop(&mut self) {
+                self.0.disarm();
+            }
+        }
+        let _disarm = Disarm(cancel);
         let store = self.checkout()?;
         let opened = store.0;
         if !cancel.arm(store.1.connection().get_interrupt_handle()) {
