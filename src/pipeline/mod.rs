@@ -6,10 +6,14 @@
 //! one [`PollRecord`] to write in one transaction. It never panics and never
 //! returns an error for the feed's own faults: a broken feed becomes a
 //! `Failed` outcome with backoff, recorded on the feed row and in `fetches`.
-//! Only a store failure is returned as an error.
+//! Only a store failure is returned as an error (and recorded on the feed row
+//! where it still fits: `write_failure`). Every record is vetted by `limits`
+//! first; feed content becomes an item in `feed_item`, on a CPU thread.
 
 pub mod article;
+mod feed_item;
 pub mod limits;
+mod write_failure;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -21,11 +25,14 @@ use url::Url;
 
 use crate::config::{Config, FeedConfig};
 use crate::fetch::{FetchError, Fetcher, Request};
-use crate::model::{EntryKey, NewItem};
+use crate::model::EntryKey;
 use crate::parse::ParseError;
 use crate::scheduler;
 use crate::store::{FeedMeta, FeedState, PollOutcome, PollRecord, PollSummary, Store, StoreError};
 use crate::workers::Workers;
+pub use feed_item::{feed_item, item_from_entry};
+pub use write_failure::STORE_WRITE_FAILED;
+use write_failure::record_write_failure;
 
 /// The store shared by the pipeline's tasks (one writer at a time).
 pub type SharedStore = Arc<Mutex<Store>>;
@@ -199,51 +206,6 @@ pub async fn poll_feed(ctx: &Context, feed: &FeedConfig) -> Result<PollReport, S
     Ok(report)
 }
 
-/// How the error of a poll whose results could not be written starts, on
-/// the feed row and in reports.
-pub const STORE_WRITE_FAILED: &str = "could not write to the store";
-
-/// After the poll's own write failed (locked, disk full): records the
-/// failure on the feed row, a write of a few hundred bytes that may still
-/// succeed, so feed health shows it instead of the last success (issue 15).
-/// Not tried on a damaged store, which must not be written at all.
-async fn record_write_failure(
-    ctx: &Context,
-    feed: &FeedConfig,
-    state: &FeedState,
-    record: &PollRecord,
-    e: &StoreError,
-) {
-    tracing::error!(feed = %feed.name, error = %e, "could not write the poll to the store");
-    ctx.metrics
-        .poll_finished(&feed.name, "error", 0, record.elapsed);
-    if e.is_corrupt() {
-        return;
-    }
-    let error_count = state.error_count.saturating_add(1);
-    let failed = PollRecord {
-        outcome: PollOutcome::Failed {
-            http_status: None,
-            gone: false,
-            error: format!("{STORE_WRITE_FAILED}: {e}"),
-        },
-        new_entries: Vec::new(),
-        linked: Vec::new(),
-        error_count,
-        next_due_at: scheduler::next_after_failure(
-            feed,
-            Utc::now(),
-            error_count,
-            ctx.config.defaults.max_backoff,
-            None,
-        ),
-        ..record.clone()
-    };
-    if let Err(again) = ctx.with_store(move |s| s.record_poll(&failed)).await {
-        tracing::warn!(feed = %feed.name, error = %again, "could not record the failure either");
-    }
-}
-
 struct Failure {
     message: String,
     http_status: Option<u16>,
@@ -410,76 +372,5 @@ fn log_report(r: &PollReport) {
             feed = %r.feed, url = %url, status = r.status, http_status = r.http_status,
             error = %error, elapsed_ms, next_due = %next_due, "poll failed"
         ),
-    }
-}
-
-/// [`item_from_entry`] on a CPU thread: sanitising and rendering the feed's
-/// HTML is the CPU-bound part of an entry, and on the runtime's own threads
-/// one hostile entry stalled every poll, `/healthz` and shutdown (issue 15).
-/// If it panics, the entry is kept without its feed content.
-pub async fn feed_item(
-    ctx: &Context,
-    entry: &crate::model::Entry,
-    url: &str,
-    canonical_url: String,
-    base: &Url,
-) -> NewItem {
-    let (job_entry, job_url, job_canonical, job_base) = (
-        entry.clone(),
-        url.to_string(),
-        canonical_url.clone(),
-        base.clone(),
-    );
-    match ctx
-        .on_cpu(move || item_from_entry(&job_entry, &job_url, job_canonical, &job_base))
-        .await
-    {
-        Ok(item) => item,
-        Err(_) => {
-            tracing::error!(url = %crate::redact::url(url), "feed content could not be sanitised; stored without it");
-            let bare = crate::model::Entry {
-                content: None,
-                summary: None,
-                ..entry.clone()
-            };
-            item_from_entry(&bare, url, canonical_url, base)
-        }
-    }
-}
-
-/// The item for an entry built from the feed's own content (no page fetch).
-/// CPU-bound: call it through [`feed_item`] from async code.
-pub fn item_from_entry(
-    entry: &crate::model::Entry,
-    url: &str,
-    canonical_url: String,
-    base: &Url,
-) -> NewItem {
-    let content = entry.content.as_deref().or(entry.summary.as_deref());
-    let content_html = content.map(|c| crate::extract::sanitize_html(c, base));
-    let content_text = content_html
-        .as_deref()
-        .map(crate::extract::html_to_text)
-        .filter(|t| !t.trim().is_empty());
-    let summary = entry
-        .summary
-        .as_deref()
-        .map(|s| crate::extract::html_to_text(&crate::extract::sanitize_html(s, base)))
-        .filter(|t| !t.trim().is_empty());
-    NewItem {
-        url: url.to_string(),
-        canonical_url,
-        title: entry.title.clone(),
-        author: (!entry.authors.is_empty()).then(|| entry.authors.join(", ")),
-        published_at: entry.published.or(entry.updated),
-        updated_at: entry.updated,
-        summary,
-        content_html,
-        content_text,
-        language: entry.language.clone(),
-        image: entry.image.clone(),
-        site_name: None,
-        extraction: crate::model::Extraction::Feed,
-        extraction_error: None,
     }
 }
