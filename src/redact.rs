@@ -31,7 +31,7 @@ pub fn url(url: &str) -> String {
     text(url)
 }
 
-/// `text` with every URL in it redacted as [`url`] does.
+/// `text` with every URL in it redacted as [`url()`] does.
 pub fn text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;

@@ -11,7 +11,7 @@
 //! Every request has a deadline ([`QUERY_DEADLINE`]; [`HEALTH_DEADLINE`] for
 //! the probes). When it passes, or when the client leaves and the request is
 //! dropped, the running query is cancelled through its backend's own means
-//! ([`Cancel`]: SQLite's `sqlite3_interrupt`; a PostgreSQL backend would set
+//! (`Cancel`: SQLite's `sqlite3_interrupt`; a PostgreSQL backend would set
 //! `statement_timeout` and send a cancel request) and the request answers
 //! 503: one costly search can hold a query slot for seconds, not minutes.
 //! `/healthz` and `/metrics` read through [`Reader::probe`], which has slots
