@@ -242,6 +242,16 @@ pub async fn search(
     let p = Params::parse(raw.as_deref(), &allowed)?;
     let text = search_text(&p)?;
     let (mut q, page) = (item_query(&p)?, p.page()?);
+    if page.offset > MAX_SEARCH_OFFSET {
+        // Every skipped hit is ranked and snippeted: deep pages of a ranked
+        // list cost the most and are read the least.
+        return Err(ApiError::bad_param(
+            "offset",
+            format!(
+                "at most {MAX_SEARCH_OFFSET} for a search; narrow it with more words or a filter"
+            ),
+        ));
+    }
     q.limit = page.offset + page.limit;
     let needle = text.clone();
     let mut hits = st
@@ -257,6 +267,9 @@ pub async fn search(
     }
     Ok(json(&listing(Hits { query: text, hits }, len, page)))
 }
+
+/// Deepest `offset` of a search.
+pub const MAX_SEARCH_OFFSET: usize = 1_000;
 
 /// Longest search text accepted (characters).
 pub const MAX_QUERY_CHARS: usize = 500;

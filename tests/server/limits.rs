@@ -52,6 +52,9 @@ async fn search_text_is_capped_and_refused_with_a_400_that_names_no_path() {
         );
         assert!(!answer.body.contains(&*fx.path.to_string_lossy()), "{q}");
     }
+    let deep = get(&format!("{base}/search?q=grain&offset=1001")).await;
+    assert_eq!(deep.status, 400);
+    assert!(deep.body.contains("`offset`"), "{}", deep.body);
     // Twenty words still search, and unbalanced text is searched as words.
     let twenty = (0..19).map(|_| "grain").collect::<Vec<_>>().join("+");
     assert_eq!(
