@@ -3,7 +3,7 @@
 # Run from the repository root: sh fuzz/seed.sh
 set -eu
 c=fuzz/corpus
-mkdir -p "$c/parse_feed" "$c/canonical" "$c/config" "$c/extract"
+mkdir -p "$c/parse_feed" "$c/canonical" "$c/config" "$c/extract" "$c/sanitize_feed"
 for f in fixtures/feeds/*; do
     case "$f" in *.expected.json|*.py) continue ;; esac
     name=$(basename "$f")
@@ -15,7 +15,12 @@ for f in fixtures/feeds/*.html fixtures/pages/*.html; do
     [ -f "$f" ] || continue
     { printf '\001'; cat "$f"; } > "$c/extract/$(basename "$f")"
     { printf '\201'; cat "$f"; } > "$c/extract/$(basename "$f").rule"
+    cp "$f" "$c/sanitize_feed/$(basename "$f")"
 done
+# Deep and misnested markup, the shapes that once took minutes (issue 15).
+printf '%s' "$(printf '<div>%.0s' $(seq 1 2000))x" > "$c/sanitize_feed/deep-divs"
+printf '%s' "$(printf '<span><div></span>%.0s' $(seq 1 500))" > "$c/sanitize_feed/misnested"
+printf '%s' "<svg><foreignObject>$(printf '<path/>%.0s' $(seq 1 500))" > "$c/sanitize_feed/svg-breakout"
 i=0
 grep -rhoE 'https?://[^"<> ]+' fixtures/feeds | sort -u | head -200 | while read -r u; do
     i=$((i + 1))

@@ -29,6 +29,7 @@ pub mod metrics;
 pub mod model;
 pub mod parse;
 pub mod pipeline;
+pub mod redact;
 pub mod schedule;
 pub mod scheduler;
 pub mod server;

@@ -92,12 +92,28 @@ pub struct Metrics {
     /// the age of the oldest pending row; absent until the daemon counts.
     article_queue: [AtomicU64; 5],
     article_queue_known: std::sync::atomic::AtomicBool,
+    /// Why the store must not be trusted (found damaged), for `/healthz`.
+    store_fault: std::sync::Mutex<Option<String>>,
 }
 
 impl Metrics {
     /// An empty registry (every counter zero).
     pub fn new() -> Metrics {
         Metrics::default()
+    }
+
+    /// Marks the store as damaged: `/healthz` answers 503 with `reason`
+    /// from then on.
+    pub fn set_store_fault(&self, reason: String) {
+        *self.store_fault.lock().unwrap_or_else(|p| p.into_inner()) = Some(reason);
+    }
+
+    /// Why the store was marked damaged, if it was.
+    pub fn store_fault(&self) -> Option<String> {
+        self.store_fault
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Records one finished feed poll: its status (`ok`, `not_modified` or

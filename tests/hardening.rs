@@ -288,3 +288,27 @@ fn awkward_but_usable_feeds_are_stored() {
         .expect("every title is valid UTF-8 text");
     assert_eq!(titles.len(), 11);
 }
+
+#[test]
+fn output_to_a_closed_pipe_ends_quietly() {
+    // Issue 15: `newswire check | head -1` panicked on the closed pipe.
+    let feeds: Vec<_> = (0..50)
+        .map(|i| feed(&format!("wire{i}"), format!("https://wire{i}.example/rss")))
+        .collect();
+    let setup = Setup::new(&feeds);
+    drop(newswire::store::Store::open(&setup.db()).expect("create the store"));
+    for args in [&["check"][..], &["items", "--format", "json"][..]] {
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        // The reader is gone before the first line is written.
+        drop(reader);
+        let out = setup
+            .cmd(args)
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .expect("run");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(out.status.success(), "{args:?}: {:?} {stderr}", out.status);
+    }
+}

@@ -21,11 +21,16 @@ pub(super) fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             let path = config::locate(explicit)?;
             // Validate before starting anything, so systemd sees a clean failure.
             Config::load(&path)?;
-            runtime()?.block_on(async {
+            let rt = runtime()?;
+            let ran = rt.block_on(async {
                 let stop = CancellationToken::new();
                 crate::daemon::cancel_on_signals(stop.clone())?;
                 crate::daemon::run(path, stop).await
-            })?;
+            });
+            // Never wait on a blocking task (an API query being cancelled)
+            // past the shutdown the daemon already bounded.
+            rt.shutdown_timeout(std::time::Duration::from_secs(2));
+            ran?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Poll { names, format } => poll(explicit, names, format),
@@ -38,12 +43,17 @@ pub(super) fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
                 store_path: config.storage.path.clone(),
                 public_url: config.server.public_url.clone(),
             };
-            runtime()?.block_on(async {
+            let rt = runtime()?;
+            let served = rt.block_on(async {
                 let stop = CancellationToken::new();
                 crate::daemon::cancel_on_signals(stop.clone())?;
                 let metrics = Arc::new(crate::metrics::Metrics::new());
                 crate::server::serve(options, metrics, stop).await
-            })?;
+            });
+            // Dropping a runtime waits for every blocking task: a query past
+            // its deadline is being interrupted, but never wait on it.
+            rt.shutdown_timeout(std::time::Duration::from_secs(2));
+            served?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Check => check(explicit),
@@ -137,7 +147,21 @@ fn poll(explicit: Option<&Path>, names: Vec<String>, format: Format) -> Result<E
     }
 
     print_polls(&reports, format)?;
-    // A broken feed is reported, not fatal; only "nothing could be done" fails.
+    // A broken feed is reported, not fatal; only "nothing could be done" fails,
+    // or results that could not be stored (locked, disk full).
+    let unstored = reports.iter().filter(|r| {
+        r.error
+            .as_deref()
+            .is_some_and(|e| e.starts_with(crate::pipeline::STORE_WRITE_FAILED))
+    });
+    if let Some(first) = unstored.clone().next() {
+        eprintln!(
+            "error: the results of {} feed(s) could not be stored: {}",
+            unstored.count(),
+            first.error.as_deref().unwrap_or_default()
+        );
+        return Ok(ExitCode::from(1));
+    }
     if !reports.is_empty() && reports.iter().all(|r| r.status == "error") {
         return Ok(ExitCode::from(1));
     }
@@ -153,8 +177,8 @@ fn check(explicit: Option<&Path>) -> Result<ExitCode, Failure> {
         error: e.into(),
         code: 2,
     })?;
-    println!("config {} is valid", path.display());
-    println!("store  {}", config.storage.path.display());
+    say!("config {} is valid", path.display());
+    say!("store  {}", config.storage.path.display());
     let now = Utc::now();
     for feed in &config.feeds {
         let next: Vec<String> = feed
@@ -163,7 +187,7 @@ fn check(explicit: Option<&Path>) -> Result<ExitCode, Failure> {
             .iter()
             .map(|t| crate::store::ts(*t))
             .collect();
-        println!(
+        say!(
             "  {:<16} {:<9} {:<16} next: {}  {}",
             feed.name,
             if feed.enabled { "enabled" } else { "disabled" },
@@ -173,7 +197,7 @@ fn check(explicit: Option<&Path>) -> Result<ExitCode, Failure> {
         );
     }
     if config.feeds.is_empty() {
-        println!("  (no feeds: add one with `newswire feeds add URL`)");
+        say!("  (no feeds: add one with `newswire feeds add URL`)");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -211,7 +235,7 @@ fn feeds(explicit: Option<&Path>, action: FeedsAction) -> Result<ExitCode, Failu
             }
             let url = new.url.clone();
             let name = edit::add_feed(&path, &new)?;
-            println!("added feed `{name}` ({url}) to {}", path.display());
+            say!("added feed `{name}` ({url}) to {}", path.display());
         }
         FeedsAction::Import { file, dry_run } => {
             let text = std::fs::read_to_string(&file)
@@ -223,15 +247,15 @@ fn feeds(explicit: Option<&Path>, action: FeedsAction) -> Result<ExitCode, Failu
             let feeds: Vec<_> = found.into_iter().map(|f| f.feed).collect();
             let report = edit::import_feeds(&path, &feeds, !dry_run)?;
             for (name, url) in &report.added {
-                println!(
+                say!(
                     "{} {name:<24} {url}",
                     if dry_run { "would add" } else { "added" }
                 );
             }
             for (url, why) in &report.skipped {
-                println!("skipped {url}: {why}");
+                say!("skipped {url}: {why}");
             }
-            println!(
+            say!(
                 "{} feeds {}, {} skipped",
                 report.added.len(),
                 if dry_run { "to add" } else { "added" },
@@ -243,7 +267,7 @@ fn feeds(explicit: Option<&Path>, action: FeedsAction) -> Result<ExitCode, Failu
         }
         FeedsAction::Remove { name } => {
             edit::remove_feed(&path, &name)?;
-            println!(
+            say!(
                 "removed feed `{name}` from {} (its stored items are kept)",
                 path.display()
             );
@@ -254,13 +278,13 @@ fn feeds(explicit: Option<&Path>, action: FeedsAction) -> Result<ExitCode, Failu
             if config.storage.path.exists()
                 && Store::open(&config.storage.path)?.clear_disabled_reason(&name)?
             {
-                println!("feed `{name}` had stopped as gone (410); it will be polled again");
+                say!("feed `{name}` had stopped as gone (410); it will be polled again");
             }
-            println!("enabled feed `{name}`");
+            say!("enabled feed `{name}`");
         }
         FeedsAction::Disable { name } => {
             edit::set_enabled(&path, &name, false)?;
-            println!("disabled feed `{name}`");
+            say!("disabled feed `{name}`");
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -290,7 +314,7 @@ fn check_new_feed(config_path: &Path, raw: &str) -> Result<String, Failure> {
     );
     match parsed {
         Ok(feed) => {
-            println!(
+            say!(
                 "{url}: {} feed \"{}\" with {} entries",
                 feed.format.as_str(),
                 feed.title.as_deref().unwrap_or("untitled"),
@@ -299,7 +323,7 @@ fn check_new_feed(config_path: &Path, raw: &str) -> Result<String, Failure> {
             Ok(url.to_string())
         }
         Err(crate::parse::ParseError::NotAFeed { alternates, .. }) if alternates.len() == 1 => {
-            println!(
+            say!(
                 "{url} is a web page; it advertises the feed {}: adding that",
                 alternates[0]
             );
@@ -343,6 +367,7 @@ fn items(
         after_id: args.after_id,
         updated_since: time(&args.updated_since)?,
         limit: args.limit,
+        ..ItemQuery::default()
     };
     let store = open_existing(&config)?;
     match search {

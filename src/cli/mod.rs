@@ -6,6 +6,15 @@
 //! line with their causes; logs go to stderr too, so stdout carries only the
 //! command's output.
 
+/// `println!` that returns the write's error instead of panicking, so a
+/// closed pipe (`newswire check | head -1`) ends the command quietly.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($arg)*)?
+    }};
+}
+
 mod commands;
 mod output;
 
@@ -297,11 +306,26 @@ pub fn main() -> ExitCode {
     init_logging(&cli);
     match commands::dispatch(cli) {
         Ok(code) => code,
+        // The reader went away (`| head`): nothing more to say, and no one to say it to.
+        Err(f) if is_broken_pipe(&f.error) => ExitCode::SUCCESS,
         Err(f) => {
             eprintln!("error: {:#}", f.error);
             ExitCode::from(f.code)
         }
     }
+}
+
+/// Whether `e` is, or was caused by, writing to a closed pipe.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || cause
+                .downcast_ref::<serde_json::Error>()
+                .and_then(serde_json::Error::io_error_kind)
+                == Some(std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn init_logging(cli: &Cli) {

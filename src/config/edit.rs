@@ -5,9 +5,19 @@
 //! they were; the edited text is validated as a whole config before it is
 //! written, and written atomically (a temporary file in the same directory,
 //! then a rename), so a mistake never leaves a half-written or invalid file.
+//!
+//! Concurrent edits (two `feeds add` at once, a script adding twenty) are
+//! serialised by an exclusive lock on `.NAME.lock` beside the config, held
+//! from the read to the rename, so each edit starts from the one before and
+//! none is lost (issue 15: 20 concurrent adds kept 2 to 5 feeds). The
+//! temporary file is created exclusively (`O_EXCL`, so never through a
+//! planted symlink) under an unpredictable name, with the file's owner,
+//! group and mode. A config that is a symlink is edited where it points: the
+//! link stays a link.
 
+use std::fs::{File, OpenOptions};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use toml_edit::{Array, ArrayOfTables, DocumentMut, Item, Table, value};
 
@@ -50,7 +60,7 @@ pub enum EditError {
 
 /// Appends a `[[feeds]]` table; returns the name used.
 pub fn add_feed(path: &Path, feed: &NewFeed) -> Result<String, EditError> {
-    add(path, feed, true)
+    locked(path, || add(path, feed, true))
 }
 
 /// Checks that [`add_feed`] would accept `feed`, without writing; returns the
@@ -133,6 +143,14 @@ pub fn import_feeds(
     feeds: &[NewFeed],
     write: bool,
 ) -> Result<ImportReport, EditError> {
+    if write {
+        locked(path, || import(path, feeds, true))
+    } else {
+        import(path, feeds, false)
+    }
+}
+
+fn import(path: &Path, feeds: &[NewFeed], write: bool) -> Result<ImportReport, EditError> {
     let current = Config::load(path)?;
     let mut names: std::collections::HashSet<String> =
         current.feeds.iter().map(|f| f.name.clone()).collect();
@@ -202,23 +220,27 @@ pub fn import_feeds(
 
 /// Removes the feed called `name` from the config (its stored items stay).
 pub fn remove_feed(path: &Path, name: &str) -> Result<(), EditError> {
-    edit(path, true, |doc| {
-        let feeds = feeds_mut(doc, path, false)?;
-        let idx = position(feeds, name)?;
-        feeds.remove(idx);
-        Ok(())
+    locked(path, || {
+        edit(path, true, |doc| {
+            let feeds = feeds_mut(doc, path, false)?;
+            let idx = position(feeds, name)?;
+            feeds.remove(idx);
+            Ok(())
+        })
     })
 }
 
 /// Sets `enabled` on the feed called `name`.
 pub fn set_enabled(path: &Path, name: &str, enabled: bool) -> Result<(), EditError> {
-    edit(path, true, |doc| {
-        let feeds = feeds_mut(doc, path, false)?;
-        let idx = position(feeds, name)?;
-        if let Some(table) = feeds.get_mut(idx) {
-            table.insert("enabled", value(enabled));
-        }
-        Ok(())
+    locked(path, || {
+        edit(path, true, |doc| {
+            let feeds = feeds_mut(doc, path, false)?;
+            let idx = position(feeds, name)?;
+            if let Some(table) = feeds.get_mut(idx) {
+                table.insert("enabled", value(enabled));
+            }
+            Ok(())
+        })
     })
 }
 
@@ -297,27 +319,107 @@ fn edit(
     Ok(())
 }
 
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// The file an edit of `path` replaces: where a symlinked config points.
+fn edit_target(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Runs `f` holding the exclusive edit lock of the config at `path`: a
+/// `.NAME.lock` file beside the (symlink-resolved) config, never replaced,
+/// so every editor locks the same file. The lock is released when `f`
+/// returns (the file closes); a crashed editor's lock goes with its process.
+fn locked<T>(path: &Path, f: impl FnOnce() -> Result<T, EditError>) -> Result<T, EditError> {
+    let target = edit_target(path);
+    let (dir, name) = dir_and_name(&target);
+    let lock_path = dir.join(format!(".{name}.lock"));
+    let io = |source| ConfigError::Io {
+        path: lock_path.clone(),
+        source,
+    };
+    let lock = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&lock_path)
+        .map_err(io)?;
+    lock.lock().map_err(io)?;
+    let result = f();
+    drop(lock);
+    result
+}
+
+fn dir_and_name(path: &Path) -> (PathBuf, String) {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let file_name = path
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{file_name}.tmp{}", std::process::id()));
+    (dir, name)
+}
+
+/// Replaces the file `path` (or the file it links to) with `bytes`: written
+/// to a new, exclusively created file beside it, given the old file's
+/// owner, group and mode, synced, then renamed over it.
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let target = edit_target(path);
+    let (dir, name) = dir_and_name(&target);
+    let old = std::fs::metadata(&target).ok();
+    let (tmp, mut f) = create_temp(&dir, &name)?;
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        if let Ok(meta) = std::fs::metadata(path) {
-            f.set_permissions(meta.permissions())?;
-        }
+        keep_owner_and_mode(&f, old.as_ref())?;
         f.write_all(bytes)?;
         f.sync_all()?;
-        std::fs::rename(&tmp, path)
+        std::fs::rename(&tmp, &target)?;
+        // The rename itself survives a crash once the directory is synced.
+        if let Ok(d) = File::open(&dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// A new file `.NAME.RANDOM.tmp` in `dir`, created with `O_EXCL` (it cannot
+/// exist already, nor be a symlink someone planted), readable by the owner only
+/// until its mode is set.
+fn create_temp(dir: &Path, name: &str) -> std::io::Result<(PathBuf, File)> {
+    let mut last = None;
+    for _ in 0..16 {
+        let tmp = dir.join(format!(".{name}.{:016x}.tmp", fastrand::u64(..)));
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(&tmp) {
+            Ok(f) => return Ok((tmp, f)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no free temporary name")))
+}
+
+/// Gives `f` the owner, group and mode of the file it replaces. Changing the
+/// owner takes privileges: when that is refused, the group alone is tried,
+/// and the mode is set either way.
+fn keep_owner_and_mode(f: &File, old: Option<&std::fs::Metadata>) -> std::io::Result<()> {
+    let Some(old) = old else {
+        return Ok(());
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        if std::os::unix::fs::fchown(f, Some(old.uid()), Some(old.gid())).is_err() {
+            let _ = std::os::unix::fs::fchown(f, None, Some(old.gid()));
+        }
+    }
+    f.set_permissions(old.permissions())
 }

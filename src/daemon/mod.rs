@@ -54,9 +54,28 @@ const STORE_RETRY: Duration = Duration::from_secs(60);
 
 /// Opens the store named by `config` and aligns its feed rows with the config.
 pub fn open_store(config: &Config) -> anyhow::Result<Store> {
-    let mut store = Store::open(&config.storage.path)?;
+    let damaged = |detail: String| {
+        anyhow::anyhow!(
+            "store {} is damaged ({detail}); restore a backup, or recover it with \
+             `sqlite3 {0} .recover | sqlite3 recovered.db`",
+            config.storage.path.display()
+        )
+    };
+    let or_damaged = |e: crate::store::StoreError| {
+        if e.is_corrupt() {
+            damaged(e.to_string())
+        } else {
+            e.into()
+        }
+    };
+    let mut store = Store::open(&config.storage.path).map_err(or_damaged)?;
+    // A damaged file can open and answer simple reads: check every page
+    // before writing to it (issue 15), and refuse rather than make it worse.
+    store.quick_check().map_err(or_damaged)?.map_err(damaged)?;
     store.set_story_window(config.stories.window);
-    store.sync_feeds(&config.feeds, Utc::now())?;
+    store
+        .sync_feeds(&config.feeds, Utc::now())
+        .map_err(or_damaged)?;
     Ok(store)
 }
 
@@ -112,8 +131,16 @@ pub async fn poll_once(
             break;
         };
         let (name, result) = done.context("poll task failed")?;
-        let report =
-            result.with_context(|| format!("feed `{name}`: could not write to the store"))?;
+        let report = match result {
+            Ok(report) => report,
+            // A damaged store: stop before writing more.
+            Err(e) if e.is_corrupt() => {
+                return Err(e).with_context(|| format!("feed `{name}`: the store is damaged"));
+            }
+            // Locked or full: this feed's results are lost (and recorded
+            // as its error where that still fits); the others go on.
+            Err(e) => store_failure_report(&config, &name, &e),
+        };
         progress(reports.len() + 1, total, &report);
         reports.push(report);
     }
@@ -147,6 +174,26 @@ pub const ARTICLE_STATS_EVERY: Duration = Duration::from_secs(10);
 /// This process's name as the owner of article-queue leases.
 fn worker_name() -> String {
     format!("newswire-{}", std::process::id())
+}
+
+/// The report of a poll whose results could not be written.
+fn store_failure_report(config: &Config, name: &str, e: &crate::store::StoreError) -> PollReport {
+    PollReport {
+        feed: name.to_string(),
+        url: config
+            .feed(name)
+            .map(|f| f.url.to_string())
+            .unwrap_or_default(),
+        status: "error",
+        http_status: None,
+        entries: 0,
+        new_items: 0,
+        linked: 0,
+        error: Some(format!("{}: {e}", pipeline::STORE_WRITE_FAILED)),
+        elapsed: Duration::ZERO,
+        next_due_at: Utc::now(),
+        gone: false,
+    }
 }
 
 /// Runs the daemon until `shutdown` is cancelled.
@@ -199,6 +246,9 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
     let tracker = TaskTracker::new();
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(String, DateTime<Utc>)>();
     let mut in_flight: HashSet<String> = HashSet::new();
+    // Set when a write finds the store damaged: the daemon then stops and
+    // exits with an error.
+    let damaged: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
     let mut reload = reload_signal()?;
     let mut config_stamp = file_stamp(&config_path);
     let mut watch = tokio::time::interval(CONFIG_WATCH);
@@ -234,10 +284,20 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
             };
             in_flight.insert(name);
             let (ctx, done) = (ctx.clone(), done_tx.clone());
+            let (stop, damaged) = (shutdown.clone(), Arc::clone(&damaged));
             tracker.spawn(async move {
                 let next = match pipeline::poll_feed(&ctx, &feed).await {
                     Ok(report) if report.gone => NEVER,
                     Ok(report) => report.next_due_at,
+                    Err(e) if e.is_corrupt() => {
+                        // Writing on would spread the damage: stop, say why,
+                        // and let /healthz say it until the process ends.
+                        tracing::error!(feed = %feed.name, error = %e, "the store is damaged; stopping");
+                        ctx.metrics.set_store_fault(format!("store damaged: {e}"));
+                        *damaged.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+                        stop.cancel();
+                        NEVER
+                    }
                     Err(e) => {
                         tracing::error!(feed = %feed.name, error = %e, "could not record poll; retrying later");
                         Utc::now() + chrono::Duration::from_std(STORE_RETRY).unwrap_or_default()
@@ -370,6 +430,9 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
         let _ = server.await;
     }
     tracing::info!("newswire stopped");
+    if let Some(e) = damaged.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        anyhow::bail!("stopped: the store is damaged ({e}); restore a backup");
+    }
     Ok(())
 }
 

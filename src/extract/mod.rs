@@ -37,7 +37,7 @@ use url::Url;
 
 pub use decode::decode_html;
 pub use rules::{SiteRule, builtin_rule, validate_rule};
-pub use sanitize::sanitize_html;
+pub use sanitize::{MAX_DEPTH, MAX_HTML_BYTES, bound_markup, bound_nesting, sanitize_html};
 
 use content::Mode;
 use dom::{Dom, Role};
@@ -94,7 +94,9 @@ const SHORT_TEXT: usize = 250;
 /// matches nothing (or only empty elements) falls back to the generic scorer.
 pub fn extract(html: &str, page_url: &Url, rule: Option<&SiteRule>) -> Article {
     // Script, style and SVG bodies are never read: the parser need not tokenise them.
-    let doc = Html::parse_document(&prescan::strip_inert(html));
+    // Nesting past `MAX_DEPTH` is flattened first: the parser's time grows
+    // with depth × tags (see `sanitize::bound`).
+    let doc = Html::parse_document(&prescan::strip_inert(&bound_nesting(html)));
     let dom = Dom::build(&doc);
     let meta = meta::collect(&dom, page_url);
     let base = base_url(&dom, page_url);

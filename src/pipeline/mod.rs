@@ -9,13 +9,18 @@
 //! the feed row and in `fetches`. A feed whose host is backing off (another
 //! request got 429/503 with `Retry-After`) is `Deferred` to the end of the
 //! back-off, with no error and no backoff of its own. Only a store failure is
-//! returned as an error.
+//! returned as an error (and recorded on the feed row where it still fits:
+//! `write_failure`). Every record is vetted by `limits` first; feed content
+//! becomes an item in `feed_item`, on a CPU thread.
 //!
 //! Pages that could not be fetched yet are retried later from the article
 //! queue by [`article_queue::run_due`], which the daemon runs continuously.
 
 pub mod article;
 pub mod article_queue;
+mod feed_item;
+pub mod limits;
+mod write_failure;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -27,11 +32,14 @@ use url::Url;
 
 use crate::config::{Config, FeedConfig};
 use crate::fetch::{FetchError, Fetcher, Request};
-use crate::model::{EntryKey, NewItem};
+use crate::model::EntryKey;
 use crate::parse::ParseError;
 use crate::scheduler;
 use crate::store::{FeedMeta, FeedState, PollOutcome, PollRecord, PollSummary, Store, StoreError};
 use crate::workers::Workers;
+pub use feed_item::{feed_item, item_from_entry};
+pub use write_failure::STORE_WRITE_FAILED;
+use write_failure::record_write_failure;
 
 /// The store shared by the pipeline's tasks (one writer at a time).
 pub type SharedStore = Arc<Mutex<Store>>;
@@ -157,7 +165,7 @@ pub async fn poll_feed(ctx: &Context, feed: &FeedConfig) -> Result<PollReport, S
         .as_deref()
         .and_then(|u| Url::parse(u).ok())
         .unwrap_or_else(|| feed.url.clone());
-    let (record, pages) = match fetch_and_parse(ctx, feed, &state, &url, started_at).await {
+    let (mut record, pages) = match fetch_and_parse(ctx, feed, &state, &url, started_at).await {
         Ok((mut record, pages)) => {
             record.elapsed = clock.elapsed();
             (record, pages)
@@ -209,12 +217,21 @@ pub async fn poll_feed(ctx: &Context, feed: &FeedConfig) -> Result<PollReport, S
             Vec::new(),
         ),
     };
-    let summary = ctx
+    // Untrusted to the last field: only web links, bounded lengths (see `limits`).
+    limits::vet_record(&mut record);
+    let written = ctx
         .with_store({
             let record = record.clone();
             move |s| s.record_poll_with_pages(&record, &pages)
         })
-        .await?;
+        .await;
+    let summary = match written {
+        Ok(summary) => summary,
+        Err(e) => {
+            record_write_failure(ctx, feed, &state, &record, &e).await;
+            return Err(e);
+        }
+    };
     let report = report(feed, &url, &record, summary);
     log_report(&report);
     ctx.metrics.poll_finished(
@@ -382,60 +399,27 @@ fn report(feed: &FeedConfig, url: &Url, record: &PollRecord, summary: PollSummar
 
 fn log_report(r: &PollReport) {
     let elapsed_ms = r.elapsed.as_millis() as u64;
+    // Logs are read more widely than the config: no credentials in them.
+    let url = crate::redact::url(&r.url);
+    let error = r.error.as_deref().map(crate::redact::text);
     let next_due = crate::store::ts(r.next_due_at);
-    match &r.error {
+    match &error {
         None if r.status == "deferred" => tracing::info!(
-            feed = %r.feed, url = %r.url, status = r.status, next_due = %next_due,
+            feed = %r.feed, url = %url, status = r.status, next_due = %next_due,
             "host is backing off; poll deferred until it ends"
         ),
         None => tracing::info!(
-            feed = %r.feed, url = %r.url, status = r.status, http_status = r.http_status,
+            feed = %r.feed, url = %url, status = r.status, http_status = r.http_status,
             entries = r.entries, new_items = r.new_items, linked = r.linked, elapsed_ms,
             next_due = %next_due, "polled"
         ),
         Some(error) if r.gone => tracing::warn!(
-            feed = %r.feed, url = %r.url, status = r.status, http_status = r.http_status,
+            feed = %r.feed, url = %url, status = r.status, http_status = r.http_status,
             error = %error, elapsed_ms, "feed is gone; not polling it again until `newswire feeds enable {}`", r.feed
         ),
         Some(error) => tracing::warn!(
-            feed = %r.feed, url = %r.url, status = r.status, http_status = r.http_status,
+            feed = %r.feed, url = %url, status = r.status, http_status = r.http_status,
             error = %error, elapsed_ms, next_due = %next_due, "poll failed"
         ),
-    }
-}
-
-/// The item for an entry built from the feed's own content (no page fetch).
-pub fn item_from_entry(
-    entry: &crate::model::Entry,
-    url: &str,
-    canonical_url: String,
-    base: &Url,
-) -> NewItem {
-    let content = entry.content.as_deref().or(entry.summary.as_deref());
-    let content_html = content.map(|c| crate::extract::sanitize_html(c, base));
-    let content_text = content_html
-        .as_deref()
-        .map(crate::extract::html_to_text)
-        .filter(|t| !t.trim().is_empty());
-    let summary = entry
-        .summary
-        .as_deref()
-        .map(|s| crate::extract::html_to_text(&crate::extract::sanitize_html(s, base)))
-        .filter(|t| !t.trim().is_empty());
-    NewItem {
-        url: url.to_string(),
-        canonical_url,
-        title: entry.title.clone(),
-        author: (!entry.authors.is_empty()).then(|| entry.authors.join(", ")),
-        published_at: entry.published.or(entry.updated),
-        updated_at: entry.updated,
-        summary,
-        content_html,
-        content_text,
-        language: entry.language.clone(),
-        image: entry.image.clone(),
-        site_name: None,
-        extraction: crate::model::Extraction::Feed,
-        extraction_error: None,
     }
 }

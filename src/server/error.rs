@@ -2,7 +2,9 @@
 //!
 //! Every error leaves the server as JSON, `{"error": "…"}`, with the status
 //! its [`ApiError`] variant maps to: a bad parameter is 400 and names the
-//! parameter, a missing item 404, an unreadable store 503, anything else 500.
+//! parameter, a missing item 404, an unreadable store or a query past its
+//! deadline 503, anything else 500. A 5xx body never carries the underlying
+//! error (it can name files); the log does.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -31,6 +33,10 @@ pub enum ApiError {
     /// A query failed for another reason.
     #[error("internal error: {0}")]
     Internal(String),
+    /// The request's queries did not finish within their deadline and were
+    /// cancelled (503: narrow the request, or try again later).
+    #[error("the query did not finish within {} s and was cancelled; narrow it (fewer words, a `since` or `feed` filter)", .0.as_secs())]
+    TimedOut(std::time::Duration),
 }
 
 impl ApiError {
@@ -48,7 +54,7 @@ impl ApiError {
             ApiError::BadParam { .. } => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::TimedOut(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -65,7 +71,15 @@ impl IntoResponse for ApiError {
         if status.is_server_error() {
             tracing::warn!(status = status.as_u16(), error = %self, "request failed");
         }
-        let message = self.to_string();
+        // A server-side failure is logged in full (above) but answered
+        // without its detail: SQLite's messages name the store's path.
+        let message = match &self {
+            ApiError::Internal(_) => "internal error (the server log has the detail)".to_string(),
+            ApiError::Unavailable(_) => {
+                "store unavailable; try again later (the server log has the detail)".to_string()
+            }
+            _ => self.to_string(),
+        };
         let mut response = json(&ErrorBody { error: &message });
         *response.status_mut() = status;
         if status == StatusCode::SERVICE_UNAVAILABLE {

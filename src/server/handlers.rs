@@ -3,7 +3,10 @@
 //! Each handler parses its parameters ([`Params`], a 400 naming the bad one),
 //! runs its queries through the [`Reader`](super::reader::Reader) and answers
 //! with a JSON object: lists as `{"<things>": [...], "limit", "offset",
-//! "next_offset"}`, where `next_offset` is null on the last page.
+//! "next_offset"}`, where `next_offset` is null on the last page; `/items`
+//! adds `next_cursor`, the keyset cursor of its last row, which pages to any
+//! depth at the cost of the first page (`offset` is bounded by
+//! [`super::params::MAX_OFFSET`]).
 
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
@@ -15,7 +18,7 @@ use super::params::{Page, Params, parse_id};
 use super::reader::store_error;
 use super::sql;
 use crate::store::query::SearchHit;
-use crate::store::{ItemQuery, ItemRow, Store, StoryQuery, StoryRow};
+use crate::store::{ItemCursor, ItemQuery, ItemRow, Store, StoryQuery, StoryRow};
 
 /// Filters shared by `/items` and `/search`.
 pub const ITEM_FILTERS: [&str; 8] = [
@@ -28,6 +31,24 @@ pub const ITEM_FILTERS: [&str; 8] = [
     "after_id",
     "updated_since",
 ];
+
+/// A stored link as served: an `http`/`https` URL, or nothing. Feeds are
+/// untrusted and older stores may hold a `javascript:` or `data:` link the
+/// pipeline now refuses; it is never emitted.
+pub fn web_link(url: &str) -> Option<&str> {
+    url::Url::parse(url)
+        .is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+        .then_some(url)
+}
+
+/// An item's link as served: its URL when that is a web link, else its
+/// canonical URL when that is, else empty.
+pub fn shown_url(url: &str, canonical_url: &str) -> String {
+    web_link(url)
+        .or_else(|| web_link(canonical_url))
+        .unwrap_or("")
+        .to_string()
+}
 
 /// A page of a list, as answered.
 #[derive(Serialize)]
@@ -71,8 +92,8 @@ impl From<ItemRow> for ListedItem {
         ListedItem {
             id: r.id,
             title: r.title,
-            url: r.url,
-            canonical_url: r.canonical_url,
+            url: shown_url(&r.url, &r.canonical_url),
+            canonical_url: web_link(&r.canonical_url).unwrap_or("").to_string(),
             author: r.author,
             published_at: r.published_at,
             first_seen_at: r.first_seen_at,
@@ -101,18 +122,25 @@ pub fn item_query(p: &Params) -> Result<ItemQuery, ApiError> {
             .map(|n| i64::try_from(n).unwrap_or(i64::MAX)),
         // Items whose row changed since then (late full text), in that order.
         updated_since: p.since("updated_since")?,
+        before: p
+            .text("cursor")
+            .map(|c| {
+                c.parse::<ItemCursor>()
+                    .map_err(|e| ApiError::bad_param("cursor", e))
+            })
+            .transpose()?,
+        offset: 0,
+        omit_text: false,
         limit: 0,
     })
 }
 
-/// Runs [`Store::items`] for one page: asks for `offset + limit` rows and
-/// drops the first `offset` (the store's query has no offset of its own;
-/// `offset` is bounded by [`super::params::MAX_OFFSET`]).
+/// Runs [`Store::items`] for one page: the store skips `offset` rows reading
+/// only their ids (issue 15: deep pages loaded every skipped article).
 pub fn items_page(store: &Store, mut q: ItemQuery, page: Page) -> Result<Vec<ItemRow>, ApiError> {
-    q.limit = page.offset + page.limit;
-    let mut rows = store.items(&q).map_err(store_error)?;
-    rows.drain(..page.offset.min(rows.len()));
-    Ok(rows)
+    q.limit = page.limit;
+    q.offset = page.offset;
+    store.items(&q).map_err(store_error)
 }
 
 /// `GET /items`: the newest items, filtered.
@@ -121,9 +149,18 @@ pub async fn items(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let mut allowed = ITEM_FILTERS.to_vec();
-    allowed.extend(["limit", "offset"]);
+    allowed.extend(["limit", "offset", "cursor"]);
     let p = Params::parse(raw.as_deref(), &allowed)?;
-    let (q, page) = (item_query(&p)?, p.page()?);
+    let (mut q, page) = (item_query(&p)?, p.page()?);
+    if q.before.is_some() && q.after_id.is_some() {
+        return Err(ApiError::bad_param(
+            "cursor",
+            "pages the newest-first list; `after_id` lists oldest first: use one",
+        ));
+    }
+    // Lists show no article text: never read it.
+    q.omit_text = true;
+    let newest_first = q.after_id.is_none();
     let rows = st
         .reader()
         .run(move |store| items_page(store, q, page))
@@ -132,9 +169,14 @@ pub async fn items(
     #[derive(Serialize)]
     struct Items {
         items: Vec<ListedItem>,
+        next_cursor: Option<String>,
     }
+    let next_cursor = rows
+        .last()
+        .filter(|_| newest_first && len >= page.limit)
+        .map(|r| r.cursor().to_string());
     let items = rows.into_iter().map(ListedItem::from).collect();
-    Ok(json(&listing(Items { items }, len, page)))
+    Ok(json(&listing(Items { items, next_cursor }, len, page)))
 }
 
 /// `GET /items/{id}`: one item in full, with its sources and story.
@@ -209,15 +251,23 @@ pub async fn search(
     let mut allowed = ITEM_FILTERS.to_vec();
     allowed.extend(["q", "limit", "offset"]);
     let p = Params::parse(raw.as_deref(), &allowed)?;
-    let text = p
-        .text("q")
-        .ok_or_else(|| ApiError::bad_param("q", "required: the words to search for"))?;
+    let text = search_text(&p)?;
     let (mut q, page) = (item_query(&p)?, p.page()?);
+    if page.offset > MAX_SEARCH_OFFSET {
+        // Every skipped hit is ranked and snippeted: deep pages of a ranked
+        // list cost the most and are read the least.
+        return Err(ApiError::bad_param(
+            "offset",
+            format!(
+                "at most {MAX_SEARCH_OFFSET} for a search; narrow it with more words or a filter"
+            ),
+        ));
+    }
     q.limit = page.offset + page.limit;
     let needle = text.clone();
     let mut hits = st
         .reader()
-        .run(move |store| store.search(&needle, &q).map_err(store_error))
+        .run(move |store| store.search(&needle, &q).map_err(search_error))
         .await?;
     hits.drain(..page.offset.min(hits.len()));
     let len = hits.len();
@@ -227,4 +277,56 @@ pub async fn search(
         hits: Vec<SearchHit>,
     }
     Ok(json(&listing(Hits { query: text, hits }, len, page)))
+}
+
+/// Deepest `offset` of a search.
+pub const MAX_SEARCH_OFFSET: usize = 1_000;
+
+/// Longest search text accepted (characters).
+pub const MAX_QUERY_CHARS: usize = 500;
+/// Most words in one search (operators `AND`, `OR`, `NOT`, `NEAR` aside):
+/// the full-text engine's time grows with the square of the terms (100 OR'd
+/// terms took 3 s, 400 took 45 s).
+pub const MAX_QUERY_TERMS: usize = 20;
+
+/// `q`, checked: present, at most [`MAX_QUERY_CHARS`] long, with at least
+/// one word and at most [`MAX_QUERY_TERMS`].
+pub fn search_text(p: &Params) -> Result<String, ApiError> {
+    let text = p
+        .text("q")
+        .ok_or_else(|| ApiError::bad_param("q", "required: the words to search for"))?;
+    let chars = text.chars().count();
+    if chars > MAX_QUERY_CHARS {
+        return Err(ApiError::bad_param(
+            "q",
+            format!("{chars} characters; at most {MAX_QUERY_CHARS} are searched"),
+        ));
+    }
+    let words = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty() && !matches!(*w, "AND" | "OR" | "NOT" | "NEAR"))
+        .count();
+    if words == 0 {
+        return Err(ApiError::bad_param(
+            "q",
+            "no words to search for (only punctuation or operators)",
+        ));
+    }
+    if words > MAX_QUERY_TERMS {
+        return Err(ApiError::bad_param(
+            "q",
+            format!("{words} words; at most {MAX_QUERY_TERMS} are searched at once"),
+        ));
+    }
+    Ok(text)
+}
+
+/// A failed search: text the full-text engine cannot take is the client's
+/// fault (400), anything else as for every query.
+fn search_error(e: crate::store::StoreError) -> ApiError {
+    let message = e.to_string();
+    if message.contains("fts5") || message.contains("unterminated string") {
+        return ApiError::bad_param("q", "not a search the full-text index can run");
+    }
+    store_error(e)
 }

@@ -1,7 +1,10 @@
 //! The read-only HTTP API over the store, with Prometheus metrics.
 //!
 //! [`serve`] binds [`ServerOptions::listen`], logs `listening` and answers
-//! until its cancellation token fires, then finishes the requests in flight.
+//! until its cancellation token fires, then finishes the requests in flight
+//! (at most [`SHUTDOWN_GRACE`]). Connections are bounded (see [`conn`]): a
+//! header and idle timeout, and a cap on open connections below the process's
+//! file limit, so idle clients cannot take the descriptors feed fetches need.
 //! [`router`] builds the routes (tests start it on their own listener):
 //!
 //! | path | answer |
@@ -19,6 +22,7 @@
 //! process or beside it. A store that does not exist yet is a 503, not a
 //! crash. Everything is documented for users in `docs/api.md`.
 
+pub mod conn;
 pub mod error;
 mod handlers;
 mod ops;
@@ -129,11 +133,36 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
 }
 
+/// Headers on every answer that keep a browser from reading more into it
+/// than data: no MIME sniffing (a JSON body quoting HTML is never rendered),
+/// no active content, no referrer leaking the API's URLs.
+async fn security_headers(mut response: axum::response::Response) -> axum::response::Response {
+    use axum::http::HeaderValue;
+    let h = response.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
+/// How long requests in flight may take to finish once shutdown starts.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Serves the API on `opts.listen` until `shutdown` is cancelled, then lets
-/// the requests in flight finish.
+/// the requests in flight finish (within [`SHUTDOWN_GRACE`]).
 pub async fn serve(
     opts: ServerOptions,
     metrics: Arc<Metrics>,
@@ -144,12 +173,15 @@ pub async fn serve(
         .await
         .with_context(|| format!("http server: cannot listen on {}", opts.listen))?;
     let local = listener.local_addr().unwrap_or(opts.listen);
-    tracing::info!(addr = %local, store = %opts.store_path.display(), "listening");
+    let limits = conn::Limits::for_this_process();
+    tracing::info!(
+        addr = %local,
+        store = %opts.store_path.display(),
+        max_connections = limits.max_connections,
+        "listening"
+    );
     let app = router(AppState::new(opts.store_path, opts.public_url, metrics));
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await
-        .context("http server")?;
+    conn::serve_connections(listener, app, limits, shutdown, SHUTDOWN_GRACE).await;
     tracing::info!(addr = %local, "http server stopped");
     Ok(())
 }

@@ -59,7 +59,18 @@ pub async fn index() -> Response {
 
 /// `GET /healthz`.
 pub async fn healthz(State(st): State<AppState>) -> Response {
-    match st.reader().run(sql::last_poll_at).await {
+    if let Some(fault) = st.metrics().store_fault() {
+        let mut response = json(&Health {
+            status: "unavailable",
+            store: "damaged",
+            last_poll_at: None,
+            last_poll_age_s: None,
+            error: Some(fault),
+        });
+        *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+        return response;
+    }
+    match st.reader().probe(sql::last_poll_at).await {
         Ok(last) => {
             let age = last
                 .as_deref()
@@ -79,7 +90,14 @@ pub async fn healthz(State(st): State<AppState>) -> Response {
                 store: "unreachable",
                 last_poll_at: None,
                 last_poll_age_s: None,
-                error: Some(e.to_string()),
+                // The detail (which can name the store's path) goes to the log.
+                error: Some(match &e {
+                    ApiError::TimedOut(_) => e.to_string(),
+                    _ => {
+                        tracing::warn!(error = %e, "health check: store unreadable");
+                        "the store cannot be read (the server log has the detail)".to_string()
+                    }
+                }),
             });
             *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
             response
@@ -89,7 +107,7 @@ pub async fn healthz(State(st): State<AppState>) -> Response {
 
 /// `GET /metrics`.
 pub async fn metrics(State(st): State<AppState>) -> Response {
-    let gauges = st.reader().run(sql::gauges).await.ok();
+    let gauges = st.reader().probe(sql::gauges).await.ok();
     let text = st.metrics().render_with(gauges);
     ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response()
 }
@@ -143,9 +161,13 @@ async fn feed(
             let mut bodies = sql::item_bodies(store, &ids)?;
             Ok(rows
                 .into_iter()
-                .map(|row| FeedItem {
-                    body: bodies.remove(&row.id).unwrap_or_default(),
-                    row,
+                .map(|mut row| {
+                    // Only web links leave the server (see `handlers::web_link`).
+                    row.url = super::handlers::shown_url(&row.url, &row.canonical_url);
+                    FeedItem {
+                        body: bodies.remove(&row.id).unwrap_or_default(),
+                        row,
+                    }
                 })
                 .collect::<Vec<_>>())
         })

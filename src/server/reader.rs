@@ -7,11 +7,22 @@
 //! a replaced file is noticed), and a semaphore bounds how many queries run at
 //! once. A store that does not exist yet, or cannot be opened, is reported as
 //! [`ApiError::Unavailable`] (503), never a crash.
+//!
+//! Every request has a deadline ([`QUERY_DEADLINE`]; [`HEALTH_DEADLINE`] for
+//! the probes). When it passes, or when the client leaves and the request is
+//! dropped, the running query is cancelled through its backend's own means
+//! (`Cancel`: SQLite's `sqlite3_interrupt`; a PostgreSQL backend would set
+//! `statement_timeout` and send a cancel request) and the request answers
+//! 503: one costly search can hold a query slot for seconds, not minutes.
+//! `/healthz` and `/metrics` read through [`Reader::probe`], which has slots
+//! of its own, so they never queue behind the API's queries.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use rusqlite::InterruptHandle;
 use tokio::sync::Semaphore;
 
 use super::error::ApiError;
@@ -21,14 +32,101 @@ use crate::store::{Store, StoreError};
 const IDLE_CONNECTIONS: usize = 4;
 /// Queries allowed to run at once; further requests wait their turn.
 const CONCURRENT_QUERIES: usize = 8;
+/// Probes (`/healthz`, `/metrics`) allowed at once, beside the queries.
+const CONCURRENT_PROBES: usize = 4;
 /// An idle connection older than this is closed rather than reused.
 const MAX_CONNECTION_AGE: Duration = Duration::from_secs(60);
+/// The longest a request may wait for a query slot and run its queries.
+pub const QUERY_DEADLINE: Duration = Duration::from_secs(5);
+/// The same for `/healthz` and `/metrics`, whose queries are tiny.
+pub const HEALTH_DEADLINE: Duration = Duration::from_secs(2);
 
 /// Opens, pools and runs read-only store connections.
 pub struct Reader {
     path: PathBuf,
     idle: Mutex<Vec<(Instant, Store)>>,
     permits: Arc<Semaphore>,
+    probes: Arc<Semaphore>,
+}
+
+/// Cancels one request's running query: set by the query's thread while it
+/// holds a connection, fired by the request on its deadline or when it is
+/// dropped (the client left). Backend-neutral in shape: all the request
+/// knows is "stop what you run for me".
+#[derive(Default)]
+struct Cancel {
+    fired: AtomicBool,
+    done: AtomicBool,
+    handle: Mutex<Option<InterruptHandle>>,
+}
+
+impl Cancel {
+    /// Registers the connection's handle; false if cancelled already.
+    fn arm(&self, handle: InterruptHandle) -> bool {
+        let mut slot = self.handle.lock().unwrap_or_else(|p| p.into_inner());
+        *slot = Some(handle);
+        !self.fired.load(Ordering::SeqCst)
+    }
+
+    /// Forgets the handle before the connection goes back to the pool, so a
+    /// late cancel cannot reach another request's query.
+    fn disarm(&self) {
+        self.done.store(true, Ordering::SeqCst);
+        self.handle.lock().unwrap_or_else(|p| p.into_inner()).take();
+    }
+
+    /// Interrupts the running statement. SQLite forgets an interrupt that
+    /// lands between two statements, so [`Cancel::until_done`] repeats it.
+    fn fire(&self) {
+        self.fired.store(true, Ordering::SeqCst);
+        if let Some(h) = self
+            .handle
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
+            h.interrupt();
+        }
+    }
+}
+
+impl Cancel {
+    /// Fires now and every [`REFIRE`] until the query's thread let go of its
+    /// connection.
+    async fn until_done(self: Arc<Self>) {
+        // Bounded all the same: a query thread that never let go must not
+        // keep a task alive forever.
+        for _ in 0..REFIRE_MAX {
+            if self.done.load(Ordering::SeqCst) {
+                return;
+            }
+            self.fire();
+            tokio::time::sleep(REFIRE).await;
+        }
+    }
+}
+
+/// How often a cancel is repeated until the query stops.
+const REFIRE: Duration = Duration::from_millis(50);
+/// At most this many repeats (a minute).
+const REFIRE_MAX: usize = 1_200;
+
+/// Cancels the query when the request's future is dropped unfinished (the
+/// client closed the connection).
+struct CancelOnDrop(Arc<Cancel>, bool);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if !self.1 {
+            tracing::debug!("request dropped; cancelling its query");
+            self.0.fire();
+            // Repeated in case it landed between two statements; without a
+            // runtime (shutting down) the one above has to do.
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                rt.spawn(Arc::clone(&self.0).until_done());
+            }
+        }
+    }
 }
 
 impl Reader {
@@ -38,45 +136,111 @@ impl Reader {
             path,
             idle: Mutex::new(Vec::new()),
             permits: Arc::new(Semaphore::new(CONCURRENT_QUERIES)),
+            probes: Arc::new(Semaphore::new(CONCURRENT_PROBES)),
         }
     }
 
     /// Runs `f` on a read-only store inside one read transaction, on the
-    /// blocking pool.
+    /// blocking pool, within [`QUERY_DEADLINE`].
     pub async fn run<T, F>(self: &Arc<Self>, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
     {
-        let _permit = self
-            .permits
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| ApiError::Unavailable("server is shutting down".into()))?;
+        self.run_within(&self.permits, QUERY_DEADLINE, f).await
+    }
+
+    /// [`Reader::run`] for the health and metrics probes: their own slots and
+    /// [`HEALTH_DEADLINE`], so a queue of searches never delays them.
+    pub async fn probe<T, F>(self: &Arc<Self>, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
+    {
+        self.run_within(&self.probes, HEALTH_DEADLINE, f).await
+    }
+
+    async fn run_within<T, F>(
+        self: &Arc<Self>,
+        slots: &Arc<Semaphore>,
+        deadline: Duration,
+        f: F,
+    ) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
+    {
+        let started = tokio::time::Instant::now();
+        let end = started + deadline;
+        let _permit = match tokio::time::timeout_at(end, Arc::clone(slots).acquire_owned()).await {
+            Ok(Ok(permit)) => permit,
+            Ok(Err(_)) => return Err(ApiError::Unavailable("server is shutting down".into())),
+            Err(_) => return Err(ApiError::TimedOut(deadline)),
+        };
+        let cancel = Arc::new(Cancel::default());
+        let mut guard = CancelOnDrop(Arc::clone(&cancel), false);
         let me = Arc::clone(self);
-        tokio::task::spawn_blocking(move || me.run_blocking(f))
-            .await
-            .map_err(|e| ApiError::Internal(format!("query task: {e}")))?
+        let job = Arc::clone(&cancel);
+        let mut task = tokio::task::spawn_blocking(move || me.run_blocking(f, &job));
+        let result = match tokio::time::timeout_at(end, &mut task).await {
+            Ok(done) => done.map_err(|e| ApiError::Internal(format!("query task: {e}")))?,
+            Err(_) => {
+                // The interrupted query returns at its next step; wait for
+                // it so the slot is not reused while it still runs.
+                let refire = tokio::spawn(Arc::clone(&cancel).until_done());
+                let _ = task.await;
+                refire.abort();
+                tracing::warn!(
+                    deadline_ms = deadline.as_millis() as u64,
+                    "query cancelled at its deadline"
+                );
+                Err(ApiError::TimedOut(deadline))
+            }
+        };
+        guard.1 = true;
+        result
     }
 
     fn run_blocking<T>(
         &self,
         f: impl FnOnce(&Store) -> Result<T, ApiError>,
+        cancel: &Cancel,
     ) -> Result<T, ApiError> {
+        // However this returns (an open error, a panic in `f`), the cancel
+        // is disarmed and its repeater stops; the normal paths disarm
+        // explicitly before the connection goes back to the pool.
+        struct Disarm<'a>(&'a Cancel);
+        impl Drop for Disarm<'_> {
+            fn drop(&mut self) {
+                self.0.disarm();
+            }
+        }
+        let _disarm = Disarm(cancel);
         let store = self.checkout()?;
         let opened = store.0;
+        if !cancel.arm(store.1.connection().get_interrupt_handle()) {
+            cancel.disarm();
+            // Nothing ran: the connection is clean.
+            self.checkin(opened, store.1);
+            return Err(ApiError::Unavailable("request cancelled".into()));
+        }
         let result = {
             let tx = store
                 .1
                 .connection()
                 .unchecked_transaction()
-                .map_err(|source| query_error(&self.path, source))?;
-            let result = f(&store.1);
-            // Read-only: nothing to commit; dropping rolls back and ends the snapshot.
-            drop(tx);
-            result
+                .map_err(|source| query_error(&self.path, source));
+            match tx {
+                Ok(tx) => {
+                    let result = f(&store.1);
+                    // Read-only: nothing to commit; dropping rolls back and ends the snapshot.
+                    drop(tx);
+                    result
+                }
+                Err(e) => Err(e),
+            }
         };
+        cancel.disarm();
         // A connection whose query failed inside SQLite is not reused.
         if !matches!(
             result,

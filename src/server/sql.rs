@@ -113,6 +113,11 @@ pub fn item_detail(store: &Store, id: i64) -> Result<Option<ItemDetail>, ApiErro
     let Some(mut item) = item else {
         return Ok(None);
     };
+    // Only web links leave the server (see `handlers::web_link`).
+    item.url = super::handlers::shown_url(&item.url, &item.canonical_url);
+    item.image = item
+        .image
+        .filter(|u| super::handlers::web_link(u).is_some());
     let mut stmt = conn
         .prepare_cached(
             "SELECT f.name, s.entry_url, s.entry_key, s.first_seen_at
@@ -122,9 +127,10 @@ pub fn item_detail(store: &Store, id: i64) -> Result<Option<ItemDetail>, ApiErro
         .map_err(&err)?;
     item.sources = stmt
         .query_map([id], |r| {
+            let entry_url: Option<String> = r.get(1)?;
             Ok(ItemSource {
                 feed: r.get(0)?,
-                entry_url: r.get(1)?,
+                entry_url: entry_url.filter(|u| super::handlers::web_link(u).is_some()),
                 entry_key: r.get(2)?,
                 first_seen_at: r.get(3)?,
             })
@@ -190,10 +196,14 @@ pub fn feeds(store: &Store) -> Result<Vec<FeedRow>, ApiError> {
     let rows = stmt
         .query_map([], |r: &Row<'_>| {
             let tags: String = r.get(6)?;
+            // Credentials stay in the config (see `crate::redact`).
+            let url: String = r.get(1)?;
+            let effective_url: Option<String> = r.get(2)?;
+            let last_error: Option<String> = r.get(13)?;
             Ok(FeedRow {
                 name: r.get(0)?,
-                url: r.get(1)?,
-                effective_url: r.get(2)?,
+                url: crate::redact::url(&url),
+                effective_url: effective_url.as_deref().map(crate::redact::url),
                 title: r.get(3)?,
                 site_url: r.get(4)?,
                 format: r.get(5)?,
@@ -204,7 +214,7 @@ pub fn feeds(store: &Store) -> Result<Vec<FeedRow>, ApiError> {
                 last_success_at: r.get(10)?,
                 last_status: r.get(11)?,
                 last_http_status: r.get(12)?,
-                last_error: r.get(13)?,
+                last_error: last_error.as_deref().map(crate::redact::text),
                 error_count: r.get(14)?,
                 next_due_at: r.get(15)?,
                 items: r.get(16)?,
@@ -245,7 +255,9 @@ pub fn item_bodies(store: &Store, ids: &[i64]) -> Result<HashMap<i64, ItemBody>,
                 ItemBody {
                     content_html: r.get(1)?,
                     updated_at: r.get(2)?,
-                    image: r.get(3)?,
+                    image: r
+                        .get::<_, Option<String>>(3)?
+                        .filter(|u| super::handlers::web_link(u).is_some()),
                 },
             ))
         })

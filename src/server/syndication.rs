@@ -144,7 +144,10 @@ pub fn atom(head: &FeedHead, items: &[FeedItem]) -> String {
             "title",
             item.row.title.as_deref().unwrap_or(""),
         );
-        link(&mut out, 2, "alternate", "text/html", &item.row.url);
+        // Empty when the stored link was not a web link (never emitted).
+        if !item.row.url.is_empty() {
+            link(&mut out, 2, "alternate", "text/html", &item.row.url);
+        }
         if let Some(published) = item.published() {
             element(&mut out, 2, "published", &ts(published));
         }
@@ -214,6 +217,7 @@ struct JsonAuthor<'a> {
 #[derive(Serialize)]
 struct JsonItem<'a> {
     id: String,
+    #[serde(skip_serializing_if = "str::is_empty")]
     url: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     title: Option<&'a str>,

@@ -27,7 +27,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 pub use articles::{ArticleJob, ArticleOutcome, ArticleRow, PageJob, PageState, QueueStats};
-pub use query::{ItemQuery, ItemRow, StoryQuery, StoryRow};
+pub use query::{ItemCursor, ItemQuery, ItemRow, StoryQuery, StoryRow};
 pub use write::{FeedMeta, LinkedEntry, PollOutcome, PollRecord, PollSummary, StoredEntry};
 
 /// Errors from the store, naming the database file.
@@ -79,6 +79,19 @@ impl StoreError {
                 | rusqlite::ErrorCode::DatabaseLocked
                 | rusqlite::ErrorCode::DiskFull
                 | rusqlite::ErrorCode::ReadOnly))
+    }
+
+    /// The file is damaged or not a database: writing on would make it worse.
+    pub fn is_corrupt(&self) -> bool {
+        matches!(self, StoreError::Sqlite { source: rusqlite::Error::SqliteFailure(e, _), .. }
+            if matches!(e.code, rusqlite::ErrorCode::DatabaseCorrupt
+                | rusqlite::ErrorCode::NotADatabase))
+    }
+
+    /// The disk (or the file's size limit) is full.
+    pub fn is_full(&self) -> bool {
+        matches!(self, StoreError::Sqlite { source: rusqlite::Error::SqliteFailure(e, _), .. }
+            if e.code == rusqlite::ErrorCode::DiskFull)
     }
 }
 
@@ -435,6 +448,24 @@ impl Store {
             )
             .map(|n| n > 0)
             .map_err(wrap)
+    }
+
+    /// `PRAGMA quick_check`: `Ok(())` when the file's pages and records are
+    /// sound (the integrity check without its index-content pass; it reads
+    /// the whole file once).
+    pub fn quick_check(&self) -> Result<Result<(), String>, StoreError> {
+        let wrap = self.wrap();
+        let mut stmt = self.conn.prepare("PRAGMA quick_check(5)").map_err(&wrap)?;
+        let lines: Vec<String> = stmt
+            .query_map([], |r| r.get(0))
+            .map_err(&wrap)?
+            .collect::<Result<_, _>>()
+            .map_err(&wrap)?;
+        Ok(if lines == ["ok"] {
+            Ok(())
+        } else {
+            Err(lines.join("; "))
+        })
     }
 
     /// `PRAGMA integrity_check`: `Ok(())` when the file is sound.

@@ -29,8 +29,54 @@ pub struct ItemQuery {
     /// text arrived later: `items.changed_at`). [`Store::items`] then lists
     /// in the order they changed, oldest first.
     pub updated_since: Option<DateTime<Utc>>,
+    /// Only items older in the newest-first order than this one: the keyset
+    /// cursor of the last row of the previous page ([`ItemRow::cursor`]).
+    pub before: Option<ItemCursor>,
+    /// Rows skipped before the first one returned. Only ids and sort keys
+    /// are read for skipped rows; a cursor is cheaper still.
+    pub offset: usize,
+    /// Leave `content_text` out of the rows (lists that do not show it).
+    pub omit_text: bool,
     /// At most this many rows.
     pub limit: usize,
+}
+
+/// Where a newest-first page ended: the last row's sort time and id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemCursor {
+    /// `COALESCE(published_at, first_seen_at)` of the row, as stored.
+    pub at: String,
+    /// Its id (breaks ties between rows of the same time).
+    pub id: i64,
+}
+
+impl std::fmt::Display for ItemCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}~{}", self.at, self.id)
+    }
+}
+
+impl std::str::FromStr for ItemCursor {
+    type Err = String;
+
+    /// The `TIME~ID` form [`ItemCursor`]'s `Display` writes.
+    fn from_str(s: &str) -> Result<ItemCursor, String> {
+        let (at, id) = s
+            .rsplit_once('~')
+            .ok_or_else(|| format!("`{s}` is not a cursor (TIME~ID, from `next_cursor`)"))?;
+        let id = id
+            .parse::<i64>()
+            .map_err(|_| format!("`{s}` is not a cursor (TIME~ID, from `next_cursor`)"))?;
+        if at.is_empty() || at.len() > 64 {
+            return Err(format!(
+                "`{s}` is not a cursor (TIME~ID, from `next_cursor`)"
+            ));
+        }
+        Ok(ItemCursor {
+            at: at.to_string(),
+            id,
+        })
+    }
 }
 
 /// One item as listed.
@@ -66,21 +112,32 @@ pub struct ItemRow {
     pub content_text: Option<String>,
 }
 
+impl ItemRow {
+    /// The keyset cursor after this row in the newest-first order.
+    pub fn cursor(&self) -> ItemCursor {
+        ItemCursor {
+            at: self
+                .published_at
+                .clone()
+                .unwrap_or_else(|| self.first_seen_at.clone()),
+            id: self.id,
+        }
+    }
+}
+
 impl Store {
     /// Newest items first (by publication time, else first-seen time); with
     /// `after_id`, in the order they were stored.
+    ///
+    /// The page is chosen first by ids and sort keys alone (an index walk),
+    /// then only its rows are read in full: skipped rows cost no text.
     pub fn items(&self, q: &ItemQuery) -> Result<Vec<ItemRow>, StoreError> {
         let wrap = self.wrap();
-        let mut sql = String::from(
-            "SELECT i.id, i.title, i.url, i.canonical_url, i.author, i.published_at, i.first_seen_at,
-                    (SELECT group_concat(f.name, char(31)) FROM item_sources s JOIN feeds f ON f.id = s.feed_id
-                      WHERE s.item_id = i.id),
-                    i.story_id, i.extraction, i.language, i.summary, i.content_text,
-                    COALESCE(i.changed_at, i.first_seen_at)
-             FROM items i WHERE 1 = 1",
-        );
-        let mut args: Vec<String> = Vec::new();
-        filters(q, &mut sql, &mut args);
+        let text = if q.omit_text {
+            "NULL"
+        } else {
+            "i.content_text"
+        };
         let order = if q.updated_since.is_some() {
             "COALESCE(i.changed_at, i.first_seen_at), i.id"
         } else if q.after_id.is_some() {
@@ -88,10 +145,31 @@ impl Store {
         } else {
             "COALESCE(i.published_at, i.first_seen_at) DESC, i.id DESC"
         };
-        sql.push_str(&format!(
-            " ORDER BY {order} LIMIT {}",
-            q.limit.min(i64::MAX as usize)
+        let mut page = String::from("SELECT i.id FROM items i WHERE 1 = 1");
+        let mut args: Vec<String> = Vec::new();
+        filters(q, &mut page, &mut args);
+        if let Some(c) = &q.before {
+            args.push(c.at.clone());
+            args.push(c.id.to_string());
+            page.push_str(&format!(
+                " AND (COALESCE(i.published_at, i.first_seen_at), i.id) < (?{}, CAST(?{} AS INTEGER))",
+                args.len() - 1,
+                args.len()
+            ));
+        }
+        page.push_str(&format!(
+            " ORDER BY {order} LIMIT {} OFFSET {}",
+            q.limit.min(i64::MAX as usize),
+            q.offset.min(i64::MAX as usize)
         ));
+        let sql = format!(
+            "SELECT i.id, i.title, i.url, i.canonical_url, i.author, i.published_at, i.first_seen_at,
+                    (SELECT group_concat(f.name, char(31)) FROM item_sources s JOIN feeds f ON f.id = s.feed_id
+                      WHERE s.item_id = i.id),
+                    i.story_id, i.extraction, i.language, i.summary, {text},
+                    COALESCE(i.changed_at, i.first_seen_at)
+             FROM items i WHERE i.id IN ({page}) ORDER BY {order}"
+        );
         let mut stmt = self.conn.prepare(&sql).map_err(&wrap)?;
         let rows = stmt
             .query_map(params_from_iter(args.iter()), |r| {
@@ -223,8 +301,10 @@ fn filters(q: &ItemQuery, sql: &mut String, args: &mut Vec<String>) {
         );
     }
     if let Some(lang) = &q.language {
+        // `en` matches `en` and `en-GB`; a `%` or `_` in the value is a
+        // character to match, not a wildcard (a prefix test, not LIKE).
         add(
-            " AND (lower(i.language) = lower(?N) OR lower(i.language) LIKE lower(?N) || '-%')",
+            " AND (lower(i.language) = lower(?N) OR substr(lower(i.language), 1, length(?N) + 1) = lower(?N) || '-')",
             lang.clone(),
             sql,
         );

@@ -218,9 +218,14 @@ pub async fn start(path: &Path, metrics: Arc<Metrics>) -> String {
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let app = router(AppState::new(path.to_path_buf(), None, metrics));
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    // The server's own accept loop, limits and all.
+    tokio::spawn(newswire::server::conn::serve_connections(
+        listener,
+        app,
+        newswire::server::conn::Limits::for_this_process(),
+        tokio_util::sync::CancellationToken::new(),
+        Duration::from_secs(1),
+    ));
     format!("http://{addr}")
 }
 

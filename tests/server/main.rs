@@ -1,10 +1,13 @@
 //! The HTTP API end to end: a store written through `Store::record_poll` on a
 //! temporary file, the router served on 127.0.0.1, requests made with reqwest.
 //! This file: the JSON endpoints and `/healthz`; `syndication.rs`: the feed
-//! documents, `/metrics` and `serve`.
+//! documents, `/metrics` and `serve`; `limits.rs` and `connections.rs`: what
+//! bounds a request's and a connection's cost (issue 15).
 
 mod bench;
+mod connections;
 mod fixture;
+mod limits;
 mod syndication;
 
 use std::sync::Arc;

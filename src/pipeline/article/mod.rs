@@ -26,7 +26,7 @@ mod page;
 pub use page::{PAGE_ACCEPT, PageError, PageResult, fetch_page, with_article};
 
 use super::article_queue::{self, RetryPolicy};
-use super::{Context, item_from_entry};
+use super::{Context, feed_item};
 use crate::config::FeedConfig;
 use crate::extract::SiteRule;
 use crate::model::{Entry, EntryKey, Extraction, NewItem};
@@ -105,7 +105,7 @@ pub async fn build_items_with_pages(
         leaders.insert(canonical.clone(), leader);
         let shown_url = entry.link.clone().unwrap_or_else(|| canonical.clone());
         let base = link.clone().unwrap_or_else(|| feed_url.clone());
-        let item = item_from_entry(&entry, &shown_url, canonical, &base);
+        let item = feed_item(ctx, &entry, &shown_url, canonical, &base).await;
         match link.filter(|_| feed.full_text) {
             Some(page_url) => {
                 let ctx = ctx.clone();
