@@ -12,6 +12,7 @@
 //! Reading helpers for the CLI live in [`query`]. The tables are documented for
 //! downstream readers in `docs/schema.md`.
 
+pub mod fts;
 mod migrate;
 pub mod query;
 pub mod stories;
@@ -175,6 +176,8 @@ impl Store {
         };
         let wrap = store.wrap();
         store.conn.busy_timeout(BUSY_TIMEOUT).map_err(&wrap)?;
+        // The search-index triggers call it (migration 008).
+        fts::register(&store.conn).map_err(&wrap)?;
         if writable {
             // WAL lets readers work while the daemon writes; NORMAL sync is
             // durable across process crashes (only power loss can lose the
