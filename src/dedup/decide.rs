@@ -44,13 +44,20 @@ use super::index::Candidate;
 pub const MIN_JACCARD: f64 = 0.45;
 /// Share of the smaller text's samples found in the larger above which it
 /// counts as contained.
-pub const MIN_CONTAINMENT: f64 = 0.6;
+pub const MIN_CONTAINMENT: f64 = 0.5;
 /// Fewest shared samples a containment match needs (about 24 shingles).
 pub const MIN_SHARED_SAMPLES: u32 = 4;
-/// Jaccard that lets a contained text match without sharing the lead.
-pub const MIN_JACCARD_CONTAINED: f64 = 0.30;
-/// Paragraphs of the larger text that count as its lead (0-based below).
-pub const LEAD_PARAGRAPHS: u16 = 2;
+/// Jaccard a contained text needs unless it runs the other's lead whole.
+pub const MIN_JACCARD_CONTAINED: f64 = 0.28;
+/// Share of a lead (percent) that makes a contained text a pick-up.
+pub const PICKUP_LEAD_SHARED_PCT: u32 = 55;
+/// Jaccard at which two texts match without sharing their lead.
+pub const MIN_JACCARD_NO_LEAD: f64 = 0.50;
+/// A text's lead: its first paragraphs, until they hold this many comparable
+/// samples (a one-line dateline alone says nothing).
+pub const LEAD_SAMPLES: usize = 4;
+/// Share of a lead that must be in the other text (percent).
+pub const MIN_LEAD_SHARED_PCT: u32 = 40;
 /// A sample key seen in this many different stories is boilerplate.
 pub const BOILERPLATE_STORIES: u32 = 5;
 /// Texts that both carry at least this many numeric tokens (bits of
@@ -95,8 +102,10 @@ pub struct SampleOverlap {
     pub shared_paragraphs: u32,
     /// Paragraphs of the smaller text holding any comparable sample.
     pub paragraphs: u32,
-    /// A shared sample lies in the larger text's lead.
-    pub lead: bool,
+    /// Percentage of a lead's samples found in the other text, the better of
+    /// the two texts' leads (a lead: the first paragraphs holding at least
+    /// [`LEAD_SAMPLES`] comparable samples).
+    pub lead_shared_pct: u32,
 }
 
 impl SampleOverlap {
@@ -202,9 +211,6 @@ fn overlap(a: &Fingerprint, b: &Fingerprint, boilerplate: &HashSet<i64>) -> Samp
             } else {
                 out.shared += 1;
                 shared_paras.push(s.paragraph);
-                if large[j].paragraph < LEAD_PARAGRAPHS {
-                    out.lead = true;
-                }
             }
         }
         i += 1;
@@ -216,7 +222,29 @@ fn overlap(a: &Fingerprint, b: &Fingerprint, boilerplate: &HashSet<i64>) -> Samp
     };
     out.shared_paragraphs = distinct(&mut shared_paras);
     out.paragraphs = distinct(&mut all_paras);
+    out.lead_shared_pct = lead_shared_pct(&sa, &sb, &is_bp).max(lead_shared_pct(&sb, &sa, &is_bp));
     out
+}
+
+/// Percentage of the lead of `text` (module notes) whose samples are in
+/// `other`; both sorted by key.
+fn lead_shared_pct(text: &[Sample], other: &[Sample], is_bp: &impl Fn(&Sample) -> bool) -> u32 {
+    let mut by_paragraph: Vec<&Sample> = text.iter().filter(|s| !is_bp(s)).collect();
+    by_paragraph.sort_by_key(|s| s.paragraph);
+    let mut lead = 0u32;
+    let mut shared = 0u32;
+    let mut current = None;
+    for s in by_paragraph {
+        if lead as usize >= LEAD_SAMPLES && current != Some(s.paragraph) {
+            break;
+        }
+        current = Some(s.paragraph);
+        lead += 1;
+        if other.binary_search_by_key(&s.key, |o| o.key).is_ok() {
+            shared += 1;
+        }
+    }
+    if lead == 0 { 0 } else { shared * 100 / lead }
 }
 
 /// Containment of numeric-token bit sets, when both are large enough to judge.
@@ -266,14 +294,24 @@ pub fn judge(a: &Fingerprint, b: &Fingerprint, sim: &Similarity) -> Option<Match
     } else {
         sim.jaccard_estimate
     };
+    // Copies of one story share more than one paragraph, and their lead (the
+    // top of the story is what a pick-up runs and a rewrite keeps) unless
+    // they are plainly similar as wholes.
     let spread = s.shared_paragraphs >= s.paragraphs.min(2);
-    if jaccard >= MIN_JACCARD && spread && s.shared > 0 {
+    let lead = s.lead_shared_pct >= MIN_LEAD_SHARED_PCT;
+    if !spread {
+        return None;
+    }
+    if jaccard >= MIN_JACCARD && (lead || jaccard >= MIN_JACCARD_NO_LEAD) {
         return Some(Match::Resemblance);
     }
+    // A contained text either runs the other's lead nearly whole (a
+    // pick-up) or still resembles it somewhat (a cut rewrite); a text that
+    // reuses background paragraphs does neither.
     let contained = s.containment() >= MIN_CONTAINMENT
         && s.shared >= MIN_SHARED_SAMPLES
-        && s.shared_paragraphs >= 2
-        && (s.lead || jaccard >= MIN_JACCARD_CONTAINED);
+        && lead
+        && (s.lead_shared_pct >= PICKUP_LEAD_SHARED_PCT || jaccard >= MIN_JACCARD_CONTAINED);
     contained.then_some(Match::Containment)
 }
 

@@ -13,7 +13,7 @@
 //!   digit (figures, dates, scores), which tells apart fill-in-the-numbers
 //!   template reports that share almost every word.
 //!
-//! - `samples`: the shingles whose sampling hash falls in the lowest eighth
+//! - `samples`: the shingles whose sampling hash falls in the lowest quarter
 //!   (at most [`MAX_SAMPLES`], the lowest kept), each with the paragraph it
 //!   starts in. Because the choice depends only on the shingle, two texts
 //!   keep the same samples of what they share: the shared share of the
@@ -51,10 +51,10 @@ pub const SHORT_WORDS: u32 = 27;
 /// Version byte of the stored layout written by [`Fingerprint::to_bytes`]
 /// (1: no samples; still read).
 pub const FORMAT_VERSION: u8 = 2;
-/// A shingle is sampled when its sampling hash is below this (one in eight).
-pub const SAMPLE_BELOW: u64 = 1 << 61;
+/// A shingle is sampled when its sampling hash is below this (one in four).
+pub const SAMPLE_BELOW: u64 = 1 << 62;
 /// At most this many samples are kept (the lowest sampling hashes).
-pub const MAX_SAMPLES: usize = 64;
+pub const MAX_SAMPLES: usize = 80;
 /// Bytes before the MinHash slots in the stored layout.
 pub const HEADER: usize = 1 + 16 + 8 + 8 + 4 + 2;
 /// Bytes between the MinHash slots and the samples (format 2).
@@ -243,7 +243,7 @@ impl Fingerprint {
 
     /// The index keys of its samples.
     pub fn sample_keys(&self) -> Vec<i64> {
-        // Keys are below 2^61, so they fit an i64 unchanged.
+        // Keys are below 2^62, so they fit an i64 unchanged.
         self.samples.iter().map(|s| s.key as i64).collect()
     }
 
