@@ -52,7 +52,7 @@ pub const MIN_JACCARD_CONTAINED: f64 = 0.28;
 /// Share of a lead (percent) that makes a contained text a pick-up.
 pub const PICKUP_LEAD_SHARED_PCT: u32 = 55;
 /// Jaccard at which two texts match without sharing their lead.
-pub const MIN_JACCARD_NO_LEAD: f64 = 0.50;
+pub const MIN_JACCARD_NO_LEAD: f64 = 0.55;
 /// A text's lead: its first paragraphs, until they hold this many comparable
 /// samples (a one-line dateline alone says nothing).
 pub const LEAD_SAMPLES: usize = 4;
@@ -65,7 +65,7 @@ pub const BOILERPLATE_STORIES: u32 = 5;
 pub const MIN_NUMBERS: u32 = 4;
 /// Share of the smaller numeric-token set that must appear in the other:
 /// below it, two texts are different reports built on one template.
-pub const MIN_NUMBER_CONTAINMENT: f64 = 0.5;
+pub const MIN_NUMBER_CONTAINMENT: f64 = 0.6;
 
 /// How similar two fingerprints are.
 #[derive(Debug, Clone, Copy, PartialEq)]

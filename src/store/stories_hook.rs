@@ -233,3 +233,8 @@ impl Store {
         Ok(Some(refresh))
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "test code: a panic is a failed test")]
+#[path = "stories_hook_tests.rs"]
+mod tests;
