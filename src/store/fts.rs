@@ -129,14 +129,10 @@ fn expand(text: &str, prefix: bool, lang: Option<Lang>) -> Option<String> {
     }
     let mut phrases: Vec<String> = Vec::new();
     for variant in variants {
-        let stemmer = variant.and_then(Lang::stemmer);
-        if variant.is_some() && stemmer.is_none() {
+        if variant.is_some_and(|l| !l.has_stemmer()) {
             continue;
         }
-        let terms: Vec<String> = words
-            .iter()
-            .map(|w| form(w, variant, stemmer.as_ref()))
-            .collect();
+        let terms: Vec<String> = words.iter().map(|w| form(w, variant)).collect();
         let phrase = terms.join(" ");
         if !phrases.contains(&phrase) {
             phrases.push(phrase);
@@ -152,12 +148,12 @@ fn expand(text: &str, prefix: bool, lang: Option<Lang>) -> Option<String> {
 }
 
 /// The indexed form of one word under one stemming variant.
-fn form(w: &Word, lang: Option<Lang>, stemmer: Option<&rust_stemmers::Stemmer>) -> String {
-    let stemmed = match (lang, stemmer) {
-        (Some(l), Some(s)) if l.script() == w.script => s.stem(&w.text).into_owned(),
-        _ => w.text.clone(),
+fn form(w: &Word, lang: Option<Lang>) -> String {
+    let stemmed = match lang {
+        Some(l) if l.script() == w.script => l.stem(&w.text),
+        _ => None,
     };
-    analyse::fold_diacritics(&stemmed).into_owned()
+    analyse::fold_diacritics(stemmed.as_deref().unwrap_or(&w.text)).into_owned()
 }
 
 /// The FTS5 `MATCH` expression over analysed terms for a user's query

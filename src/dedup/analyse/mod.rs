@@ -16,8 +16,9 @@
 //!   word inside a Chinese sentence is then a phrase of bigrams, which needs
 //!   no dictionary and works for every such script.
 //! - **Terms** ([`terms`]): words stemmed with the Snowball stemmer of the
-//!   item's language when the word is in that language's script (Russian
-//!   `Малайзии` and `Малайзия` both become `малайз`), then stripped of Latin
+//!   item's language (Arabic: a light stemmer, [`language::arabic_light`])
+//!   when the word is in that language's script (Russian `Малайзии` and
+//!   `Малайзия` both become `малайз`), then stripped of Latin
 //!   diacritics (`São` → `sao`, Turkish `ş ğ ı` → `s g i`) so a reader without
 //!   the keyboard still finds them.
 //! - **Language** ([`language::detect`]): from the item when it declares one,
@@ -279,13 +280,13 @@ pub fn fold_diacritics(word: &str) -> Cow<'_, str> {
 /// the byte range of the word it came from.
 pub fn terms(text: &str, lang: Option<Lang>) -> Vec<Word> {
     let mut out = words(text);
-    let stemmer = lang.and_then(Lang::stemmer);
     for w in &mut out {
-        let stemmed = match (&stemmer, lang) {
-            (Some(s), Some(l)) if l.script() == w.script => s.stem(&w.text).into_owned(),
-            _ => w.text.clone(),
+        let stemmed = match lang {
+            Some(l) if l.script() == w.script => l.stem(&w.text),
+            _ => None,
         };
-        w.text = fold_diacritics(&stemmed).into_owned();
+        let folded = fold_diacritics(stemmed.as_deref().unwrap_or(&w.text)).into_owned();
+        w.text = folded;
     }
     out
 }
@@ -319,8 +320,8 @@ pub fn query_forms(word: &str, lang: Option<Lang>) -> Vec<Vec<String>> {
                 None => Lang::ALL.to_vec(),
             };
             for l in langs.into_iter().filter(|l| l.script() == w.script) {
-                if let Some(s) = l.stemmer() {
-                    forms.push(fold_diacritics(&s.stem(&w.text)).into_owned());
+                if let Some(stem) = l.stem(&w.text) {
+                    forms.push(fold_diacritics(&stem).into_owned());
                 }
             }
             forms.sort();

@@ -82,3 +82,14 @@ fn languages_are_detected_from_script_and_stop_words() {
     assert_eq!(detect("Angela Merkel"), None);
     assert_eq!(detect("  123 "), None);
 }
+
+#[test]
+fn arabic_light_stemming_joins_article_conjunction_and_plural_forms() {
+    let stem = |w: &str| index_text(w, Some(Lang::Ar));
+    assert_eq!(stem("المفاوضات"), stem("مفاوضات"));
+    assert_eq!(stem("الإمدادات"), stem("إمدادات"));
+    assert_eq!(stem("والكهرباء"), stem("الكهرباء"));
+    assert_eq!(stem("بالمدينة"), stem("المدينة"));
+    // Short words keep their letters.
+    assert_eq!(stem("من"), "من");
+}
