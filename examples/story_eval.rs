@@ -17,6 +17,12 @@
 //!
 //! Prints pair precision and recall overall, per kind and per language, and
 //! every misclassified pair of the pair-by-pair run.
+//!
+//! `--real GROUND_TRUTH.json` builds the same kinds of pairs from real
+//! article texts instead (the `articleBody` of each entry of an
+//! extraction-benchmark ground truth, e.g. `/work/shared/extraction-bench/
+//! ground-truth.json`), with the transforms of `fixtures/stories/generate.py`
+//! written here in Rust: a benchmark only, never a test input.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -26,7 +32,7 @@ use newswire::model::Extraction;
 use newswire::store::stories_hook::is_teaser;
 use serde::Deserialize;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone)]
 struct Side {
     title: Option<String>,
     text: String,
@@ -34,7 +40,7 @@ struct Side {
     extraction: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone)]
 struct Pair {
     id: String,
     kind: String,
@@ -97,16 +103,25 @@ fn assign(
     side: &Side,
     at: DateTime<Utc>,
 ) -> (Fingerprint, i64) {
+    let (fp, story, _) = assign_matched(index, id, side, at);
+    (fp, story)
+}
+
+/// [`assign`], also returning the item matched.
+fn assign_matched(
+    index: &mut MemoryIndex,
+    id: i64,
+    side: &Side,
+    at: DateTime<Utc>,
+) -> (Fingerprint, i64, Option<i64>) {
     let fp = Fingerprint::from_parts(side.title.as_deref(), &side.text);
-    let story = if is_teaser(extraction(side), &fp) {
+    if is_teaser(extraction(side), &fp) {
         use newswire::dedup::StoryIndex;
         let Ok(()) = index.insert(id, id, at, &fp, &[], &[]);
-        id
-    } else {
-        let Ok(d) = assign_story(index, id, &fp, at, default_window());
-        d.story_for(id)
-    };
-    (fp, story)
+        return (fp, id, None);
+    }
+    let Ok(d) = assign_story(index, id, &fp, at, default_window());
+    (fp, d.story_for(id), d.matched_item)
 }
 
 #[derive(Default)]
@@ -142,7 +157,7 @@ impl Report {
     }
 }
 
-fn run(path: &str) -> anyhow::Result<()> {
+fn read_pairs(path: &str) -> anyhow::Result<Vec<Pair>> {
     let data = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
     let mut pairs = Vec::new();
     for (n, line) in data.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
@@ -150,6 +165,130 @@ fn run(path: &str) -> anyhow::Result<()> {
             serde_json::from_str(line).map_err(|e| anyhow::anyhow!("{path}:{}: {e}", n + 1))?;
         pairs.push(pair);
     }
+    Ok(pairs)
+}
+
+const PROMO: &str = "Subscribe to our morning newsletter for the day's most important stories, \
+    exclusive interviews with newsmakers, analysis from our correspondents in forty countries and \
+    special offers from our partners, delivered to your inbox before breakfast every day of the \
+    week, free of charge and with no advertising.";
+const FOOTER: &str = "Global Wire Service is an independent news agency founded in 1991 that \
+    distributes text, photo and video reports to more than two thousand media clients in ninety \
+    countries; its materials may be republished only under a licence agreement.";
+const NOTE: &str = "Editor's note: this article was updated with new figures.";
+
+/// Replaces `share` of the words of each paragraph with words from `pool`.
+fn edit(paras: &[String], share: f64, pool: &[&str], rng: &mut fastrand::Rng) -> Vec<String> {
+    paras
+        .iter()
+        .map(|p| {
+            p.split(' ')
+                .map(|w| {
+                    if rng.f64() < share {
+                        pool[rng.usize(..pool.len())].to_owned()
+                    } else {
+                        w.to_owned()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
+fn side(story: &str, paras: &[String], extraction: &str) -> Side {
+    Side {
+        title: None,
+        text: paras.join("\n\n"),
+        story: Some(story.to_owned()),
+        extraction: Some(extraction.to_owned()),
+    }
+}
+
+/// The pair kinds of `fixtures/stories/generate.py` built from real texts.
+fn real_pairs(path: &str) -> anyhow::Result<Vec<Pair>> {
+    #[derive(Deserialize)]
+    struct Truth {
+        #[serde(rename = "articleBody")]
+        body: String,
+    }
+    let data = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
+    let truth: BTreeMap<String, Truth> = serde_json::from_str(&data)?;
+    let articles: Vec<(String, Vec<String>)> = truth
+        .into_iter()
+        .map(|(id, t)| {
+            let paras: Vec<String> = t
+                .body
+                .lines()
+                .map(str::trim)
+                .filter(|l| l.split_whitespace().count() >= 8)
+                .map(str::to_owned)
+                .collect();
+            (id, paras)
+        })
+        .filter(|(_, p)| p.len() >= 6)
+        .collect();
+    let pool_text: String = articles.iter().flat_map(|(_, p)| p.iter().take(2)).cloned().collect::<Vec<_>>().join(" ");
+    let pool: Vec<&str> = pool_text.split_whitespace().collect();
+    let mut rng = fastrand::Rng::with_seed(20_261_202);
+    let mut out = Vec::new();
+    for (i, (id, base)) in articles.iter().enumerate() {
+        let (other_id, other) = &articles[(i + 1) % articles.len()];
+        let mut push = |kind: &str, same: bool, a: Side, b: Side| {
+            out.push(Pair {
+                id: format!("{id:.12}-{kind}"),
+                kind: kind.to_owned(),
+                lang: Some("en (real)".to_owned()),
+                same,
+                a,
+                b,
+            });
+        };
+        let a = side(id, base, "extracted");
+        let k = 2 + rng.usize(..2);
+        push("pickup", true, a.clone(), side(id, &edit(&base[..k], 0.05, &pool, &mut rng), "extracted"));
+        let mut keep: Vec<String> = base
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j == 0 || rng.f64() > 0.34)
+            .map(|(_, p)| p.clone())
+            .collect();
+        if keep.len() > 3 {
+            let (x, y) = (1 + rng.usize(..keep.len() - 1), 1 + rng.usize(..keep.len() - 1));
+            keep.swap(x, y);
+        }
+        let mut rewrite = vec![NOTE.to_owned()];
+        rewrite.extend(edit(&keep, 0.10, &pool, &mut rng));
+        push("cut_rewrite", true, a.clone(), side(id, &rewrite, "extracted"));
+        push("reprint", true, a.clone(), side(id, &edit(base, 0.05, &pool, &mut rng), "extracted"));
+        let mut opening = vec![base[0].clone()];
+        opening.extend(other[1..].iter().cloned());
+        push("shared_opening", false, a.clone(), side(other_id, &opening, "extracted"));
+        let half = base.len() / 2;
+        let mut background = other.clone();
+        let at = (background.len() / 2).max(2).min(background.len());
+        background.splice(at..at, base[half..half + 2].iter().cloned());
+        push("shared_background", false, a.clone(), side(other_id, &background, "extracted"));
+        let brief = |p: &[String]| {
+            let mut v = p[..1].to_vec();
+            v.push(PROMO.to_owned());
+            v
+        };
+        push("promo_tail", false, side(id, &brief(base), "extracted"), side(other_id, &brief(other), "extracted"));
+        let wire = |p: &[String]| {
+            let mut v = p[..2].to_vec();
+            v.extend([FOOTER.to_owned(), "Follow us on Telegram".to_owned(), "© 2026 Global Wire Service. All rights reserved.".to_owned()]);
+            v
+        };
+        push("wire_boilerplate", false, side(id, &wire(base), "extracted"), side(other_id, &wire(other), "extracted"));
+        let teaser: String = base[0].split_whitespace().take(35).collect::<Vec<_>>().join(" ");
+        push("teaser", false, a, side(id, &[teaser], "failed"));
+    }
+    Ok(out)
+}
+
+fn run(path: &str, real: bool) -> anyhow::Result<()> {
+    let pairs = if real { real_pairs(path)? } else { read_pairs(path)? };
     let t0 = DateTime::from_timestamp(1_790_000_000, 0).unwrap_or_default();
 
     // Pair by pair.
@@ -192,6 +331,8 @@ fn run(path: &str) -> anyhow::Result<()> {
     let mut index = MemoryIndex::new();
     let mut label_of: HashMap<i64, String> = HashMap::new();
     let mut wrong_joins = 0u32;
+    let mut fps: HashMap<i64, Fingerprint> = HashMap::new();
+    let mut kind_of: HashMap<i64, String> = HashMap::new();
     let mut at = t0;
     let mut next_id = 0i64;
     for pair in &pairs {
@@ -201,9 +342,23 @@ fn run(path: &str) -> anyhow::Result<()> {
             at += TimeDelta::minutes(1);
             let label = side.story.clone().unwrap_or_else(|| format!("{}-{k}", pair.id));
             label_of.insert(next_id, label.clone());
-            let (_, story) = assign(&mut index, next_id, side, at);
+            let (fp, story, matched) = assign_matched(&mut index, next_id, side, at);
             if story != next_id && label_of.get(&story) != Some(&label) {
                 wrong_joins += 1;
+                if std::env::var_os("STORY_EVAL_DEBUG").is_some() {
+                    let m = matched.unwrap_or_default();
+                    let sim = fps.get(&m).map(|o| compare(&fp, o));
+                    eprintln!(
+                        "wrong join: {} side {k} into story of {:?} via item {m} ({:?}): {sim:?}",
+                        pair.id,
+                        label_of.get(&story),
+                        kind_of.get(&m),
+                    );
+                }
+            }
+            if std::env::var_os("STORY_EVAL_DEBUG").is_some() {
+                fps.insert(next_id, fp);
+                kind_of.insert(next_id, format!("{} side {k}", pair.id));
             }
             ids[k] = story;
         }
@@ -236,7 +391,14 @@ fn run(path: &str) -> anyhow::Result<()> {
 }
 
 fn main() -> anyhow::Result<()> {
-    let paths: Vec<String> = std::env::args().skip(1).collect();
+    let mut paths: Vec<String> = std::env::args().skip(1).collect();
+    if paths.first().is_some_and(|a| a == "--real") {
+        for p in &paths[1..] {
+            run(p, true)?;
+        }
+        return Ok(());
+    }
+    paths.retain(|p| !p.is_empty());
     let paths = if paths.is_empty() {
         vec![
             "fixtures/stories/pairs.jsonl".to_owned(),
@@ -246,7 +408,7 @@ fn main() -> anyhow::Result<()> {
         paths
     };
     for p in &paths {
-        run(p)?;
+        run(p, false)?;
     }
     Ok(())
 }

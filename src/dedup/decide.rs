@@ -308,8 +308,12 @@ pub fn judge(a: &Fingerprint, b: &Fingerprint, sim: &Similarity) -> Option<Match
     // A contained text either runs the other's lead nearly whole (a
     // pick-up) or still resembles it somewhat (a cut rewrite); a text that
     // reuses background paragraphs does neither.
+    // Two paragraphs at least: one shared paragraph is an opening or a
+    // quote reused, never a copy (also when boilerplate set aside leaves a
+    // brief with a single paragraph of its own).
     let contained = s.containment() >= MIN_CONTAINMENT
         && s.shared >= MIN_SHARED_SAMPLES
+        && s.shared_paragraphs >= 2
         && lead
         && (s.lead_shared_pct >= PICKUP_LEAD_SHARED_PCT || jaccard >= MIN_JACCARD_CONTAINED);
     contained.then_some(Match::Containment)
