@@ -25,7 +25,8 @@ use std::time::Instant;
 
 use chrono::{TimeDelta, TimeZone, Utc};
 use newswire::dedup::{
-    Fingerprint, MemoryIndex, StoryIndex, assign_story, band_keys, default_window,
+    BOILERPLATE_STORIES, Fingerprint, MemoryIndex, StoryIndex, assign_story, band_keys,
+    default_window,
 };
 use newswire::store::stories::{MIGRATION_002_STORIES, MIGRATION_008_SAMPLES, SqliteIndex};
 
@@ -230,8 +231,20 @@ fn run<I: StoryIndex>(n: u64, index: &mut I, mut plan: Plan<'_>) -> anyhow::Resu
         total += secs;
         if i % 50 == 0 {
             // Sampled, untimed: how many candidates one lookup returns.
+            // The lookup `assign_story` makes: boilerplate keys left out.
+            let since = now - default_window();
+            let keys = fp.sample_keys();
+            let spread = index
+                .sample_spread(&keys, since, BOILERPLATE_STORIES)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let useful: Vec<i64> = keys
+                .iter()
+                .zip(&spread)
+                .filter(|(_, n)| **n < BOILERPLATE_STORIES)
+                .map(|(k, _)| *k)
+                .collect();
             let c = index
-                .candidates(&band_keys(&fp), &fp.sample_keys(), now - default_window())
+                .candidates(&band_keys(&fp), &useful, since)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             sampled.0 += c.len() as u64;
             sampled.1 += 1;

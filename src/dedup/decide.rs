@@ -102,6 +102,12 @@ pub struct SampleOverlap {
     pub shared_paragraphs: u32,
     /// Paragraphs of the smaller text holding any comparable sample.
     pub paragraphs: u32,
+    /// The same three counts over the two texts' leads (their first
+    /// `LEAD_WORDS` words, every sample kept): the smaller lead's samples,
+    /// those also in the other lead, and the smaller lead's paragraphs that
+    /// hold one. A pick-up fits in a lead, so this is its containment however
+    /// long the original.
+    pub lead_view: (u32, u32, u32),
     /// Percentage of a lead's samples found in the other text, the better of
     /// the two texts' leads (a lead: the first paragraphs holding at least
     /// [`LEAD_SAMPLES`] comparable samples).
@@ -109,13 +115,36 @@ pub struct SampleOverlap {
 }
 
 impl SampleOverlap {
-    /// Shared share of the smaller set.
-    pub fn containment(&self) -> f64 {
+    /// Shared share of the smaller set, over the whole texts.
+    pub fn whole_containment(&self) -> f64 {
         if self.smaller == 0 {
             0.0
         } else {
             f64::from(self.shared) / f64::from(self.smaller)
         }
+    }
+
+    /// Shared share of the smaller lead within the other lead.
+    pub fn lead_containment(&self) -> f64 {
+        let (smaller, shared, _) = self.lead_view;
+        if smaller == 0 {
+            0.0
+        } else {
+            f64::from(shared) / f64::from(smaller)
+        }
+    }
+
+    /// The better containment of the two views, with its shared samples and
+    /// shared paragraphs.
+    pub fn contained(&self) -> (f64, u32, u32) {
+        let whole = (self.whole_containment(), self.shared, self.shared_paragraphs);
+        let lead = (self.lead_containment(), self.lead_view.1, self.lead_view.2);
+        if lead.0 > whole.0 { lead } else { whole }
+    }
+
+    /// Shared share of the smaller set (the better of the two views).
+    pub fn containment(&self) -> f64 {
+        self.contained().0
     }
 
     /// Jaccard of the two non-boilerplate sample sets.
@@ -222,7 +251,24 @@ fn overlap(a: &Fingerprint, b: &Fingerprint, boilerplate: &HashSet<i64>) -> Samp
     };
     out.shared_paragraphs = distinct(&mut shared_paras);
     out.paragraphs = distinct(&mut all_paras);
-    out.lead_shared_pct = lead_shared_pct(&sa, &sb, &is_bp).max(lead_shared_pct(&sb, &sa, &is_bp));
+    let leads = |fp: &'_ Fingerprint| -> Vec<Sample> {
+        fp.samples
+            .iter()
+            .filter(|s| s.lead && !is_bp(s))
+            .copied()
+            .collect()
+    };
+    let (la, lb) = (leads(a), leads(b));
+    let (ls, ll) = if la.len() <= lb.len() { (&la, &lb) } else { (&lb, &la) };
+    let mut lead_paras: Vec<u16> = ls
+        .iter()
+        .filter(|s| ll.binary_search_by_key(&s.key, |o| o.key).is_ok())
+        .map(|s| s.paragraph)
+        .collect();
+    let lead_shared = lead_paras.len() as u32;
+    out.lead_view = (ls.len() as u32, lead_shared, distinct(&mut lead_paras));
+    out.lead_shared_pct = lead_shared_pct(&la, &b.samples, &is_bp)
+        .max(lead_shared_pct(&lb, &a.samples, &is_bp));
     out
 }
 
@@ -299,10 +345,7 @@ pub fn judge(a: &Fingerprint, b: &Fingerprint, sim: &Similarity) -> Option<Match
     // they are plainly similar as wholes.
     let spread = s.shared_paragraphs >= s.paragraphs.min(2);
     let lead = s.lead_shared_pct >= MIN_LEAD_SHARED_PCT;
-    if !spread {
-        return None;
-    }
-    if jaccard >= MIN_JACCARD && (lead || jaccard >= MIN_JACCARD_NO_LEAD) {
+    if spread && jaccard >= MIN_JACCARD && (lead || jaccard >= MIN_JACCARD_NO_LEAD) {
         return Some(Match::Resemblance);
     }
     // A contained text either runs the other's lead nearly whole (a
@@ -311,9 +354,10 @@ pub fn judge(a: &Fingerprint, b: &Fingerprint, sim: &Similarity) -> Option<Match
     // Two paragraphs at least: one shared paragraph is an opening or a
     // quote reused, never a copy (also when boilerplate set aside leaves a
     // brief with a single paragraph of its own).
-    let contained = s.containment() >= MIN_CONTAINMENT
-        && s.shared >= MIN_SHARED_SAMPLES
-        && s.shared_paragraphs >= 2
+    let (containment, shared, shared_paragraphs) = s.contained();
+    let contained = containment >= MIN_CONTAINMENT
+        && shared >= MIN_SHARED_SAMPLES
+        && shared_paragraphs >= 2
         && lead
         && (s.lead_shared_pct >= PICKUP_LEAD_SHARED_PCT || jaccard >= MIN_JACCARD_CONTAINED);
     contained.then_some(Match::Containment)

@@ -14,8 +14,8 @@
 //!   template reports that share almost every word.
 //!
 //! - `samples`: the shingles whose sampling hash falls in the lowest quarter
-//!   (at most [`MAX_SAMPLES`], the lowest kept), each with the paragraph it
-//!   starts in. Because the choice depends only on the shingle, two texts
+//!   (the [`MAX_SAMPLES`] lowest over the text, and every one of the first
+//!   [`LEAD_WORDS`] words), each with the paragraph it starts in. Because the choice depends only on the shingle, two texts
 //!   keep the same samples of what they share: the shared share of the
 //!   smaller set estimates containment directly (a pick-up of two paragraphs
 //!   inside a ten-paragraph original), the paragraphs tell where the shared
@@ -53,8 +53,16 @@ pub const SHORT_WORDS: u32 = 27;
 pub const FORMAT_VERSION: u8 = 2;
 /// A shingle is sampled when its sampling hash is below this (one in four).
 pub const SAMPLE_BELOW: u64 = 1 << 62;
-/// At most this many samples are kept (the lowest sampling hashes).
-pub const MAX_SAMPLES: usize = 80;
+/// Samples kept over the whole text (the lowest sampling hashes); the
+/// samples of the lead are kept in addition, all of them.
+pub const MAX_SAMPLES: usize = 64;
+/// Words at the top of a text whose samples are all kept: the part a pick-up
+/// runs, so a two-paragraph pick-up of a 3,000-word feature is compared
+/// sample for sample however long the original.
+pub const LEAD_WORDS: usize = 300;
+/// Largest paragraph number stored (the top bit of the stored field is the
+/// lead flag).
+pub const MAX_PARAGRAPH: u16 = 0x7FFF;
 /// Bytes before the MinHash slots in the stored layout.
 pub const HEADER: usize = 1 + 16 + 8 + 8 + 4 + 2;
 /// Bytes between the MinHash slots and the samples (format 2).
@@ -106,15 +114,18 @@ pub struct Fingerprint {
     pub words: u32,
 }
 
-/// One sampled shingle: its key (the sampling hash, below [`SAMPLE_BELOW`])
-/// and the paragraph of the text it starts in (0-based, capped at
-/// `u16::MAX`).
+/// One sampled shingle: its key (the sampling hash, below [`SAMPLE_BELOW`]),
+/// the paragraph of the text it starts in (0-based, capped at
+/// [`MAX_PARAGRAPH`]) and whether it starts in the lead (the first
+/// [`LEAD_WORDS`] words).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Sample {
     /// Sampling hash, also the index key.
     pub key: u64,
     /// Paragraph it starts in.
     pub paragraph: u16,
+    /// It starts within the first [`LEAD_WORDS`] words.
+    pub lead: bool,
 }
 
 impl Fingerprint {
@@ -165,27 +176,29 @@ impl Fingerprint {
         text_hash[..8].copy_from_slice(&hash64(joined.as_bytes(), SEED_TEXT_A).to_le_bytes());
         text_hash[8..].copy_from_slice(&hash64(joined.as_bytes(), SEED_TEXT_B).to_le_bytes());
 
-        // (shingle hash, paragraph of its first word)
-        let mut shingles: Vec<(u64, u16)> = if word_hashes.is_empty() {
+        // (shingle hash, paragraph of its first word, that word's position)
+        let mut shingles: Vec<(u64, u16, usize)> = if word_hashes.is_empty() {
             Vec::new()
         } else if word_hashes.len() < SHINGLE_WORDS {
             vec![(
                 word_hashes.iter().fold(SEED_SHINGLE, |h, w| combine(h, *w)),
+                0,
                 0,
             )]
         } else {
             word_hashes
                 .windows(SHINGLE_WORDS)
                 .zip(&para_of)
-                .map(|(w, p)| (w.iter().fold(SEED_SHINGLE, |h, x| combine(h, *x)), *p))
+                .enumerate()
+                .map(|(i, (w, p))| (w.iter().fold(SEED_SHINGLE, |h, x| combine(h, *x)), *p, i))
                 .collect()
         };
-        // Keep each shingle's first paragraph.
+        // Keep each shingle's first occurrence.
         shingles.sort_unstable();
         shingles.dedup_by_key(|s| s.0);
 
         let mut minhash = vec![EMPTY_SLOT; MINHASH_LEN];
-        for (s, _) in &shingles {
+        for (s, _, _) in &shingles {
             for (slot, (a, b)) in minhash
                 .iter_mut()
                 .zip(MINHASH_A.iter().zip(MINHASH_B.iter()))
@@ -200,16 +213,23 @@ impl Fingerprint {
 
         let mut samples: Vec<Sample> = shingles
             .iter()
-            .map(|(s, p)| Sample {
+            .map(|(s, p, i)| Sample {
                 key: mix64(s ^ SEED_SAMPLE),
-                paragraph: *p,
+                paragraph: (*p).min(MAX_PARAGRAPH),
+                lead: *i < LEAD_WORDS,
             })
             .filter(|s| s.key < SAMPLE_BELOW)
             .collect();
         samples.sort_unstable();
         let sample_limit = if samples.len() > MAX_SAMPLES {
-            samples.truncate(MAX_SAMPLES);
-            samples.last().map_or(0, |s| s.key)
+            // The lowest keys, plus every sample of the lead.
+            let limit = samples[MAX_SAMPLES - 1].key;
+            let mut i = 0;
+            samples.retain(|s| {
+                i += 1;
+                i <= MAX_SAMPLES || s.lead
+            });
+            limit
         } else if shingles.is_empty() {
             0
         } else {
@@ -269,7 +289,7 @@ impl Fingerprint {
     /// `simhash` `u64`, `numbers` `u64`, `tokens` `u32`, slot count `u16`, the
     /// slots as `u32`; then (format 2) `paragraphs` `u16`, `words` `u32`,
     /// `sample_limit` `u64`, sample count `u16` and each sample as key `u64`
-    /// and paragraph `u16`.
+    /// and paragraph `u16` (top bit: the lead flag).
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out =
             Vec::with_capacity(HEADER + 4 * self.minhash.len() + TAIL + 10 * self.samples.len());
@@ -290,7 +310,8 @@ impl Fingerprint {
         out.extend_from_slice(&k.to_le_bytes());
         for s in self.samples.iter().take(usize::from(k)) {
             out.extend_from_slice(&s.key.to_le_bytes());
-            out.extend_from_slice(&s.paragraph.to_le_bytes());
+            let flag = if s.lead { 0x8000 } else { 0 };
+            out.extend_from_slice(&(s.paragraph.min(MAX_PARAGRAPH) | flag).to_le_bytes());
         }
         out
     }
@@ -352,9 +373,13 @@ impl Fingerprint {
         }
         fp.samples = bytes[slots_end + TAIL..]
             .chunks_exact(10)
-            .map(|c| Sample {
-                key: u64::from_le_bytes(array(&c[..8])),
-                paragraph: u16::from_le_bytes(array(&c[8..])),
+            .map(|c| {
+                let p = u16::from_le_bytes(array(&c[8..]));
+                Sample {
+                    key: u64::from_le_bytes(array(&c[..8])),
+                    paragraph: p & MAX_PARAGRAPH,
+                    lead: p & 0x8000 != 0,
+                }
             })
             .collect();
         Ok(fp)
