@@ -97,12 +97,7 @@ fn extraction(side: &Side) -> Extraction {
 }
 
 /// Matches one text the way the store does (teasers recorded without keys).
-fn assign(
-    index: &mut MemoryIndex,
-    id: i64,
-    side: &Side,
-    at: DateTime<Utc>,
-) -> (Fingerprint, i64) {
+fn assign(index: &mut MemoryIndex, id: i64, side: &Side, at: DateTime<Utc>) -> (Fingerprint, i64) {
     let (fp, story, _) = assign_matched(index, id, side, at);
     (fp, story)
 }
@@ -135,7 +130,11 @@ impl Report {
     fn add(&mut self, pair: &Pair, said: bool) {
         self.all.add(pair.same, said);
         self.kinds
-            .entry(format!("{} ({})", pair.kind, if pair.same { "same" } else { "apart" }))
+            .entry(format!(
+                "{} ({})",
+                pair.kind,
+                if pair.same { "same" } else { "apart" }
+            ))
             .or_default()
             .add(pair.same, said);
         self.langs
@@ -160,7 +159,11 @@ impl Report {
 fn read_pairs(path: &str) -> anyhow::Result<Vec<Pair>> {
     let data = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
     let mut pairs = Vec::new();
-    for (n, line) in data.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+    for (n, line) in data
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
         let pair: Pair =
             serde_json::from_str(line).map_err(|e| anyhow::anyhow!("{path}:{}: {e}", n + 1))?;
         pairs.push(pair);
@@ -228,7 +231,12 @@ fn real_pairs(path: &str) -> anyhow::Result<Vec<Pair>> {
         })
         .filter(|(_, p)| p.len() >= 6)
         .collect();
-    let pool_text: String = articles.iter().flat_map(|(_, p)| p.iter().take(2)).cloned().collect::<Vec<_>>().join(" ");
+    let pool_text: String = articles
+        .iter()
+        .flat_map(|(_, p)| p.iter().take(2))
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" ");
     let pool: Vec<&str> = pool_text.split_whitespace().collect();
     let mut rng = fastrand::Rng::with_seed(20_261_202);
     let mut out = Vec::new();
@@ -246,7 +254,12 @@ fn real_pairs(path: &str) -> anyhow::Result<Vec<Pair>> {
         };
         let a = side(id, base, "extracted");
         let k = 2 + rng.usize(..2);
-        push("pickup", true, a.clone(), side(id, &edit(&base[..k], 0.05, &pool, &mut rng), "extracted"));
+        push(
+            "pickup",
+            true,
+            a.clone(),
+            side(id, &edit(&base[..k], 0.05, &pool, &mut rng), "extracted"),
+        );
         let mut keep: Vec<String> = base
             .iter()
             .enumerate()
@@ -254,41 +267,86 @@ fn real_pairs(path: &str) -> anyhow::Result<Vec<Pair>> {
             .map(|(_, p)| p.clone())
             .collect();
         if keep.len() > 3 {
-            let (x, y) = (1 + rng.usize(..keep.len() - 1), 1 + rng.usize(..keep.len() - 1));
+            let (x, y) = (
+                1 + rng.usize(..keep.len() - 1),
+                1 + rng.usize(..keep.len() - 1),
+            );
             keep.swap(x, y);
         }
         let mut rewrite = vec![NOTE.to_owned()];
         rewrite.extend(edit(&keep, 0.10, &pool, &mut rng));
-        push("cut_rewrite", true, a.clone(), side(id, &rewrite, "extracted"));
-        push("reprint", true, a.clone(), side(id, &edit(base, 0.05, &pool, &mut rng), "extracted"));
+        push(
+            "cut_rewrite",
+            true,
+            a.clone(),
+            side(id, &rewrite, "extracted"),
+        );
+        push(
+            "reprint",
+            true,
+            a.clone(),
+            side(id, &edit(base, 0.05, &pool, &mut rng), "extracted"),
+        );
         let mut opening = vec![base[0].clone()];
         opening.extend(other[1..].iter().cloned());
-        push("shared_opening", false, a.clone(), side(other_id, &opening, "extracted"));
+        push(
+            "shared_opening",
+            false,
+            a.clone(),
+            side(other_id, &opening, "extracted"),
+        );
         let half = base.len() / 2;
         let mut background = other.clone();
         let at = (background.len() / 2).max(2).min(background.len());
         background.splice(at..at, base[half..half + 2].iter().cloned());
-        push("shared_background", false, a.clone(), side(other_id, &background, "extracted"));
+        push(
+            "shared_background",
+            false,
+            a.clone(),
+            side(other_id, &background, "extracted"),
+        );
         let brief = |p: &[String]| {
             let mut v = p[..1].to_vec();
             v.push(PROMO.to_owned());
             v
         };
-        push("promo_tail", false, side(id, &brief(base), "extracted"), side(other_id, &brief(other), "extracted"));
+        push(
+            "promo_tail",
+            false,
+            side(id, &brief(base), "extracted"),
+            side(other_id, &brief(other), "extracted"),
+        );
         let wire = |p: &[String]| {
             let mut v = p[..2].to_vec();
-            v.extend([FOOTER.to_owned(), "Follow us on Telegram".to_owned(), "© 2026 Global Wire Service. All rights reserved.".to_owned()]);
+            v.extend([
+                FOOTER.to_owned(),
+                "Follow us on Telegram".to_owned(),
+                "© 2026 Global Wire Service. All rights reserved.".to_owned(),
+            ]);
             v
         };
-        push("wire_boilerplate", false, side(id, &wire(base), "extracted"), side(other_id, &wire(other), "extracted"));
-        let teaser: String = base[0].split_whitespace().take(35).collect::<Vec<_>>().join(" ");
+        push(
+            "wire_boilerplate",
+            false,
+            side(id, &wire(base), "extracted"),
+            side(other_id, &wire(other), "extracted"),
+        );
+        let teaser: String = base[0]
+            .split_whitespace()
+            .take(35)
+            .collect::<Vec<_>>()
+            .join(" ");
         push("teaser", false, a, side(id, &[teaser], "failed"));
     }
     Ok(out)
 }
 
 fn run(path: &str, real: bool) -> anyhow::Result<()> {
-    let pairs = if real { real_pairs(path)? } else { read_pairs(path)? };
+    let pairs = if real {
+        real_pairs(path)?
+    } else {
+        read_pairs(path)?
+    };
     let t0 = DateTime::from_timestamp(1_790_000_000, 0).unwrap_or_default();
 
     // Pair by pair.
@@ -340,7 +398,10 @@ fn run(path: &str, real: bool) -> anyhow::Result<()> {
         for (k, side) in [&pair.a, &pair.b].into_iter().enumerate() {
             next_id += 1;
             at += TimeDelta::minutes(1);
-            let label = side.story.clone().unwrap_or_else(|| format!("{}-{k}", pair.id));
+            let label = side
+                .story
+                .clone()
+                .unwrap_or_else(|| format!("{}-{k}", pair.id));
             label_of.insert(next_id, label.clone());
             let (fp, story, matched) = assign_matched(&mut index, next_id, side, at);
             if story != next_id && label_of.get(&story) != Some(&label) {
@@ -370,7 +431,10 @@ fn run(path: &str, real: bool) -> anyhow::Result<()> {
     isolated.print("pair by pair (fresh index per pair):");
     println!();
     stream.print("one stream (every text through one index):");
-    if pairs.iter().all(|p| p.a.story.is_some() && p.b.story.is_some()) {
+    if pairs
+        .iter()
+        .all(|p| p.a.story.is_some() && p.b.story.is_some())
+    {
         println!("  texts joined to another story's item: {wrong_joins}");
     } else {
         println!("  (texts carry no story labels: wrong joins across pairs not counted)");

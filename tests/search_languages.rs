@@ -76,9 +76,36 @@ fn http_get(addr: std::net::SocketAddr, path: &str) -> Option<(u16, String)> {
 fn words_are_found_in_every_script_through_the_cli_and_the_api() {
     let srv = TestServer::start();
     let feeds = [
-        ("xinhua", rss("xinhua", "zh-CN", "空间站出舱任务完成", "https://xinhua.example/a", ZH)),
-        ("kommersant", rss("kommersant", "ru", "Переговоры продолжатся", "https://kommersant.example/a", RU)),
-        ("wam", rss("wam", "ar", "استئناف المحادثات", "https://wam.example/a", AR)),
+        (
+            "xinhua",
+            rss(
+                "xinhua",
+                "zh-CN",
+                "空间站出舱任务完成",
+                "https://xinhua.example/a",
+                ZH,
+            ),
+        ),
+        (
+            "kommersant",
+            rss(
+                "kommersant",
+                "ru",
+                "Переговоры продолжатся",
+                "https://kommersant.example/a",
+                RU,
+            ),
+        ),
+        (
+            "wam",
+            rss(
+                "wam",
+                "ar",
+                "استئناف المحادثات",
+                "https://wam.example/a",
+                AR,
+            ),
+        ),
     ];
     let dir = tempfile::tempdir().expect("tempdir");
     let mut config = String::from(
@@ -123,7 +150,11 @@ fn words_are_found_in_every_script_through_the_cli_and_the_api() {
             .map(|h| h["feeds"][0].as_str().unwrap_or_default().to_owned())
             .collect()
     };
-    assert_eq!(search("航天"), ["xinhua"], "a word inside a Chinese sentence");
+    assert_eq!(
+        search("航天"),
+        ["xinhua"],
+        "a word inside a Chinese sentence"
+    );
     assert_eq!(search("留学生"), ["xinhua"]);
     assert_eq!(search("Малайзия"), ["kommersant"], "the dictionary form");
     assert_eq!(search("مفاوضات"), ["wam"], "without the article");
@@ -131,7 +162,10 @@ fn words_are_found_in_every_script_through_the_cli_and_the_api() {
     assert!(search("宇航员").is_empty());
     let out = run(&["search", "Малайзия"]);
     let text = String::from_utf8_lossy(&out);
-    assert!(text.contains("[Малайзии]"), "snippet highlights the inflected form: {text}");
+    assert!(
+        text.contains("[Малайзии]"),
+        "snippet highlights the inflected form: {text}"
+    );
 
     // The same through the API.
     let port = std::net::TcpListener::bind("127.0.0.1:0")

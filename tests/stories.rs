@@ -219,32 +219,38 @@ fn labelled_multilingual_pairs_meet_the_targets() {
 
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/stories/pairs.jsonl");
     let data = std::fs::read_to_string(&path).expect("pairs");
-    let t0 = Utc.with_ymd_and_hms(2026, 11, 24, 8, 0, 0).unwrap();
+    let t0 = Utc
+        .with_ymd_and_hms(2026, 11, 24, 8, 0, 0)
+        .single()
+        .expect("time");
     // (kind, lang) -> (joined, pairs)
     let mut seen: BTreeMap<(String, String, bool), (u32, u32)> = BTreeMap::new();
     for line in data.lines().filter(|l| !l.trim().is_empty()) {
         let pair: serde_json::Value = serde_json::from_str(line).expect("json");
         let mut index = MemoryIndex::new();
         let mut story = |id: i64, side: &serde_json::Value, at| {
-            let fp = Fingerprint::from_parts(side["title"].as_str(), side["text"].as_str().unwrap_or(""));
+            let fp = Fingerprint::from_parts(
+                side["title"].as_str(),
+                side["text"].as_str().unwrap_or(""),
+            );
             let extraction = match side["extraction"].as_str() {
                 Some("failed") => Extraction::Failed,
                 _ => Extraction::Extracted,
             };
             if is_teaser(extraction, &fp) {
-                index.insert(id, id, at, &fp, &[], &[]).unwrap();
+                index.insert(id, id, at, &fp, &[], &[]).expect("insert");
                 return id;
             }
             assign_story(&mut index, id, &fp, at, default_window())
-                .unwrap()
+                .expect("assign")
                 .story_for(id)
         };
         let a = story(1, &pair["a"], t0);
         let b = story(2, &pair["b"], t0 + TimeDelta::minutes(30));
         let key = (
-            pair["kind"].as_str().unwrap().to_owned(),
-            pair["lang"].as_str().unwrap().to_owned(),
-            pair["same"].as_bool().unwrap(),
+            pair["kind"].as_str().expect("kind").to_owned(),
+            pair["lang"].as_str().expect("lang").to_owned(),
+            pair["same"].as_bool().expect("same"),
         );
         let e = seen.entry(key).or_default();
         e.0 += u32::from(a == b);
@@ -262,7 +268,10 @@ fn labelled_multilingual_pairs_meet_the_targets() {
                 "{kind} in {lang}: {joined} of {n} joined"
             );
         } else {
-            assert_eq!(*joined, 0, "{kind} in {lang}: {joined} of {n} wrongly joined");
+            assert_eq!(
+                *joined, 0,
+                "{kind} in {lang}: {joined} of {n} wrongly joined"
+            );
         }
     }
     for (kind, (joined, n)) in per_kind {

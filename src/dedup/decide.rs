@@ -137,7 +137,11 @@ impl SampleOverlap {
     /// The better containment of the two views, with its shared samples and
     /// shared paragraphs.
     pub fn contained(&self) -> (f64, u32, u32) {
-        let whole = (self.whole_containment(), self.shared, self.shared_paragraphs);
+        let whole = (
+            self.whole_containment(),
+            self.shared,
+            self.shared_paragraphs,
+        );
         let lead = (self.lead_containment(), self.lead_view.1, self.lead_view.2);
         if lead.0 > whole.0 { lead } else { whole }
     }
@@ -259,7 +263,11 @@ fn overlap(a: &Fingerprint, b: &Fingerprint, boilerplate: &HashSet<i64>) -> Samp
             .collect()
     };
     let (la, lb) = (leads(a), leads(b));
-    let (ls, ll) = if la.len() <= lb.len() { (&la, &lb) } else { (&lb, &la) };
+    let (ls, ll) = if la.len() <= lb.len() {
+        (&la, &lb)
+    } else {
+        (&lb, &la)
+    };
     let mut lead_paras: Vec<u16> = ls
         .iter()
         .filter(|s| ll.binary_search_by_key(&s.key, |o| o.key).is_ok())
@@ -267,8 +275,8 @@ fn overlap(a: &Fingerprint, b: &Fingerprint, boilerplate: &HashSet<i64>) -> Samp
         .collect();
     let lead_shared = lead_paras.len() as u32;
     out.lead_view = (ls.len() as u32, lead_shared, distinct(&mut lead_paras));
-    out.lead_shared_pct = lead_shared_pct(&la, &b.samples, &is_bp)
-        .max(lead_shared_pct(&lb, &a.samples, &is_bp));
+    out.lead_shared_pct =
+        lead_shared_pct(&la, &b.samples, &is_bp).max(lead_shared_pct(&lb, &a.samples, &is_bp));
     out
 }
 
@@ -290,7 +298,7 @@ fn lead_shared_pct(text: &[Sample], other: &[Sample], is_bp: &impl Fn(&Sample) -
             shared += 1;
         }
     }
-    if lead == 0 { 0 } else { shared * 100 / lead }
+    (shared * 100).checked_div(lead).unwrap_or(0)
 }
 
 /// Containment of numeric-token bit sets, when both are large enough to judge.
@@ -331,8 +339,7 @@ pub fn judge(a: &Fingerprint, b: &Fingerprint, sim: &Similarity) -> Option<Match
     let Some(s) = sim.samples else {
         // A fingerprint stored before samples existed: the earlier rule.
         let ok = sim.jaccard_estimate >= MIN_JACCARD
-            || (sim.containment_estimate >= 0.70
-                && sim.jaccard_estimate >= MIN_JACCARD_CONTAINED);
+            || (sim.containment_estimate >= 0.70 && sim.jaccard_estimate >= MIN_JACCARD_CONTAINED);
         return ok.then_some(Match::Resemblance);
     };
     let jaccard = if s.shared_boilerplate > 0 {

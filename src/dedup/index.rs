@@ -172,14 +172,14 @@ impl MemoryIndex {
     }
 
     fn remove(&mut self, item_id: i64) {
-        if let Some(old) = self.items.remove(&item_id) {
-            if old.indexed {
-                for key in band_keys(&old.fingerprint) {
-                    unpost(&mut self.bands, key, item_id);
-                }
-                for key in old.fingerprint.sample_keys() {
-                    unpost(&mut self.samples, key, item_id);
-                }
+        if let Some(old) = self.items.remove(&item_id)
+            && old.indexed
+        {
+            for key in band_keys(&old.fingerprint) {
+                unpost(&mut self.bands, key, item_id);
+            }
+            for key in old.fingerprint.sample_keys() {
+                unpost(&mut self.samples, key, item_id);
             }
         }
     }

@@ -33,9 +33,9 @@ use std::collections::HashSet;
 use chrono::{DateTime, TimeDelta, Utc};
 
 pub use decide::{
-    BOILERPLATE_STORIES, MIN_CONTAINMENT, MIN_JACCARD, MIN_JACCARD_CONTAINED, MIN_NUMBER_CONTAINMENT,
-    MIN_NUMBERS, Match, SampleOverlap, Similarity, StoryDecision, choose, compare, compare_with,
-    judge, same_story,
+    BOILERPLATE_STORIES, MIN_CONTAINMENT, MIN_JACCARD, MIN_JACCARD_CONTAINED,
+    MIN_NUMBER_CONTAINMENT, MIN_NUMBERS, Match, SampleOverlap, Similarity, StoryDecision, choose,
+    compare, compare_with, judge, same_story,
 };
 pub use fingerprint::{Fingerprint, FingerprintError, band_keys};
 pub use index::{Candidate, MemoryIndex, StoryIndex};

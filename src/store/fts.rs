@@ -34,7 +34,9 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
             let Some(text) = text else {
                 return Ok(None);
             };
-            let lang = item_language(tag.as_deref(), || ctx.get::<Option<String>>(2).ok().flatten());
+            let lang = item_language(tag.as_deref(), || {
+                ctx.get::<Option<String>>(2).ok().flatten()
+            });
             Ok(Some(analyse::index_text(&text, lang)))
         },
     )

@@ -21,7 +21,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "summary",
         include_str!("migrations/007_story_summary.sql"),
     ),
-    (8, "multilingual", include_str!("migrations/008_multilingual.sql")),
+    (
+        8,
+        "multilingual",
+        include_str!("migrations/008_multilingual.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

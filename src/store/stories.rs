@@ -192,10 +192,9 @@ impl StoryIndex for SqliteIndex<'_> {
         samples
             .iter()
             .map(|key| {
-                stmt.query_row(
-                    params![key, since.timestamp(), SPREAD_POSTINGS, cap],
-                    |r| r.get::<_, u32>(0),
-                )
+                stmt.query_row(params![key, since.timestamp(), SPREAD_POSTINGS, cap], |r| {
+                    r.get::<_, u32>(0)
+                })
                 .map_err(sql("reading the sample spread"))
             })
             .collect()

@@ -220,8 +220,8 @@ impl Store {
                 teaser,
             }
         } else {
-            let decision = decide(&tx, item_id, &fingerprint, teaser, seen_at, window)
-                .map_err(story_error)?;
+            let decision =
+                decide(&tx, item_id, &fingerprint, teaser, seen_at, window).map_err(story_error)?;
             StoryRefresh {
                 story_id: decision.story_for(item_id),
                 previous_story_id: previous,

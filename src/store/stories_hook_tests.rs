@@ -90,7 +90,9 @@ fn store_items(store: &mut Store, feed: &str, items: Vec<NewItem>) -> Vec<i64> {
 fn story_of(store: &Store, id: i64) -> i64 {
     store
         .connection()
-        .query_row("SELECT story_id FROM items WHERE id = ?1", [id], |r| r.get(0))
+        .query_row("SELECT story_id FROM items WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
         .expect("story")
 }
 
@@ -119,7 +121,13 @@ fn a_teaser_never_joins_and_joins_when_its_full_text_arrives() {
     let [wire] = store_items(
         &mut store,
         "wire",
-        vec![item("https://wire.example/a", "Grain loadings resume", &original, Extraction::Extracted, Some("en"))],
+        vec![item(
+            "https://wire.example/a",
+            "Grain loadings resume",
+            &original,
+            Extraction::Extracted,
+            Some("en"),
+        )],
     )[..] else {
         panic!("one item")
     };
@@ -129,7 +137,13 @@ fn a_teaser_never_joins_and_joins_when_its_full_text_arrives() {
     let [copy] = store_items(
         &mut store,
         "pickup",
-        vec![item("https://pickup.example/b", "Grain loadings resume", &teaser, Extraction::Failed, Some("en"))],
+        vec![item(
+            "https://pickup.example/b",
+            "Grain loadings resume",
+            &teaser,
+            Extraction::Failed,
+            Some("en"),
+        )],
     )[..] else {
         panic!("one item")
     };
@@ -146,7 +160,11 @@ fn a_teaser_never_joins_and_joins_when_its_full_text_arrives() {
 
     // The article stage fetches the page later: a pick-up of the first three
     // paragraphs under its own headline.
-    let pickup: String = original.split("\n\n").take(3).collect::<Vec<_>>().join("\n\n");
+    let pickup: String = original
+        .split("\n\n")
+        .take(3)
+        .collect::<Vec<_>>()
+        .join("\n\n");
     let text = NewItemText {
         title: Some("Velmora port back at work".into()),
         content_html: None,
@@ -156,7 +174,10 @@ fn a_teaser_never_joins_and_joins_when_its_full_text_arrives() {
         extraction_error: None,
         fingerprint: None,
     };
-    let refresh = store.refresh_story(copy, &text).expect("refresh").expect("item exists");
+    let refresh = store
+        .refresh_story(copy, &text)
+        .expect("refresh")
+        .expect("item exists");
     assert_eq!(refresh.story_id, wire);
     assert_eq!(refresh.previous_story_id, copy);
     assert_eq!(refresh.matched_item, Some(wire));
@@ -171,11 +192,21 @@ fn a_teaser_never_joins_and_joins_when_its_full_text_arrives() {
         )
         .expect("row");
     assert_eq!(title, "Velmora port back at work");
-    assert_eq!(lang.as_deref(), Some("en"), "a missing language keeps the stored one");
+    assert_eq!(
+        lang.as_deref(),
+        Some("en"),
+        "a missing language keeps the stored one"
+    );
     assert_eq!(extraction, "extracted");
     // The new text is searchable.
     let hits = store
-        .search("inspectors", &ItemQuery { limit: 10, ..ItemQuery::default() })
+        .search(
+            "inspectors",
+            &ItemQuery {
+                limit: 10,
+                ..ItemQuery::default()
+            },
+        )
         .expect("search");
     assert!(hits.iter().any(|h| h.id == copy), "{hits:?}");
 
@@ -189,12 +220,24 @@ fn refreshing_an_item_others_joined_keeps_them_together() {
     let ids = store_items(
         &mut store,
         "wire",
-        vec![item("https://wire.example/a", "Grain", &original, Extraction::Extracted, None)],
+        vec![item(
+            "https://wire.example/a",
+            "Grain",
+            &original,
+            Extraction::Extracted,
+            None,
+        )],
     );
     let copy = store_items(
         &mut store,
         "reprint",
-        vec![item("https://reprint.example/a", "Grain", &original, Extraction::Extracted, None)],
+        vec![item(
+            "https://reprint.example/a",
+            "Grain",
+            &original,
+            Extraction::Extracted,
+            None,
+        )],
     );
     assert_eq!(story_of(&store, copy[0]), ids[0]);
     let text = NewItemText {
@@ -206,7 +249,10 @@ fn refreshing_an_item_others_joined_keeps_them_together() {
         extraction_error: None,
         fingerprint: None,
     };
-    let refresh = store.refresh_story(ids[0], &text).expect("refresh").expect("exists");
+    let refresh = store
+        .refresh_story(ids[0], &text)
+        .expect("refresh")
+        .expect("exists");
     assert_eq!(refresh.story_id, ids[0]);
     assert_eq!(story_of(&store, copy[0]), ids[0]);
 }
@@ -226,11 +272,35 @@ fn multilingual_store() -> (Store, [i64; 4]) {
         &mut store,
         "world",
         vec![
-            item("https://x.example/zh", "空间站出舱", ZH, Extraction::Extracted, Some("zh-CN")),
+            item(
+                "https://x.example/zh",
+                "空间站出舱",
+                ZH,
+                Extraction::Extracted,
+                Some("zh-CN"),
+            ),
             // No language declared: detected from the text.
-            item("https://x.example/ru", "Переговоры", RU, Extraction::Extracted, None),
-            item("https://x.example/ar", "مفاوضات", AR, Extraction::Extracted, Some("ar")),
-            item("https://x.example/tr", "Liman", TR, Extraction::Extracted, Some("tr")),
+            item(
+                "https://x.example/ru",
+                "Переговоры",
+                RU,
+                Extraction::Extracted,
+                None,
+            ),
+            item(
+                "https://x.example/ar",
+                "مفاوضات",
+                AR,
+                Extraction::Extracted,
+                Some("ar"),
+            ),
+            item(
+                "https://x.example/tr",
+                "Liman",
+                TR,
+                Extraction::Extracted,
+                Some("tr"),
+            ),
         ],
     );
     (store, [ids[0], ids[1], ids[2], ids[3]])
@@ -238,7 +308,13 @@ fn multilingual_store() -> (Store, [i64; 4]) {
 
 fn found(store: &Store, query: &str) -> Vec<i64> {
     store
-        .search(query, &ItemQuery { limit: 10, ..ItemQuery::default() })
+        .search(
+            query,
+            &ItemQuery {
+                limit: 10,
+                ..ItemQuery::default()
+            },
+        )
         .expect("search")
         .into_iter()
         .map(|h| h.id)
@@ -250,7 +326,11 @@ fn search_finds_words_in_every_script_and_dictionary_forms() {
     let (store, [zh, ru, ar, tr]) = multilingual_store();
     // A word inside a Chinese sentence.
     assert_eq!(found(&store, "航天"), vec![zh]);
-    assert_eq!(found(&store, "宇航员"), Vec::<i64>::new(), "not in the text");
+    assert_eq!(
+        found(&store, "宇航员"),
+        Vec::<i64>::new(),
+        "not in the text"
+    );
     assert_eq!(found(&store, "航天员"), vec![zh]);
     assert_eq!(found(&store, "留学生"), vec![zh]);
     // Dictionary forms of inflected words.
@@ -281,7 +361,13 @@ fn search_finds_words_in_every_script_and_dictionary_forms() {
 fn snippets_come_from_the_stored_text() {
     let (store, [_, ru, ..]) = multilingual_store();
     let hits = store
-        .search("Малайзия", &ItemQuery { limit: 10, ..ItemQuery::default() })
+        .search(
+            "Малайзия",
+            &ItemQuery {
+                limit: 10,
+                ..ItemQuery::default()
+            },
+        )
         .expect("search");
     assert_eq!(hits[0].id, ru);
     let snippet = hits[0].snippet.as_deref().expect("snippet");
@@ -313,7 +399,8 @@ fn migration_008_reindexes_an_existing_store() {
         ] {
             conn.execute_batch(sql).expect("old migration");
         }
-        conn.pragma_update(None, "user_version", 7).expect("version");
+        conn.pragma_update(None, "user_version", 7)
+            .expect("version");
         conn.execute(
             "INSERT INTO items (url, canonical_url, title, first_seen_at, content_text, extraction)
              VALUES ('https://x.example/zh', 'https://x.example/zh', '空间站', '2026-11-20T08:00:00Z', ?1, 'extracted')",
@@ -321,9 +408,16 @@ fn migration_008_reindexes_an_existing_store() {
         )
         .expect("old item");
         let before: i64 = conn
-            .query_row("SELECT count(*) FROM items_fts WHERE items_fts MATCH '航天'", [], |r| r.get(0))
+            .query_row(
+                "SELECT count(*) FROM items_fts WHERE items_fts MATCH '航天'",
+                [],
+                |r| r.get(0),
+            )
             .expect("old search");
-        assert_eq!(before, 0, "the old index cannot find a word inside a sentence");
+        assert_eq!(
+            before, 0,
+            "the old index cannot find a word inside a sentence"
+        );
     }
     let store = Store::open(&path).expect("migrate");
     assert_eq!(found(&store, "航天"), vec![1]);

@@ -198,15 +198,35 @@ const STOP_WORDS: &[(Lang, &[&str])] = &[
     (
         Lang::En,
         &[
-            "the", "of", "and", "to", "in", "is", "that", "for", "on", "was", "with", "said",
-            "by", "it", "from", "at", "as", "has", "have", "are", "will", "be", "which",
+            "the", "of", "and", "to", "in", "is", "that", "for", "on", "was", "with", "said", "by",
+            "it", "from", "at", "as", "has", "have", "are", "will", "be", "which",
         ],
     ),
     (
         Lang::Tr,
         &[
-            "ve", "bir", "bu", "da", "de", "için", "ile", "olarak", "olan", "en", "çok", "gibi",
-            "daha", "ancak", "sonra", "kadar", "ise", "değil", "ne", "mi", "göre", "yılında",
+            "ve",
+            "bir",
+            "bu",
+            "da",
+            "de",
+            "için",
+            "ile",
+            "olarak",
+            "olan",
+            "en",
+            "çok",
+            "gibi",
+            "daha",
+            "ancak",
+            "sonra",
+            "kadar",
+            "ise",
+            "değil",
+            "ne",
+            "mi",
+            "göre",
+            "yılında",
         ],
     ),
     (
@@ -295,7 +315,11 @@ pub fn detect(text: &str) -> Option<Lang> {
         Script::Other,
     ][best];
     match script {
-        Script::Cyrillic => Some(if ukrainian * 50 > n { Lang::Uk } else { Lang::Ru }),
+        Script::Cyrillic => Some(if ukrainian * 50 > n {
+            Lang::Uk
+        } else {
+            Lang::Ru
+        }),
         Script::Arabic => Some(if persian * 30 > n { Lang::Fa } else { Lang::Ar }),
         Script::Greek => Some(Lang::El),
         Script::Unspaced if kana * 10 > n => Some(Lang::Ja),

@@ -10,11 +10,16 @@ fn chinese_is_cut_into_bigrams_with_byte_ranges() {
     let w = words(text);
     assert_eq!(
         texts(&w),
-        ["中国", "国航", "航天", "天员", "员完", "完成", "成出", "出舱"]
+        [
+            "中国", "国航", "航天", "天员", "员完", "完成", "成出", "出舱"
+        ]
     );
     assert_eq!(&text[w[2].start..w[2].end], "航天");
     // A one-character run is one word; digits and Latin are words of their own.
-    assert_eq!(texts(&words("在 2026年 NASA发射")), ["在", "2026", "年", "nasa", "发射"]);
+    assert_eq!(
+        texts(&words("在 2026年 NASA发射")),
+        ["在", "2026", "年", "nasa", "发射"]
+    );
 }
 
 #[test]
@@ -46,7 +51,10 @@ fn terms_stem_in_the_item_language_and_fold_diacritics() {
     assert!(tr.starts_with("istanbul"), "{tr}");
     assert!(tr.contains(" turki "), "{tr}");
     // English words in a Russian article are not Russian-stemmed.
-    assert_eq!(index_text("Reuters сообщает", ru).split(' ').next(), Some("reuters"));
+    assert_eq!(
+        index_text("Reuters сообщает", ru).split(' ').next(),
+        Some("reuters")
+    );
 }
 
 #[test]
@@ -58,7 +66,10 @@ fn query_forms_cover_every_stemmer_of_the_script() {
     let zh = query_forms("宇航员", None);
     assert_eq!(zh, vec![vec!["宇航".to_owned()], vec!["航员".to_owned()]]);
     let en = query_forms("sanctions", Some(Lang::En));
-    assert_eq!(en, vec![vec!["sanction".to_owned(), "sanctions".to_owned()]]);
+    assert_eq!(
+        en,
+        vec![vec!["sanction".to_owned(), "sanctions".to_owned()]]
+    );
 }
 
 #[test]
@@ -72,11 +83,15 @@ fn languages_are_detected_from_script_and_stop_words() {
         Some(Lang::En)
     );
     assert_eq!(
-        detect("Bakan, sendika ile görüşmelerin sona erdiğini ve bu yıl için yeni bir plan olarak açıkladı."),
+        detect(
+            "Bakan, sendika ile görüşmelerin sona erdiğini ve bu yıl için yeni bir plan olarak açıkladı."
+        ),
         Some(Lang::Tr)
     );
     assert_eq!(
-        detect("Le ministre a dit que les discussions avec le syndicat sont terminées et que la grève est finie."),
+        detect(
+            "Le ministre a dit que les discussions avec le syndicat sont terminées et que la grève est finie."
+        ),
         Some(Lang::Fr)
     );
     assert_eq!(detect("Angela Merkel"), None);
