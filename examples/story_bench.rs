@@ -25,9 +25,10 @@ use std::time::Instant;
 
 use chrono::{TimeDelta, TimeZone, Utc};
 use newswire::dedup::{
-    Fingerprint, MemoryIndex, StoryIndex, assign_story, band_keys, default_window,
+    BOILERPLATE_STORIES, Fingerprint, MemoryIndex, StoryIndex, assign_story, band_keys,
+    default_window,
 };
-use newswire::store::stories::{MIGRATION_002_STORIES, SqliteIndex};
+use newswire::store::stories::{MIGRATION_002_STORIES, MIGRATION_008_SAMPLES, SqliteIndex};
 
 const VOCAB: usize = 30_000;
 
@@ -230,8 +231,20 @@ fn run<I: StoryIndex>(n: u64, index: &mut I, mut plan: Plan<'_>) -> anyhow::Resu
         total += secs;
         if i % 50 == 0 {
             // Sampled, untimed: how many candidates one lookup returns.
+            // The lookup `assign_story` makes: boilerplate keys left out.
+            let since = now - default_window();
+            let keys = fp.sample_keys();
+            let spread = index
+                .sample_spread(&keys, since, BOILERPLATE_STORIES)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let useful: Vec<i64> = keys
+                .iter()
+                .zip(&spread)
+                .filter(|(_, n)| **n < BOILERPLATE_STORIES)
+                .map(|(k, _)| *k)
+                .collect();
             let c = index
-                .candidates(&band_keys(&fp), now - default_window())
+                .candidates(&band_keys(&fp), &useful, since)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             sampled.0 += c.len() as u64;
             sampled.1 += 1;
@@ -329,6 +342,7 @@ fn open_db(path: &std::path::Path) -> anyhow::Result<rusqlite::Connection> {
         conn.execute_batch(&format!("PRAGMA cache_size = -{}", kib.abs()))?;
     }
     conn.execute_batch(MIGRATION_002_STORIES)?;
+    conn.execute_batch(MIGRATION_008_SAMPLES)?;
     Ok(conn)
 }
 
@@ -353,7 +367,7 @@ fn sqlite_run(n: u64, windowed: bool) -> anyhow::Result<()> {
     let plan = Plan {
         // 3,000 items a day (one per 28.8 s) against 5 s: all in the window.
         spacing: if windowed { 29 } else { 5 },
-        checkpoints: vec![10_000, 100_000, 200_000],
+        checkpoints: vec![10_000, 100_000, 200_000, 500_000, 1_000_000],
         before_item: Box::new(|id| {
             let _ = conn.execute("INSERT INTO items (id) VALUES (?1)", [id as i64]);
         }),
@@ -434,7 +448,7 @@ fn main() -> anyhow::Result<()> {
             let mut index = MemoryIndex::new();
             let plan = Plan {
                 spacing: 5,
-                checkpoints: vec![10_000, 100_000, 200_000],
+                checkpoints: vec![10_000, 100_000, 200_000, 500_000, 1_000_000],
                 before_item: Box::new(|_| {}),
                 after_batch: Box::new(|| {}),
                 hourly: None,

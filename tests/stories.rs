@@ -203,3 +203,81 @@ fn story_summary_view_names_the_first_item() {
         ]
     );
 }
+
+/// The multilingual labelled set (`fixtures/stories/generate.py`): every
+/// kind of copy joins, every kind of look-alike stays apart, in each of the
+/// five languages, through the whole matching path (`assign_story`, the
+/// teaser rule).
+#[test]
+fn labelled_multilingual_pairs_meet_the_targets() {
+    use std::collections::BTreeMap;
+
+    use chrono::{TimeDelta, TimeZone, Utc};
+    use newswire::dedup::{Fingerprint, MemoryIndex, StoryIndex, assign_story, default_window};
+    use newswire::model::Extraction;
+    use newswire::store::stories_hook::is_teaser;
+
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/stories/pairs.jsonl");
+    let data = std::fs::read_to_string(&path).expect("pairs");
+    let t0 = Utc
+        .with_ymd_and_hms(2026, 11, 24, 8, 0, 0)
+        .single()
+        .expect("time");
+    // (kind, lang) -> (joined, pairs)
+    let mut seen: BTreeMap<(String, String, bool), (u32, u32)> = BTreeMap::new();
+    for line in data.lines().filter(|l| !l.trim().is_empty()) {
+        let pair: serde_json::Value = serde_json::from_str(line).expect("json");
+        let mut index = MemoryIndex::new();
+        let mut story = |id: i64, side: &serde_json::Value, at| {
+            let fp = Fingerprint::from_parts(
+                side["title"].as_str(),
+                side["text"].as_str().unwrap_or(""),
+            );
+            let extraction = match side["extraction"].as_str() {
+                Some("failed") => Extraction::Failed,
+                _ => Extraction::Extracted,
+            };
+            if is_teaser(extraction, &fp) {
+                index.insert(id, id, at, &fp, &[], &[]).expect("insert");
+                return id;
+            }
+            assign_story(&mut index, id, &fp, at, default_window())
+                .expect("assign")
+                .story_for(id)
+        };
+        let a = story(1, &pair["a"], t0);
+        let b = story(2, &pair["b"], t0 + TimeDelta::minutes(30));
+        let key = (
+            pair["kind"].as_str().expect("kind").to_owned(),
+            pair["lang"].as_str().expect("lang").to_owned(),
+            pair["same"].as_bool().expect("same"),
+        );
+        let e = seen.entry(key).or_default();
+        e.0 += u32::from(a == b);
+        e.1 += 1;
+    }
+    assert!(seen.len() >= 9 * 5, "{seen:?}");
+    let mut per_kind: BTreeMap<&str, (u32, u32)> = BTreeMap::new();
+    for ((kind, lang, same), (joined, n)) in &seen {
+        if *same {
+            let k = per_kind.entry(kind).or_default();
+            k.0 += joined;
+            k.1 += n;
+            assert!(
+                f64::from(*joined) >= 0.85 * f64::from(*n),
+                "{kind} in {lang}: {joined} of {n} joined"
+            );
+        } else {
+            assert_eq!(
+                *joined, 0,
+                "{kind} in {lang}: {joined} of {n} wrongly joined"
+            );
+        }
+    }
+    for (kind, (joined, n)) in per_kind {
+        assert!(
+            f64::from(joined) >= 0.95 * f64::from(n),
+            "{kind}: recall {joined}/{n}"
+        );
+    }
+}

@@ -13,6 +13,15 @@
 //!   digit (figures, dates, scores), which tells apart fill-in-the-numbers
 //!   template reports that share almost every word.
 //!
+//! - `samples`: the shingles whose sampling hash falls in the lowest quarter
+//!   (the [`MAX_SAMPLES`] lowest over the text, and every one of the first
+//!   [`LEAD_WORDS`] words), each with the paragraph it starts in. Because the choice depends only on the shingle, two texts
+//!   keep the same samples of what they share: the shared share of the
+//!   smaller set estimates containment directly (a pick-up of two paragraphs
+//!   inside a ten-paragraph original), the paragraphs tell where the shared
+//!   text sits, and each sample is an index key whose spread over unrelated
+//!   stories marks boilerplate (see `super::decide`).
+//!
 //! [`band_keys`] cuts the MinHash into [`BANDS`] bands of [`ROWS_PER_BAND`]
 //! slots and hashes each band to an `i64`: two texts share at least one key
 //! with probability `1 - (1 - J^3)^42` (0.68 at Jaccard 0.30, 0.94 at 0.40,
@@ -22,7 +31,8 @@ use super::hash::{
     MINHASH_A, MINHASH_B, SEED_BAND, SEED_NUMBER, SEED_SHINGLE, SEED_TEXT_A, SEED_TEXT_B,
     SEED_WORD, combine, hash64,
 };
-use super::text::normalised_tokens;
+use super::hash::{SEED_SAMPLE, mix64};
+use super::text::normalised_paragraphs;
 
 pub use super::hash::MINHASH_LEN;
 
@@ -36,10 +46,27 @@ pub const BANDS: usize = MINHASH_LEN / ROWS_PER_BAND;
 /// match only near-exact copies, and their title is folded into the
 /// fingerprint by [`Fingerprint::from_parts`].
 pub const SHORT_SHINGLES: u32 = 25;
-/// Version byte of the stored layout written by [`Fingerprint::to_bytes`].
-pub const FORMAT_VERSION: u8 = 1;
+/// Texts of fewer words than this are short (see [`Fingerprint::is_short`]).
+pub const SHORT_WORDS: u32 = 27;
+/// Version byte of the stored layout written by [`Fingerprint::to_bytes`]
+/// (1: no samples; still read).
+pub const FORMAT_VERSION: u8 = 2;
+/// A shingle is sampled when its sampling hash is below this (one in four).
+pub const SAMPLE_BELOW: u64 = 1 << 62;
+/// Samples kept over the whole text (the lowest sampling hashes); the
+/// samples of the lead are kept in addition, all of them.
+pub const MAX_SAMPLES: usize = 64;
+/// Words at the top of a text whose samples are all kept: the part a pick-up
+/// runs, so a two-paragraph pick-up of a 3,000-word feature is compared
+/// sample for sample however long the original.
+pub const LEAD_WORDS: usize = 300;
+/// Largest paragraph number stored (the top bit of the stored field is the
+/// lead flag).
+pub const MAX_PARAGRAPH: u16 = 0x7FFF;
 /// Bytes before the MinHash slots in the stored layout.
 pub const HEADER: usize = 1 + 16 + 8 + 8 + 4 + 2;
+/// Bytes between the MinHash slots and the samples (format 2).
+pub const TAIL: usize = 2 + 4 + 8 + 2;
 /// The MinHash slot value of an empty shingle set.
 pub const EMPTY_SLOT: u32 = u32::MAX;
 
@@ -73,12 +100,38 @@ pub struct Fingerprint {
     pub tokens: u32,
     /// Bit set of the tokens that contain a digit (bit = hash mod 64).
     pub numbers: u64,
+    /// Sampled shingles, sorted by key (see the module notes); empty for an
+    /// empty text and for fingerprints stored before samples existed.
+    pub samples: Vec<Sample>,
+    /// Every sampled shingle with a key at or below this is in `samples`
+    /// (`SAMPLE_BELOW - 1` unless [`MAX_SAMPLES`] cut the list; 0 for a
+    /// fingerprint without samples).
+    pub sample_limit: u64,
+    /// Paragraphs of the normalised text.
+    pub paragraphs: u16,
+    /// Length in words: tokens of spaced scripts plus half the bigrams of
+    /// unspaced ones (a Chinese word is about two characters).
+    pub words: u32,
+}
+
+/// One sampled shingle: its key (the sampling hash, below [`SAMPLE_BELOW`]),
+/// the paragraph of the text it starts in (0-based, capped at
+/// [`MAX_PARAGRAPH`]) and whether it starts in the lead (the first
+/// [`LEAD_WORDS`] words).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Sample {
+    /// Sampling hash, also the index key.
+    pub key: u64,
+    /// Paragraph it starts in.
+    pub paragraph: u16,
+    /// It starts within the first [`LEAD_WORDS`] words.
+    pub lead: bool,
 }
 
 impl Fingerprint {
     /// Fingerprint of an article's plain text.
     pub fn from_text(text: &str) -> Fingerprint {
-        Fingerprint::from_tokens(&normalised_tokens(text))
+        Fingerprint::from_paragraphs(&normalised_paragraphs(text))
     }
 
     /// Fingerprint of an item: its text, with the title folded in front when
@@ -94,33 +147,58 @@ impl Fingerprint {
         }
     }
 
-    /// Fingerprint of already normalised tokens.
+    /// Fingerprint of already normalised tokens, taken as one paragraph.
     pub fn from_tokens(tokens: &[String]) -> Fingerprint {
+        Fingerprint::from_paragraphs(&[tokens.to_vec()])
+    }
+
+    /// Fingerprint of already normalised tokens, paragraph by paragraph.
+    /// Shingles run across paragraph breaks (as they did before paragraphs
+    /// were tracked, so MinHash values stay comparable with stored ones).
+    pub fn from_paragraphs(paragraphs: &[Vec<String>]) -> Fingerprint {
+        let tokens: Vec<&String> = paragraphs.iter().flatten().collect();
+        let para_of: Vec<u16> = paragraphs
+            .iter()
+            .enumerate()
+            .flat_map(|(i, p)| std::iter::repeat_n(u16::try_from(i).unwrap_or(u16::MAX), p.len()))
+            .collect();
         let word_hashes: Vec<u64> = tokens
             .iter()
             .map(|t| hash64(t.as_bytes(), SEED_WORD))
             .collect();
 
-        let joined = tokens.join(" ");
+        let joined = tokens
+            .iter()
+            .map(|t| t.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
         let mut text_hash = [0u8; 16];
         text_hash[..8].copy_from_slice(&hash64(joined.as_bytes(), SEED_TEXT_A).to_le_bytes());
         text_hash[8..].copy_from_slice(&hash64(joined.as_bytes(), SEED_TEXT_B).to_le_bytes());
 
-        let mut shingles: Vec<u64> = if word_hashes.is_empty() {
+        // (shingle hash, paragraph of its first word, that word's position)
+        let mut shingles: Vec<(u64, u16, usize)> = if word_hashes.is_empty() {
             Vec::new()
         } else if word_hashes.len() < SHINGLE_WORDS {
-            vec![word_hashes.iter().fold(SEED_SHINGLE, |h, w| combine(h, *w))]
+            vec![(
+                word_hashes.iter().fold(SEED_SHINGLE, |h, w| combine(h, *w)),
+                0,
+                0,
+            )]
         } else {
             word_hashes
                 .windows(SHINGLE_WORDS)
-                .map(|w| w.iter().fold(SEED_SHINGLE, |h, x| combine(h, *x)))
+                .zip(&para_of)
+                .enumerate()
+                .map(|(i, (w, p))| (w.iter().fold(SEED_SHINGLE, |h, x| combine(h, *x)), *p, i))
                 .collect()
         };
+        // Keep each shingle's first occurrence.
         shingles.sort_unstable();
-        shingles.dedup();
+        shingles.dedup_by_key(|s| s.0);
 
         let mut minhash = vec![EMPTY_SLOT; MINHASH_LEN];
-        for s in &shingles {
+        for (s, _, _) in &shingles {
             for (slot, (a, b)) in minhash
                 .iter_mut()
                 .zip(MINHASH_A.iter().zip(MINHASH_B.iter()))
@@ -133,12 +211,42 @@ impl Fingerprint {
             }
         }
 
+        let mut samples: Vec<Sample> = shingles
+            .iter()
+            .map(|(s, p, i)| Sample {
+                key: mix64(s ^ SEED_SAMPLE),
+                paragraph: (*p).min(MAX_PARAGRAPH),
+                lead: *i < LEAD_WORDS,
+            })
+            .filter(|s| s.key < SAMPLE_BELOW)
+            .collect();
+        samples.sort_unstable();
+        let sample_limit = if samples.len() > MAX_SAMPLES {
+            // The lowest keys, plus every sample of the lead.
+            let limit = samples[MAX_SAMPLES - 1].key;
+            let mut i = 0;
+            samples.retain(|s| {
+                i += 1;
+                i <= MAX_SAMPLES || s.lead
+            });
+            limit
+        } else if shingles.is_empty() {
+            0
+        } else {
+            SAMPLE_BELOW - 1
+        };
+
         let numbers = tokens
             .iter()
             .filter(|t| t.chars().any(|c| c.is_numeric()))
             .fold(0u64, |bits, t| {
                 bits | 1 << (hash64(t.as_bytes(), SEED_NUMBER) % 64)
             });
+        let unspaced = tokens
+            .iter()
+            .filter(|t| t.chars().next().is_some_and(is_unspaced))
+            .count();
+        let words = tokens.len() - unspaced + unspaced.div_ceil(2);
 
         Fingerprint {
             text_hash,
@@ -146,7 +254,23 @@ impl Fingerprint {
             minhash,
             tokens: u32::try_from(shingles.len()).unwrap_or(u32::MAX),
             numbers,
+            samples,
+            sample_limit,
+            paragraphs: u16::try_from(paragraphs.len()).unwrap_or(u16::MAX),
+            words: u32::try_from(words).unwrap_or(u32::MAX),
         }
+    }
+
+    /// The index keys of its samples.
+    pub fn sample_keys(&self) -> Vec<i64> {
+        // Keys are below 2^62, so they fit an i64 unchanged.
+        self.samples.iter().map(|s| s.key as i64).collect()
+    }
+
+    /// True when it carries samples (every fingerprint made by this version
+    /// of a non-empty text; not those stored in format 1).
+    pub fn has_samples(&self) -> bool {
+        self.sample_limit > 0
     }
 
     /// True when the text had no words at all.
@@ -154,16 +278,21 @@ impl Fingerprint {
         self.tokens == 0
     }
 
-    /// True for teaser-length texts (fewer than [`SHORT_SHINGLES`] shingles).
+    /// True for teaser-length texts: fewer than [`SHORT_SHINGLES`] shingles,
+    /// or fewer than [`SHORT_WORDS`] words (a Chinese teaser has as many
+    /// shingles as characters).
     pub fn is_short(&self) -> bool {
-        self.tokens < SHORT_SHINGLES
+        self.tokens < SHORT_SHINGLES || self.words < SHORT_WORDS
     }
 
     /// The stored layout, little-endian: version `u8`, `text_hash` 16 bytes,
-    /// `simhash` `u64`, `numbers` `u64`, `tokens` `u32`, slot count `u16`, then
-    /// the slots as `u32`.
+    /// `simhash` `u64`, `numbers` `u64`, `tokens` `u32`, slot count `u16`, the
+    /// slots as `u32`; then (format 2) `paragraphs` `u16`, `words` `u32`,
+    /// `sample_limit` `u64`, sample count `u16` and each sample as key `u64`
+    /// and paragraph `u16` (top bit: the lead flag).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(HEADER + 4 * self.minhash.len());
+        let mut out =
+            Vec::with_capacity(HEADER + 4 * self.minhash.len() + TAIL + 10 * self.samples.len());
         out.push(FORMAT_VERSION);
         out.extend_from_slice(&self.text_hash);
         out.extend_from_slice(&self.simhash.to_le_bytes());
@@ -174,17 +303,29 @@ impl Fingerprint {
         for v in self.minhash.iter().take(usize::from(n)) {
             out.extend_from_slice(&v.to_le_bytes());
         }
+        out.extend_from_slice(&self.paragraphs.to_le_bytes());
+        out.extend_from_slice(&self.words.to_le_bytes());
+        out.extend_from_slice(&self.sample_limit.to_le_bytes());
+        let k = u16::try_from(self.samples.len()).unwrap_or(u16::MAX);
+        out.extend_from_slice(&k.to_le_bytes());
+        for s in self.samples.iter().take(usize::from(k)) {
+            out.extend_from_slice(&s.key.to_le_bytes());
+            let flag = if s.lead { 0x8000 } else { 0 };
+            out.extend_from_slice(&(s.paragraph.min(MAX_PARAGRAPH) | flag).to_le_bytes());
+        }
         out
     }
 
-    /// Reads the layout written by [`Fingerprint::to_bytes`].
+    /// Reads the layout written by [`Fingerprint::to_bytes`], in this format
+    /// or in format 1 (then without samples: such an item is matched on
+    /// resemblance alone).
     pub fn from_bytes(bytes: &[u8]) -> Result<Fingerprint, FingerprintError> {
         let short = |expected| FingerprintError::Length {
             expected,
             found: bytes.len(),
         };
         let version = *bytes.first().ok_or(short(HEADER))?;
-        if version != FORMAT_VERSION {
+        if version != FORMAT_VERSION && version != 1 {
             return Err(FingerprintError::Version(version));
         }
         let header = bytes.get(..HEADER).ok_or(short(HEADER))?;
@@ -194,22 +335,60 @@ impl Fingerprint {
         let numbers = u64::from_le_bytes(array(&header[25..33]));
         let tokens = u32::from_le_bytes(array(&header[33..37]));
         let n = usize::from(u16::from_le_bytes(array(&header[37..39])));
-        let expected = HEADER + 4 * n;
-        if bytes.len() != expected {
-            return Err(short(expected));
-        }
-        let minhash = bytes[HEADER..]
+        let slots_end = HEADER + 4 * n;
+        let minhash = bytes
+            .get(HEADER..slots_end)
+            .ok_or(short(slots_end))?
             .chunks_exact(4)
             .map(|c| u32::from_le_bytes(array(c)))
             .collect();
-        Ok(Fingerprint {
+        let mut fp = Fingerprint {
             text_hash,
             simhash,
             minhash,
             tokens,
             numbers,
-        })
+            samples: Vec::new(),
+            sample_limit: 0,
+            paragraphs: 1,
+            words: tokens,
+        };
+        if version == 1 {
+            return if bytes.len() == slots_end {
+                Ok(fp)
+            } else {
+                Err(short(slots_end))
+            };
+        }
+        let tail = bytes
+            .get(slots_end..slots_end + TAIL)
+            .ok_or(short(slots_end + TAIL))?;
+        fp.paragraphs = u16::from_le_bytes(array(&tail[0..2]));
+        fp.words = u32::from_le_bytes(array(&tail[2..6]));
+        fp.sample_limit = u64::from_le_bytes(array(&tail[6..14]));
+        let k = usize::from(u16::from_le_bytes(array(&tail[14..16])));
+        let expected = slots_end + TAIL + 10 * k;
+        if bytes.len() != expected {
+            return Err(short(expected));
+        }
+        fp.samples = bytes[slots_end + TAIL..]
+            .chunks_exact(10)
+            .map(|c| {
+                let p = u16::from_le_bytes(array(&c[8..]));
+                Sample {
+                    key: u64::from_le_bytes(array(&c[..8])),
+                    paragraph: p & MAX_PARAGRAPH,
+                    lead: p & 0x8000 != 0,
+                }
+            })
+            .collect();
+        Ok(fp)
     }
+}
+
+/// True for a character of a script written without spaces.
+fn is_unspaced(c: char) -> bool {
+    super::analyse::script_of(c) == Some(super::analyse::Script::Unspaced)
 }
 
 /// Copies a slice of known length into an array (lengths are checked by the
@@ -290,7 +469,10 @@ mod tests {
     fn bytes_round_trip_and_reject_garbage() {
         let fp = Fingerprint::from_text(TEXT);
         let bytes = fp.to_bytes();
-        assert_eq!(bytes.len(), HEADER + 4 * MINHASH_LEN);
+        assert_eq!(
+            bytes.len(),
+            HEADER + 4 * MINHASH_LEN + TAIL + 10 * fp.samples.len()
+        );
         assert_eq!(Fingerprint::from_bytes(&bytes), Ok(fp));
         assert!(matches!(
             Fingerprint::from_bytes(&bytes[..40]),

@@ -37,6 +37,8 @@ pub const SEED_SHINGLE: u64 = 0x7368_696E_676C_6533; // "shingle3"
 pub const SEED_NUMBER: u64 = 0x6E75_6D62_6572_7331; // "numbers1"
 /// Seed of LSH band keys.
 pub const SEED_BAND: u64 = 0x6C73_685F_6261_6E64; // "lsh_band"
+/// Seed of the shingle sampling hash (fingerprint samples).
+pub const SEED_SAMPLE: u64 = 0x7361_6D70_6C65_7331; // "samples1"
 /// Seed of the MinHash permutation parameters.
 const SEED_PERMUTATIONS: u64 = 0x6D69_6E68_6173_6831; // "minhash1"
 

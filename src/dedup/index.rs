@@ -1,9 +1,11 @@
 //! The story index: where fingerprints of recent items are looked up by band key.
 //!
-//! [`StoryIndex`] is the interface story matching needs: one
-//! [`StoryIndex::candidates`] call per new item (all indexed items sharing at
-//! least one LSH band key with it and seen since a time), and one
-//! [`StoryIndex::insert`]. [`MemoryIndex`] keeps everything in hash maps (tests,
+//! [`StoryIndex`] is the interface story matching needs, per new item: one
+//! [`StoryIndex::sample_spread`] (in how many stories each of its sample keys
+//! was seen since a time: boilerplate detection, a document frequency counted
+//! in stories so that many copies of one story never make it boilerplate),
+//! one [`StoryIndex::candidates`] (items sharing a band key or a sample key,
+//! seen since a time) and one [`StoryIndex::insert`]. [`MemoryIndex`] keeps everything in hash maps (tests,
 //! benchmarks, one-off runs); the SQLite implementation lives in
 //! `crate::store::stories`.
 
@@ -33,14 +35,27 @@ pub trait StoryIndex {
     type Error: std::error::Error + Send + Sync + 'static;
 
     /// Every indexed item seen at or after `since` that shares at least one of
-    /// `bands`, each once (order unspecified).
+    /// `bands` or of `samples`, each once (order unspecified).
     fn candidates(
         &self,
         bands: &[i64],
+        samples: &[i64],
         since: DateTime<Utc>,
     ) -> Result<Vec<Candidate>, Self::Error>;
 
-    /// Records an item: its story, first-seen time, fingerprint and band keys.
+    /// For each of `samples`, the number of distinct stories among the items
+    /// seen at or after `since` that carry it, counted up to `cap` (a result
+    /// of `cap` means "at least"). The cost of a key is bounded however common
+    /// it is.
+    fn sample_spread(
+        &self,
+        samples: &[i64],
+        since: DateTime<Utc>,
+        cap: u32,
+    ) -> Result<Vec<u32>, Self::Error>;
+
+    /// Records an item: its story, first-seen time, fingerprint, band keys and
+    /// sample keys (both empty for an item that must not be a candidate).
     /// Inserting an item id again replaces its entry.
     fn insert(
         &mut self,
@@ -49,6 +64,7 @@ pub trait StoryIndex {
         seen_at: DateTime<Utc>,
         fingerprint: &Fingerprint,
         bands: &[i64],
+        samples: &[i64],
     ) -> Result<(), Self::Error>;
 }
 
@@ -58,6 +74,8 @@ struct Stored {
     story_id: i64,
     seen_at: DateTime<Utc>,
     fingerprint: Fingerprint,
+    /// Whether its keys are posted (false for a teaser).
+    indexed: bool,
 }
 
 /// The items under one band key: almost always exactly one, kept inline
@@ -83,12 +101,43 @@ impl Posting {
 
 /// An in-memory [`StoryIndex`]: band key → item ids, item id → entry.
 ///
-/// About 3 KB per item (the fingerprint and 42 band-map entries); band keys
-/// are always derived from the stored fingerprint.
+/// About 4 KB per item (the fingerprint with its samples, 42 band-map and up
+/// to 64 sample-map entries); keys are always derived from the stored
+/// fingerprint.
 #[derive(Debug, Default, Clone)]
 pub struct MemoryIndex {
     items: HashMap<i64, Stored>,
     bands: HashMap<i64, Posting>,
+    samples: HashMap<i64, Posting>,
+}
+
+/// Adds `item_id` under `key`.
+fn post(map: &mut HashMap<i64, Posting>, key: i64, item_id: i64) {
+    match map.get_mut(&key) {
+        None => {
+            map.insert(key, Posting::One(item_id));
+        }
+        Some(Posting::One(first)) => {
+            let first = *first;
+            map.insert(key, Posting::Many(Box::new(vec![first, item_id])));
+        }
+        Some(Posting::Many(ids)) => ids.push(item_id),
+    }
+}
+
+/// Removes `item_id` from under `key`.
+fn unpost(map: &mut HashMap<i64, Posting>, key: i64, item_id: i64) {
+    let now_empty = match map.get_mut(&key) {
+        Some(Posting::One(id)) => *id == item_id,
+        Some(Posting::Many(ids)) => {
+            ids.retain(|id| *id != item_id);
+            ids.is_empty()
+        }
+        None => false,
+    };
+    if now_empty {
+        map.remove(&key);
+    }
 }
 
 impl MemoryIndex {
@@ -123,19 +172,14 @@ impl MemoryIndex {
     }
 
     fn remove(&mut self, item_id: i64) {
-        if let Some(old) = self.items.remove(&item_id) {
-            for key in band_keys(&old.fingerprint).iter() {
-                let now_empty = match self.bands.get_mut(key) {
-                    Some(Posting::One(id)) => *id == item_id,
-                    Some(Posting::Many(ids)) => {
-                        ids.retain(|id| *id != item_id);
-                        ids.is_empty()
-                    }
-                    None => false,
-                };
-                if now_empty {
-                    self.bands.remove(key);
-                }
+        if let Some(old) = self.items.remove(&item_id)
+            && old.indexed
+        {
+            for key in band_keys(&old.fingerprint) {
+                unpost(&mut self.bands, key, item_id);
+            }
+            for key in old.fingerprint.sample_keys() {
+                unpost(&mut self.samples, key, item_id);
             }
         }
     }
@@ -147,11 +191,13 @@ impl StoryIndex for MemoryIndex {
     fn candidates(
         &self,
         bands: &[i64],
+        samples: &[i64],
         since: DateTime<Utc>,
     ) -> Result<Vec<Candidate>, Infallible> {
         let mut ids: Vec<i64> = bands
             .iter()
             .filter_map(|k| self.bands.get(k))
+            .chain(samples.iter().filter_map(|k| self.samples.get(k)))
             .flat_map(Posting::ids)
             .copied()
             .collect();
@@ -171,28 +217,51 @@ impl StoryIndex for MemoryIndex {
             .collect())
     }
 
+    fn sample_spread(
+        &self,
+        samples: &[i64],
+        since: DateTime<Utc>,
+        cap: u32,
+    ) -> Result<Vec<u32>, Infallible> {
+        Ok(samples
+            .iter()
+            .map(|k| {
+                let mut stories: Vec<i64> = Vec::new();
+                for id in self.samples.get(k).map(Posting::ids).unwrap_or_default() {
+                    if let Some(s) = self.items.get(id).filter(|s| s.seen_at >= since)
+                        && !stories.contains(&s.story_id)
+                    {
+                        stories.push(s.story_id);
+                        if stories.len() >= cap as usize {
+                            break;
+                        }
+                    }
+                }
+                stories.len() as u32
+            })
+            .collect())
+    }
+
     fn insert(
         &mut self,
         item_id: i64,
         story_id: i64,
         seen_at: DateTime<Utc>,
         fingerprint: &Fingerprint,
-        _bands: &[i64],
+        bands: &[i64],
+        samples: &[i64],
     ) -> Result<(), Infallible> {
         // Keys are re-derived from the fingerprint (as `remove` does), so the
-        // two can never disagree; `assign_story` passes the same keys anyway.
+        // two can never disagree; only whether to post them is taken from the
+        // caller (`assign_story` passes the same keys, or none for a teaser).
         self.remove(item_id);
-        for key in &band_keys(fingerprint) {
-            match self.bands.get_mut(key) {
-                None => {
-                    self.bands.insert(*key, Posting::One(item_id));
-                }
-                Some(Posting::One(first)) => {
-                    let first = *first;
-                    self.bands
-                        .insert(*key, Posting::Many(Box::new(vec![first, item_id])));
-                }
-                Some(Posting::Many(ids)) => ids.push(item_id),
+        let indexed = !bands.is_empty() || !samples.is_empty();
+        if indexed {
+            for key in band_keys(fingerprint) {
+                post(&mut self.bands, key, item_id);
+            }
+            for key in fingerprint.sample_keys() {
+                post(&mut self.samples, key, item_id);
             }
         }
         self.items.insert(
@@ -201,6 +270,7 @@ impl StoryIndex for MemoryIndex {
                 story_id,
                 seen_at,
                 fingerprint: fingerprint.clone(),
+                indexed,
             },
         );
         Ok(())

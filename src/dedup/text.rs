@@ -15,8 +15,9 @@
 //!    (navigation, "Most read", subheads, share widgets) are dropped too, unless
 //!    no longer line is left.
 //! 2. [`tokens`] splits on anything that is not a Unicode letter or digit
-//!    (Cyrillic and other scripts included), lower-cases, and folds `ё` to `е`
-//!    (Russian texts use both spellings of the same word).
+//!    (Cyrillic and other scripts included), lower-cases, folds `ё` to `е`
+//!    (Russian texts use both spellings of the same word), normalises Arabic
+//!    and cuts Chinese and Japanese into character bigrams ([`super::analyse`]).
 
 /// A "contains" boilerplate rule only fires on lines up to this many words.
 pub const MAX_CREDIT_WORDS: usize = 30;
@@ -88,6 +89,17 @@ const DROP_PREFIXES: &[&str] = &[
     "при цитировании",
     "в подготовке материала",
     "материал подготовлен",
+    // Chinese, Arabic
+    "责任编辑",
+    "（责任编辑",
+    "(责任编辑",
+    "编辑：",
+    "来源：",
+    "原标题：",
+    "اقرأ أيضا",
+    "اقرأ ايضا",
+    "تابعونا",
+    "تابعوا",
 ];
 
 /// Short lines containing one of these (lower-cased) are dropped.
@@ -101,6 +113,8 @@ const DROP_CONTAINS: &[&str] = &[
     "все права защищены",
     "ссылка обязательна",
     "ссылка на источник обязательна",
+    "版权所有",
+    "جميع الحقوق محفوظة",
 ];
 
 /// Inline wire credits cut from inside a line: `(` + one of these … `)`.
@@ -174,50 +188,32 @@ fn cut_inline_credits(lower: &str) -> String {
     s
 }
 
-/// Lower-case word tokens of already stripped text (letters and digits of any
-/// script; `ё` folded to `е`).
+/// Normalised word tokens of already stripped text: the words of
+/// [`super::analyse::words`] (letters and digits of any script, lower-cased,
+/// `ё` folded to `е`, Arabic normalised, unspaced scripts as bigrams).
 pub fn tokens(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut word = String::new();
-    for c in text.chars() {
-        if c.is_ascii() {
-            if c.is_ascii_alphanumeric() {
-                word.push(c.to_ascii_lowercase());
-                continue;
-            }
-        } else if c.is_alphanumeric() {
-            for lc in c.to_lowercase() {
-                word.push(if lc == 'ё' { 'е' } else { lc });
-            }
-            continue;
-        }
-        if !word.is_empty() {
-            out.push(std::mem::take(&mut word));
-        }
-    }
-    if !word.is_empty() {
-        out.push(word);
-    }
-    out
+    super::analyse::word_texts(text)
 }
 
-/// How many tokens [`tokens`] would return, without making them.
+/// How many tokens [`tokens`] would return (a line's length in words, for
+/// every script: a Chinese line counts its bigrams, not one run).
 fn count_tokens(text: &str) -> usize {
-    let mut count = 0;
-    let mut in_word = false;
-    for c in text.chars() {
-        let word_char = c.is_alphanumeric();
-        if word_char && !in_word {
-            count += 1;
-        }
-        in_word = word_char;
-    }
-    count
+    super::analyse::words(text).len()
 }
 
 /// Boilerplate stripping followed by tokenisation.
 pub fn normalised_tokens(text: &str) -> Vec<String> {
     tokens(&strip_boilerplate(text))
+}
+
+/// Boilerplate stripping followed by tokenisation, one token list per
+/// paragraph (line) kept.
+pub fn normalised_paragraphs(text: &str) -> Vec<Vec<String>> {
+    strip_boilerplate(text)
+        .lines()
+        .map(tokens)
+        .filter(|t| !t.is_empty())
+        .collect()
 }
 
 #[cfg(test)]
@@ -239,7 +235,7 @@ mod tests {
         }
         assert_eq!(
             tokens("Ёлка İstanbul ABC-12"),
-            ["елка", "i\u{307}stanbul", "abc", "12"]
+            ["елка", "istanbul", "abc", "12"]
         );
     }
 

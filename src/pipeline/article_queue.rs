@@ -235,7 +235,9 @@ async fn attempt(ctx: &Context, job: ArticleJob) -> Result<(), StoreError> {
         },
         Ok(url) => match fetch_page(ctx, &url, rule_for(feed, &url)).await {
             Ok(article) => {
-                let item = with_article(&feed_name, job.item.clone(), &url, article);
+                let mut item = with_article(&feed_name, job.item.clone(), &url, article);
+                // The page is as untrusted as the feed: the same limits (see `limits`).
+                super::limits::vet_item(&mut item);
                 let for_cpu = item.clone();
                 match ctx
                     .on_cpu(move || crate::store::stories_hook::fingerprint_of(&for_cpu))

@@ -44,7 +44,7 @@ pub fn vet_record(record: &mut PollRecord) {
             *error = crate::redact::text(error);
             cap(error, MAX_ERROR);
         }
-        PollOutcome::NotModified { .. } => {}
+        PollOutcome::NotModified { .. } | PollOutcome::Deferred => {}
     }
 }
 

@@ -22,6 +22,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/007_story_summary.sql"),
     ),
     (
+        8,
+        "multilingual",
+        include_str!("migrations/008_multilingual.sql"),
+    ),
+    (
         9,
         "articles",
         include_str!("migrations/009_article_queue.sql"),

@@ -14,6 +14,7 @@
 //! downstream readers in `docs/schema.md`.
 
 pub mod articles;
+pub mod fts;
 mod migrate;
 pub mod query;
 pub mod stories;
@@ -191,6 +192,8 @@ impl Store {
         };
         let wrap = store.wrap();
         store.conn.busy_timeout(BUSY_TIMEOUT).map_err(&wrap)?;
+        // The search-index triggers call it (migration 008).
+        fts::register(&store.conn).map_err(&wrap)?;
         if writable {
             // WAL lets readers work while the daemon writes; NORMAL sync is
             // durable across process crashes (only power loss can lose the

@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::params_from_iter;
 use serde::Serialize;
 
-use super::{Store, StoreError, ts};
+use super::{Store, StoreError, fts, ts};
+use crate::dedup::analyse::Lang;
 
 /// Filters for [`Store::items`].
 #[derive(Debug, Clone, Default)]
@@ -198,30 +199,46 @@ impl Store {
     /// Full-text search over titles and article text, best matches first
     /// (BM25, title weighted ten times the text), with a snippet per hit.
     ///
-    /// `text` is an FTS5 query (`putin AND visit`, `"black sea"`, `sanction*`);
-    /// text that is not valid FTS5 syntax is searched as plain words.
+    /// `text` uses the FTS5 operators (`putin AND visit`, `"black sea"`,
+    /// `sanction*`, `OR`, `NOT`, parentheses) over analysed words (see
+    /// [`super::fts`]): a Chinese word is found inside a sentence, a Russian,
+    /// Turkish or Arabic word in any inflected form. Text that is not valid
+    /// syntax is searched as plain words; a query without any word finds
+    /// nothing.
     pub fn search(&self, text: &str, q: &ItemQuery) -> Result<Vec<SearchHit>, StoreError> {
-        match self.search_raw(text, q) {
+        let lang = q.language.as_deref().and_then(Lang::from_tag);
+        let Some(expr) = fts::translate(text, lang) else {
+            return Ok(Vec::new());
+        };
+        let highlight = fts::highlight_terms(text, lang);
+        match self.search_raw(&expr, q, &highlight) {
             Err(StoreError::Sqlite { source, .. }) if is_fts_syntax_error(&source) => {
-                self.search_raw(&quote_words(text), q)
+                match fts::translate_plain(text, lang) {
+                    Some(plain) => self.search_raw(&plain, q, &highlight),
+                    None => Ok(Vec::new()),
+                }
             }
             other => other,
         }
     }
 
-    fn search_raw(&self, text: &str, q: &ItemQuery) -> Result<Vec<SearchHit>, StoreError> {
+    fn search_raw(
+        &self,
+        expr: &str,
+        q: &ItemQuery,
+        highlight: &[(String, bool)],
+    ) -> Result<Vec<SearchHit>, StoreError> {
         let wrap = self.wrap();
         let mut sql = String::from(
             "SELECT i.id, i.title, i.url, COALESCE(i.published_at, i.first_seen_at),
                     (SELECT group_concat(f.name, char(31)) FROM item_sources s JOIN feeds f ON f.id = s.feed_id
                       WHERE s.item_id = i.id),
-                    i.story_id,
-                    snippet(items_fts, 1, '[', ']', '…', 16),
+                    i.story_id, i.content_text, i.language,
                     bm25(items_fts, 10.0, 1.0) AS rank
              FROM items_fts JOIN items i ON i.id = items_fts.rowid
              WHERE items_fts MATCH ?1",
         );
-        let mut args = vec![text.to_string()];
+        let mut args = vec![expr.to_string()];
         filters(q, &mut sql, &mut args);
         sql.push_str(&format!(
             " ORDER BY rank LIMIT {}",
@@ -231,6 +248,14 @@ impl Store {
         let rows = stmt
             .query_map(params_from_iter(args.iter()), |r| {
                 let feeds: Option<String> = r.get(4)?;
+                let text: Option<String> = r.get(6)?;
+                let tag: Option<String> = r.get(7)?;
+                // The index holds terms, not text: the snippet is cut from
+                // the stored article in the language it was indexed in.
+                let snippet = text.as_deref().and_then(|t| {
+                    let lang = fts::item_language(tag.as_deref(), || Some(t.to_owned()));
+                    fts::snippet(t, lang, highlight)
+                });
                 Ok(SearchHit {
                     id: r.get(0)?,
                     title: r.get(1)?,
@@ -238,8 +263,8 @@ impl Store {
                     published_at: r.get(3)?,
                     feeds: split_names(feeds),
                     story_id: r.get(5)?,
-                    snippet: r.get(6)?,
-                    rank: r.get(7)?,
+                    snippet,
+                    rank: r.get(8)?,
                 })
             })
             .map_err(&wrap)?;
@@ -353,15 +378,6 @@ fn is_fts_syntax_error(e: &rusqlite::Error) -> bool {
     text.contains("fts5: syntax error")
         || text.contains("no such column")
         || text.contains("unterminated string")
-}
-
-/// Every word of `text` as a quoted FTS5 string: plain-words search.
-fn quote_words(text: &str) -> String {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| format!("\"{w}\""))
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// One story as listed by `newswire stories` and `GET /stories`.

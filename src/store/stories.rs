@@ -1,10 +1,12 @@
-//! Story index tables in SQLite: fingerprints, LSH band keys, the `stories` view.
+//! Story index tables in SQLite: fingerprints, LSH band keys, sample keys, the `stories` view.
 //!
 //! [`SqliteIndex`] implements [`StoryIndex`] over a borrowed
-//! [`rusqlite::Connection`] on the tables of migration
-//! [`MIGRATION_002_STORIES`]: a candidate lookup is one indexed query
-//! (`story_bands` by `(band_key, seen_at)` joined to `story_fingerprints`), an
-//! insert writes the fingerprint row, its band keys and `items.story_id`.
+//! [`rusqlite::Connection`] on the tables of migrations
+//! [`MIGRATION_002_STORIES`] and 008: a candidate lookup is one indexed query
+//! (`story_bands` by `(band_key, seen_at)` and `story_samples` by
+//! `(sample_key, seen_at)`, joined to `story_fingerprints`); the spread of a
+//! sample key over stories is one bounded range read per key; an insert
+//! writes the fingerprint row, its keys and `items.story_id`.
 //! Callers own the transaction: inside the store's per-poll transaction every
 //! statement here joins it.
 
@@ -15,6 +17,19 @@ use crate::dedup::{Candidate, Fingerprint, FingerprintError, StoryIndex};
 
 /// The SQL of migration 002 (story tables and the `stories` view).
 pub const MIGRATION_002_STORIES: &str = include_str!("migrations/002_stories.sql");
+
+/// The story-index part of migration 008 (sample keys), for tests that
+/// build the tables by hand.
+pub const MIGRATION_008_SAMPLES: &str = "CREATE TABLE story_samples (
+    sample_key INTEGER NOT NULL,
+    seen_at    INTEGER NOT NULL,
+    item_id    INTEGER NOT NULL REFERENCES story_fingerprints(item_id) ON DELETE CASCADE,
+    PRIMARY KEY (sample_key, seen_at, item_id)
+) WITHOUT ROWID;
+CREATE INDEX story_samples_item ON story_samples(item_id);";
+
+/// Rows of `story_samples` read per key by [`StoryIndex::sample_spread`].
+pub const SPREAD_POSTINGS: i64 = 256;
 
 /// What the story index can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -66,14 +81,19 @@ impl SqliteIndex<'_> {
     /// planner off the `seen_at` index, which would walk every fingerprint
     /// ever stored), so the cost follows the window, not the store's age.
     pub fn prune_bands_before(&self, before: DateTime<Utc>) -> Result<usize, StoryStoreError> {
-        self.0
-            .prepare_cached(
-                "DELETE FROM story_bands WHERE item_id IN \
-                 (SELECT item_id FROM story_fingerprints \
-                  WHERE item_id >= (SELECT MIN(item_id) FROM story_bands) AND +seen_at < ?1)",
-            )
-            .and_then(|mut s| s.execute([before.timestamp()]))
-            .map_err(sql("pruning band keys"))
+        let mut removed = 0;
+        for table in ["story_bands", "story_samples"] {
+            removed += self
+                .0
+                .prepare_cached(&format!(
+                    "DELETE FROM {table} WHERE item_id IN \
+                     (SELECT item_id FROM story_fingerprints \
+                      WHERE item_id >= (SELECT MIN(item_id) FROM {table}) AND +seen_at < ?1)"
+                ))
+                .and_then(|mut s| s.execute([before.timestamp()]))
+                .map_err(sql(format!("pruning {table}")))?;
+        }
+        Ok(removed)
     }
 
     /// The story id recorded for an item, if it was fingerprinted.
@@ -95,25 +115,35 @@ impl StoryIndex for SqliteIndex<'_> {
     fn candidates(
         &self,
         bands: &[i64],
+        samples: &[i64],
         since: DateTime<Utc>,
     ) -> Result<Vec<Candidate>, StoryStoreError> {
-        if bands.is_empty() {
+        if bands.is_empty() && samples.is_empty() {
             return Ok(Vec::new());
         }
-        let placeholders = vec!["?"; bands.len()].join(",");
+        // ?1 is the window start; the keys follow it, numbered.
+        let marks = |from: usize, n: usize| {
+            (from..from + n)
+                .map(|i| format!("?{i}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
         let query = format!(
             "SELECT f.item_id, f.story_id, f.seen_at, f.fingerprint FROM story_fingerprints f \
              WHERE f.item_id IN (SELECT b.item_id FROM story_bands b \
-             WHERE b.band_key IN ({placeholders}) AND b.seen_at >= ?)"
+             WHERE b.band_key IN ({}) AND b.seen_at >= ?1 \
+             UNION SELECT s.item_id FROM story_samples s \
+             WHERE s.sample_key IN ({}) AND s.seen_at >= ?1)",
+            marks(2, bands.len()),
+            marks(2 + bands.len(), samples.len()),
         );
         let mut stmt = self
             .0
             .prepare_cached(&query)
             .map_err(sql("preparing the candidate lookup"))?;
-        let args = bands
-            .iter()
-            .copied()
-            .chain(std::iter::once(since.timestamp()));
+        let args = std::iter::once(since.timestamp())
+            .chain(bands.iter().copied())
+            .chain(samples.iter().copied());
         let rows = stmt
             .query_map(params_from_iter(args), |r| {
                 Ok((
@@ -143,6 +173,33 @@ impl StoryIndex for SqliteIndex<'_> {
         Ok(out)
     }
 
+    fn sample_spread(
+        &self,
+        samples: &[i64],
+        since: DateTime<Utc>,
+        cap: u32,
+    ) -> Result<Vec<u32>, StoryStoreError> {
+        // At most SPREAD_POSTINGS rows are read per key, so a stock phrase
+        // carried by half the store costs no more than a rare one.
+        let mut stmt = self
+            .0
+            .prepare_cached(
+                "SELECT count(*) FROM (SELECT DISTINCT f.story_id FROM \
+                 (SELECT item_id FROM story_samples WHERE sample_key = ?1 AND seen_at >= ?2 LIMIT ?3) s \
+                 JOIN story_fingerprints f ON f.item_id = s.item_id LIMIT ?4)",
+            )
+            .map_err(sql("preparing the sample spread"))?;
+        samples
+            .iter()
+            .map(|key| {
+                stmt.query_row(params![key, since.timestamp(), SPREAD_POSTINGS, cap], |r| {
+                    r.get::<_, u32>(0)
+                })
+                .map_err(sql("reading the sample spread"))
+            })
+            .collect()
+    }
+
     fn insert(
         &mut self,
         item_id: i64,
@@ -150,13 +207,16 @@ impl StoryIndex for SqliteIndex<'_> {
         seen_at: DateTime<Utc>,
         fingerprint: &Fingerprint,
         bands: &[i64],
+        samples: &[i64],
     ) -> Result<(), StoryStoreError> {
         let what = |s: &str| format!("{s} of item {item_id}");
         let seen = seen_at.timestamp();
-        self.0
-            .prepare_cached("DELETE FROM story_bands WHERE item_id = ?1")
-            .and_then(|mut s| s.execute([item_id]))
-            .map_err(sql(what("clearing old band keys")))?;
+        for table in ["story_bands", "story_samples"] {
+            self.0
+                .prepare_cached(&format!("DELETE FROM {table} WHERE item_id = ?1"))
+                .and_then(|mut s| s.execute([item_id]))
+                .map_err(sql(what("clearing old keys")))?;
+        }
         self.0
             .prepare_cached(
                 "INSERT INTO story_fingerprints (item_id, story_id, seen_at, fingerprint) VALUES (?1, ?2, ?3, ?4) \
@@ -173,6 +233,15 @@ impl StoryIndex for SqliteIndex<'_> {
             band_stmt
                 .execute(params![key, seen, item_id])
                 .map_err(sql(what("writing band keys")))?;
+        }
+        let mut sample_stmt = self
+            .0
+            .prepare_cached("INSERT OR IGNORE INTO story_samples (sample_key, seen_at, item_id) VALUES (?1, ?2, ?3)")
+            .map_err(sql(what("preparing sample keys")))?;
+        for key in samples {
+            sample_stmt
+                .execute(params![key, seen, item_id])
+                .map_err(sql(what("writing sample keys")))?;
         }
         self.0
             .prepare_cached("UPDATE items SET story_id = ?2 WHERE id = ?1")
@@ -199,6 +268,7 @@ mod tests {
         )
         .unwrap();
         conn.execute_batch(MIGRATION_002_STORIES).unwrap();
+        conn.execute_batch(MIGRATION_008_SAMPLES).unwrap();
         conn
     }
 
@@ -273,32 +343,27 @@ mod tests {
         // The lookup honours the window and re-inserting replaces band keys.
         let fp = Fingerprint::from_text(&texts[0]);
         let bands = band_keys(&fp);
-        assert_eq!(sqlite.candidates(&bands, t0).unwrap().len(), 3);
+        assert_eq!(sqlite.candidates(&bands, &[], t0).unwrap().len(), 3);
         assert_eq!(
             sqlite
-                .candidates(&bands, t0 + TimeDelta::hours(4))
+                .candidates(&bands, &[], t0 + TimeDelta::hours(4))
                 .unwrap()
                 .len(),
             1
         );
+        let other = Fingerprint::from_text(&texts[1]);
         sqlite
-            .insert(
-                1,
-                1,
-                t0,
-                &Fingerprint::from_text(&texts[1]),
-                &band_keys(&Fingerprint::from_text(&texts[1])),
-            )
+            .insert(1, 1, t0, &other, &band_keys(&other), &other.sample_keys())
             .unwrap();
         let ids: Vec<i64> = sqlite
-            .candidates(&bands, t0)
+            .candidates(&bands, &[], t0)
             .unwrap()
             .iter()
             .map(|c| c.item_id)
             .collect();
         assert!(!ids.contains(&1), "{ids:?}");
         assert!(sqlite.prune_bands_before(t0 + TimeDelta::days(30)).unwrap() > 0);
-        assert!(sqlite.candidates(&bands, t0).unwrap().is_empty());
+        assert!(sqlite.candidates(&bands, &[], t0).unwrap().is_empty());
     }
 
     #[test]
@@ -313,9 +378,14 @@ mod tests {
         for (id, day) in seen {
             let fp = Fingerprint::from_text(&text(&format!("story number {id} told"), 30));
             let at = t0 + TimeDelta::days(day);
-            index.insert(id, id, at, &fp, &band_keys(&fp)).unwrap();
+            index
+                .insert(id, id, at, &fp, &band_keys(&fp), &fp.sample_keys())
+                .unwrap();
         }
-        let per_item = band_keys(&Fingerprint::from_text(&text("x", 30))).len();
+        let per_item = |id: i64| {
+            let fp = Fingerprint::from_text(&text(&format!("story number {id} told"), 30));
+            band_keys(&fp).len() + fp.sample_keys().len()
+        };
         let removed = index.prune_bands_before(t0 + TimeDelta::days(5)).unwrap();
         let left: Vec<i64> = conn
             .prepare("SELECT DISTINCT item_id FROM story_bands ORDER BY item_id")
@@ -325,7 +395,7 @@ mod tests {
             .collect::<Result<_, _>>()
             .unwrap();
         assert_eq!(left, vec![2, 3]);
-        assert_eq!(removed, 2 * per_item);
+        assert_eq!(removed, per_item(1) + per_item(4));
         assert_eq!(
             index.prune_bands_before(t0 + TimeDelta::days(5)).unwrap(),
             0
@@ -343,7 +413,7 @@ mod tests {
         )
         .unwrap();
         let err = SqliteIndex(&conn)
-            .candidates(&[42], DateTime::from_timestamp(0, 0).unwrap())
+            .candidates(&[42], &[], DateTime::from_timestamp(0, 0).unwrap())
             .unwrap_err();
         assert!(err.to_string().contains("item 7"), "{err}");
     }

@@ -1,14 +1,38 @@
-//! Where a new item joins a story: fingerprint its text, look up candidates
-//! in the story index (one indexed query), join the best match or start a
-//! story of its own. Runs inside the poll's transaction.
+//! Where an item joins a story: fingerprint its text, look up candidates in
+//! the story index, join the best match or start a story of its own.
+//!
+//! Two entry points:
+//!
+//! - [`assign_story`], inside the poll's transaction, for a new item;
+//! - [`Store::refresh_story`], for an item whose full text arrives later (the
+//!   article stage retrying a page): the item's text columns are replaced,
+//!   its fingerprint re-made and its story chosen again, in one transaction.
+//!
+//! A **teaser never joins by itself**: an item whose text is only a feed's
+//! teaser ([`is_teaser`]: short, or a feed text of a few sentences when the
+//! page was not extracted) is recorded with no index keys, so it neither
+//! joins a story nor is joined, until `refresh_story` brings its full text.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use rusqlite::Transaction;
+use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::ItemId;
-use super::StoredEntry;
 use super::stories::{SqliteIndex, StoryStoreError};
-use crate::dedup::{self, Fingerprint};
+use super::{ItemId, Store, StoreError, StoredEntry};
+use crate::dedup::{self, Fingerprint, StoryDecision, StoryIndex};
+use crate::model::{Extraction, NewItem};
+
+/// A text that did not come from the article page and has fewer words than
+/// this is a teaser (one or two sentences of a feed's description).
+pub const FEED_TEASER_WORDS: u32 = 60;
+
+/// True when an item's text is only a teaser: a short text
+/// ([`Fingerprint::is_short`]), or a feed-provided text (`extraction` feed or
+/// failed) of fewer than [`FEED_TEASER_WORDS`] words.
+pub fn is_teaser(extraction: Extraction, fingerprint: &Fingerprint) -> bool {
+    fingerprint.is_short()
+        || (matches!(extraction, Extraction::Feed | Extraction::Failed)
+            && fingerprint.words < FEED_TEASER_WORDS)
+}
 
 /// The story the new item `id` belongs to (its own id when nothing matches).
 pub(super) fn assign_story(
@@ -26,19 +50,9 @@ pub(super) fn assign_story(
             &computed
         }
     };
-    let mut index = SqliteIndex(tx);
-    match dedup::assign_story(&mut index, id, fingerprint, seen_at, window) {
-        Ok(decision) => {
-            if let Some(other) = decision.matched_item {
-                tracing::debug!(
-                    item = id,
-                    matched = other,
-                    score = decision.score,
-                    "joined story"
-                );
-            }
-            Ok(decision.story_for(id))
-        }
+    let teaser = is_teaser(entry.item.extraction, fingerprint);
+    match decide(tx, id, fingerprint, teaser, seen_at, window) {
+        Ok(decision) => Ok(decision.story_for(id)),
         Err(StoryStoreError::Sql { source, .. }) => Err(source),
         Err(e) => {
             // A damaged index row costs only this match, never the item.
@@ -48,11 +62,179 @@ pub(super) fn assign_story(
     }
 }
 
+/// Records `id` in the index and chooses its story (none for a teaser).
+fn decide(
+    tx: &Transaction<'_>,
+    id: ItemId,
+    fingerprint: &Fingerprint,
+    teaser: bool,
+    seen_at: DateTime<Utc>,
+    window: TimeDelta,
+) -> Result<StoryDecision, StoryStoreError> {
+    let mut index = SqliteIndex(tx);
+    if teaser {
+        index.insert(id, id, seen_at, fingerprint, &[], &[])?;
+        return Ok(StoryDecision::none());
+    }
+    let decision = dedup::assign_story(&mut index, id, fingerprint, seen_at, window)?;
+    if let Some(other) = decision.matched_item {
+        tracing::debug!(
+            item = id,
+            matched = other,
+            score = decision.score,
+            "joined story"
+        );
+    }
+    Ok(decision)
+}
+
 /// The story fingerprint of an item: its text, with the title folded in when
 /// the text is short.
-pub fn fingerprint_of(item: &crate::model::NewItem) -> Fingerprint {
+pub fn fingerprint_of(item: &NewItem) -> Fingerprint {
     Fingerprint::from_parts(
         item.title.as_deref(),
         item.content_text.as_deref().unwrap_or_default(),
     )
 }
+
+/// The text of an item that arrives after the item was stored (the article
+/// page fetched on a retry): what [`Store::refresh_story`] writes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewItemText {
+    /// The page's title, when it has one (else the stored title is kept).
+    pub title: Option<String>,
+    /// Sanitised HTML of the article.
+    pub content_html: Option<String>,
+    /// Plain text of the article, paragraphs separated by blank lines.
+    pub content_text: Option<String>,
+    /// Language tag of the page, when it declares one (else the stored one is
+    /// kept).
+    pub language: Option<String>,
+    /// How the text was obtained.
+    pub extraction: Extraction,
+    /// Why extraction failed or fell back.
+    pub extraction_error: Option<String>,
+    /// The text's fingerprint when the caller made it off the store thread
+    /// ([`fingerprint_of`] on the same title and text); made here otherwise.
+    pub fingerprint: Option<Fingerprint>,
+}
+
+/// What [`Store::refresh_story`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoryRefresh {
+    /// The item's story now.
+    pub story_id: i64,
+    /// The story it had before.
+    pub previous_story_id: i64,
+    /// The item it matched, when it joined another's story.
+    pub matched_item: Option<i64>,
+    /// The text still counts as a teaser: no join was attempted.
+    pub teaser: bool,
+}
+
+impl Store {
+    /// Replaces the text of stored item `item_id` with `text` and chooses its
+    /// story again, in one transaction: the item is re-fingerprinted and,
+    /// unless the text is still a teaser, matched against the window around
+    /// when it was first seen. An item that other items already joined keeps
+    /// its story (they stay together); nothing is deleted.
+    ///
+    /// Returns `Ok(None)` when no item has that id.
+    pub fn refresh_story(
+        &mut self,
+        item_id: ItemId,
+        text: &NewItemText,
+    ) -> Result<Option<StoryRefresh>, StoreError> {
+        let wrap = self.wrap();
+        let window = self.story_window;
+        let path = self.path.clone();
+        let tx = self.conn.transaction().map_err(&wrap)?;
+        let row: Option<(Option<String>, String, i64)> = tx
+            .query_row(
+                "SELECT i.title, i.first_seen_at, COALESCE(i.story_id, i.id) FROM items i WHERE i.id = ?1",
+                [item_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .map_err(&wrap)?;
+        let Some((stored_title, first_seen, previous)) = row else {
+            return Ok(None);
+        };
+        tx.execute(
+            "UPDATE items SET title = COALESCE(?2, title), content_html = ?3, content_text = ?4,
+                    language = COALESCE(?5, language), extraction = ?6, extraction_error = ?7
+             WHERE id = ?1",
+            params![
+                item_id,
+                text.title,
+                text.content_html,
+                text.content_text,
+                text.language,
+                text.extraction.as_str(),
+                text.extraction_error
+            ],
+        )
+        .map_err(&wrap)?;
+        let title = text.title.as_deref().or(stored_title.as_deref());
+        let fingerprint = text.fingerprint.clone().unwrap_or_else(|| {
+            Fingerprint::from_parts(title, text.content_text.as_deref().unwrap_or_default())
+        });
+        let seen_at = tx
+            .query_row(
+                "SELECT seen_at FROM story_fingerprints WHERE item_id = ?1",
+                [item_id],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()
+            .map_err(&wrap)?
+            .and_then(|s| DateTime::from_timestamp(s, 0))
+            .or_else(|| super::parse_ts(&first_seen))
+            .unwrap_or_else(Utc::now);
+        let joined_by_others: bool = tx
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM items WHERE story_id = ?1 AND id <> ?1)",
+                [item_id],
+                |r| r.get(0),
+            )
+            .map_err(&wrap)?;
+        let teaser = is_teaser(text.extraction, &fingerprint);
+        let story_error = |source| StoreError::StoryIndex {
+            path: path.clone(),
+            source,
+        };
+        let refresh = if joined_by_others && previous == item_id {
+            // Others already hang on this item: re-index it in place.
+            let mut index = SqliteIndex(&tx);
+            let (bands, keys) = if teaser {
+                (Vec::new(), Vec::new())
+            } else {
+                (dedup::band_keys(&fingerprint), fingerprint.sample_keys())
+            };
+            index
+                .insert(item_id, item_id, seen_at, &fingerprint, &bands, &keys)
+                .map_err(story_error)?;
+            StoryRefresh {
+                story_id: item_id,
+                previous_story_id: previous,
+                matched_item: None,
+                teaser,
+            }
+        } else {
+            let decision =
+                decide(&tx, item_id, &fingerprint, teaser, seen_at, window).map_err(story_error)?;
+            StoryRefresh {
+                story_id: decision.story_for(item_id),
+                previous_story_id: previous,
+                matched_item: decision.matched_item,
+                teaser,
+            }
+        };
+        tx.commit().map_err(&wrap)?;
+        Ok(Some(refresh))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "test code: a panic is a failed test")]
+#[path = "stories_hook_tests.rs"]
+mod tests;

@@ -280,7 +280,7 @@ fn a_store_from_before_the_queue_is_upgraded_with_its_items_dated() {
                  INSERT INTO items (url, canonical_url, first_seen_at, extraction, extraction_error)
                    VALUES ('http://a.example/1', 'http://a.example/1', '2026-11-01T00:00:00Z',
                            'failed', 'timed out');
-                 PRAGMA user_version = 7;",
+                 PRAGMA user_version = 8;",
             )
             .expect("downgrade");
     }

@@ -1,0 +1,442 @@
+//! The story decision: a fingerprint and its candidates in, a story out.
+//!
+//! Pure: no index, no clock, no I/O. Every store backend (SQLite today,
+//! PostgreSQL later) looks up the candidates and the boilerplate keys its own
+//! way and hands them to [`choose`], so the same item joins the same story
+//! on every backend.
+//!
+//! How two fingerprints are judged ([`judge`]), in order:
+//!
+//! 1. an empty text matches nothing; identical normalised text is the same
+//!    story;
+//! 2. a short text (a feed teaser, [`Fingerprint::is_short`]) never joins by
+//!    itself: it matches nothing until its full text arrives;
+//! 3. texts that both carry at least [`MIN_NUMBERS`] figures must share at
+//!    least [`MIN_NUMBER_CONTAINMENT`] of the smaller set: daily market or
+//!    weather reports on one template share nearly every word, not figures;
+//! 4. **boilerplate is set aside**: a sample key found in at least
+//!    [`BOILERPLATE_STORIES`] different stories of the window (a promotional
+//!    paragraph, a wire's standard footer, a stock phrase) is known to the
+//!    caller, and counts neither for nor against a match. When such keys are
+//!    shared, resemblance is also measured on the remaining samples, so a
+//!    long shared footer cannot lift two briefs over the threshold;
+//! 5. **resemblance**: Jaccard ≥ [`MIN_JACCARD`] (a reprint with light
+//!    edits), with the shared samples spread over at least two paragraphs of
+//!    the smaller text when it has two;
+//! 6. **containment**: at least [`MIN_CONTAINMENT`] of the smaller text's
+//!    samples (and at least [`MIN_SHARED_SAMPLES`]) are in the larger, spread
+//!    over at least two of its paragraphs, and either the shared text includes
+//!    the larger text's lead (its first two paragraphs: a pick-up runs the top
+//!    of the story) or the two still resemble each other (Jaccard ≥
+//!    [`MIN_JACCARD_CONTAINED`]: a cut rewrite). An article that opens with
+//!    another's first paragraph shares one paragraph; one that reuses two
+//!    background paragraphs shares neither the lead nor enough overall.
+//!
+//! Among accepted candidates, an exact copy wins, then the highest Jaccard,
+//! then the earliest item.
+
+use std::collections::HashSet;
+
+use super::fingerprint::{EMPTY_SLOT, Fingerprint, Sample};
+use super::index::Candidate;
+
+/// Jaccard estimate above which two (non-short) texts are the same story.
+pub const MIN_JACCARD: f64 = 0.45;
+/// Share of the smaller text's samples found in the larger above which it
+/// counts as contained.
+pub const MIN_CONTAINMENT: f64 = 0.5;
+/// Fewest shared samples a containment match needs (about 24 shingles).
+pub const MIN_SHARED_SAMPLES: u32 = 4;
+/// Jaccard a contained text needs unless it runs the other's lead whole.
+pub const MIN_JACCARD_CONTAINED: f64 = 0.28;
+/// Share of a lead (percent) that makes a contained text a pick-up.
+pub const PICKUP_LEAD_SHARED_PCT: u32 = 55;
+/// Jaccard at which two texts match without sharing their lead.
+pub const MIN_JACCARD_NO_LEAD: f64 = 0.55;
+/// A text's lead: its first paragraphs, until they hold this many comparable
+/// samples (a one-line dateline alone says nothing).
+pub const LEAD_SAMPLES: usize = 4;
+/// Share of a lead that must be in the other text (percent).
+pub const MIN_LEAD_SHARED_PCT: u32 = 40;
+/// A sample key seen in this many different stories is boilerplate.
+pub const BOILERPLATE_STORIES: u32 = 5;
+/// Texts that both carry at least this many numeric tokens (bits of
+/// `Fingerprint::numbers`) must agree on their figures.
+pub const MIN_NUMBERS: u32 = 4;
+/// Share of the smaller numeric-token set that must appear in the other:
+/// below it, two texts are different reports built on one template.
+pub const MIN_NUMBER_CONTAINMENT: f64 = 0.6;
+
+/// How similar two fingerprints are.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Similarity {
+    /// Estimated Jaccard similarity of the shingle sets (share of equal
+    /// MinHash slots), 0 to 1.
+    pub jaccard_estimate: f64,
+    /// Estimated share of the smaller shingle set found in the larger, 0 to 1
+    /// (from the samples when both have them, else from Jaccard and sizes).
+    pub containment_estimate: f64,
+    /// Identical normalised text.
+    pub exact: bool,
+    /// Hamming distance of the SimHashes (0 to 64), for diagnostics.
+    pub simhash_distance: u32,
+    /// Share of the smaller set of numeric tokens found in the other; `None`
+    /// when either text has fewer than [`MIN_NUMBERS`].
+    pub number_containment: Option<f64>,
+    /// Sample comparison, `None` when either fingerprint has no samples.
+    pub samples: Option<SampleOverlap>,
+}
+
+/// What the samples of two texts share, boilerplate set aside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SampleOverlap {
+    /// Comparable non-boilerplate samples of the smaller text.
+    pub smaller: u32,
+    /// Comparable non-boilerplate samples of the larger text.
+    pub larger: u32,
+    /// Non-boilerplate samples in both.
+    pub shared: u32,
+    /// Boilerplate samples in both.
+    pub shared_boilerplate: u32,
+    /// Paragraphs of the smaller text holding a shared sample.
+    pub shared_paragraphs: u32,
+    /// Paragraphs of the smaller text holding any comparable sample.
+    pub paragraphs: u32,
+    /// The same three counts over the two texts' leads (their first
+    /// `LEAD_WORDS` words, every sample kept): the smaller lead's samples,
+    /// those also in the other lead, and the smaller lead's paragraphs that
+    /// hold one. A pick-up fits in a lead, so this is its containment however
+    /// long the original.
+    pub lead_view: (u32, u32, u32),
+    /// Percentage of a lead's samples found in the other text, the better of
+    /// the two texts' leads (a lead: the first paragraphs holding at least
+    /// [`LEAD_SAMPLES`] comparable samples).
+    pub lead_shared_pct: u32,
+}
+
+impl SampleOverlap {
+    /// Shared share of the smaller set, over the whole texts.
+    pub fn whole_containment(&self) -> f64 {
+        if self.smaller == 0 {
+            0.0
+        } else {
+            f64::from(self.shared) / f64::from(self.smaller)
+        }
+    }
+
+    /// Shared share of the smaller lead within the other lead.
+    pub fn lead_containment(&self) -> f64 {
+        let (smaller, shared, _) = self.lead_view;
+        if smaller == 0 {
+            0.0
+        } else {
+            f64::from(shared) / f64::from(smaller)
+        }
+    }
+
+    /// The better containment of the two views, with its shared samples and
+    /// shared paragraphs.
+    pub fn contained(&self) -> (f64, u32, u32) {
+        let whole = (
+            self.whole_containment(),
+            self.shared,
+            self.shared_paragraphs,
+        );
+        let lead = (self.lead_containment(), self.lead_view.1, self.lead_view.2);
+        if lead.0 > whole.0 { lead } else { whole }
+    }
+
+    /// Shared share of the smaller set (the better of the two views).
+    pub fn containment(&self) -> f64 {
+        self.contained().0
+    }
+
+    /// Jaccard of the two non-boilerplate sample sets.
+    pub fn jaccard(&self) -> f64 {
+        let union = self.smaller + self.larger - self.shared;
+        if union == 0 {
+            0.0
+        } else {
+            f64::from(self.shared) / f64::from(union)
+        }
+    }
+}
+
+/// Compares two fingerprints, ignoring no key.
+pub fn compare(a: &Fingerprint, b: &Fingerprint) -> Similarity {
+    compare_with(a, b, &HashSet::new())
+}
+
+/// Compares two fingerprints, `boilerplate` sample keys set aside.
+pub fn compare_with(a: &Fingerprint, b: &Fingerprint, boilerplate: &HashSet<i64>) -> Similarity {
+    let slots = a.minhash.len().min(b.minhash.len());
+    let agree = a
+        .minhash
+        .iter()
+        .zip(&b.minhash)
+        .filter(|(x, y)| x == y && **x != EMPTY_SLOT)
+        .count();
+    let jaccard = if slots == 0 {
+        0.0
+    } else {
+        agree as f64 / slots as f64
+    };
+    let (na, nb) = (f64::from(a.tokens), f64::from(b.tokens));
+    let smaller = na.min(nb);
+    let mut containment = if smaller == 0.0 {
+        0.0
+    } else {
+        // |A∩B| = J·(|A|+|B|)/(1+J)
+        (jaccard * (na + nb) / (1.0 + jaccard) / smaller).min(1.0)
+    };
+    let samples = (a.has_samples() && b.has_samples()).then(|| overlap(a, b, boilerplate));
+    if let Some(s) = &samples {
+        containment = s.containment();
+    }
+    Similarity {
+        jaccard_estimate: jaccard,
+        containment_estimate: containment,
+        exact: a.text_hash == b.text_hash && !a.is_empty(),
+        simhash_distance: (a.simhash ^ b.simhash).count_ones(),
+        number_containment: number_containment(a.numbers, b.numbers),
+        samples,
+    }
+}
+
+/// The sample overlap of two fingerprints (both with samples).
+fn overlap(a: &Fingerprint, b: &Fingerprint, boilerplate: &HashSet<i64>) -> SampleOverlap {
+    // Only keys both lists are complete for can be compared.
+    let limit = a.sample_limit.min(b.sample_limit);
+    let usable = |fp: &'_ Fingerprint| -> Vec<Sample> {
+        fp.samples
+            .iter()
+            .filter(|s| s.key <= limit)
+            .copied()
+            .collect()
+    };
+    let (sa, sb) = (usable(a), usable(b));
+    let is_bp = |s: &Sample| boilerplate.contains(&(s.key as i64));
+    let count = |v: &[Sample]| v.iter().filter(|s| !is_bp(s)).count() as u32;
+    let (ca, cb) = (count(&sa), count(&sb));
+    // The smaller text is the one with fewer comparable samples (ties: fewer
+    // shingles), and its paragraphs are the ones counted.
+    let a_smaller = (ca, a.tokens) <= (cb, b.tokens);
+    let (small, large) = if a_smaller { (&sa, &sb) } else { (&sb, &sa) };
+    let mut out = SampleOverlap {
+        smaller: ca.min(cb),
+        larger: ca.max(cb),
+        ..SampleOverlap::default()
+    };
+    let mut shared_paras: Vec<u16> = Vec::new();
+    let mut all_paras: Vec<u16> = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < small.len() {
+        let s = small[i];
+        if !is_bp(&s) {
+            all_paras.push(s.paragraph);
+        }
+        while j < large.len() && large[j].key < s.key {
+            j += 1;
+        }
+        if j < large.len() && large[j].key == s.key {
+            if is_bp(&s) {
+                out.shared_boilerplate += 1;
+            } else {
+                out.shared += 1;
+                shared_paras.push(s.paragraph);
+            }
+        }
+        i += 1;
+    }
+    let distinct = |v: &mut Vec<u16>| {
+        v.sort_unstable();
+        v.dedup();
+        v.len() as u32
+    };
+    out.shared_paragraphs = distinct(&mut shared_paras);
+    out.paragraphs = distinct(&mut all_paras);
+    let leads = |fp: &'_ Fingerprint| -> Vec<Sample> {
+        fp.samples
+            .iter()
+            .filter(|s| s.lead && !is_bp(s))
+            .copied()
+            .collect()
+    };
+    let (la, lb) = (leads(a), leads(b));
+    let (ls, ll) = if la.len() <= lb.len() {
+        (&la, &lb)
+    } else {
+        (&lb, &la)
+    };
+    let mut lead_paras: Vec<u16> = ls
+        .iter()
+        .filter(|s| ll.binary_search_by_key(&s.key, |o| o.key).is_ok())
+        .map(|s| s.paragraph)
+        .collect();
+    let lead_shared = lead_paras.len() as u32;
+    out.lead_view = (ls.len() as u32, lead_shared, distinct(&mut lead_paras));
+    out.lead_shared_pct =
+        lead_shared_pct(&la, &b.samples, &is_bp).max(lead_shared_pct(&lb, &a.samples, &is_bp));
+    out
+}
+
+/// Percentage of the lead of `text` (module notes) whose samples are in
+/// `other`; both sorted by key.
+fn lead_shared_pct(text: &[Sample], other: &[Sample], is_bp: &impl Fn(&Sample) -> bool) -> u32 {
+    let mut by_paragraph: Vec<&Sample> = text.iter().filter(|s| !is_bp(s)).collect();
+    by_paragraph.sort_by_key(|s| s.paragraph);
+    let mut lead = 0u32;
+    let mut shared = 0u32;
+    let mut current = None;
+    for s in by_paragraph {
+        if lead as usize >= LEAD_SAMPLES && current != Some(s.paragraph) {
+            break;
+        }
+        current = Some(s.paragraph);
+        lead += 1;
+        if other.binary_search_by_key(&s.key, |o| o.key).is_ok() {
+            shared += 1;
+        }
+    }
+    (shared * 100).checked_div(lead).unwrap_or(0)
+}
+
+/// Containment of numeric-token bit sets, when both are large enough to judge.
+fn number_containment(a: u64, b: u64) -> Option<f64> {
+    let smaller = a.count_ones().min(b.count_ones());
+    (smaller >= MIN_NUMBERS).then(|| f64::from((a & b).count_ones()) / f64::from(smaller))
+}
+
+/// Why a pair was accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Match {
+    /// Identical normalised text.
+    Exact,
+    /// Similar as wholes (rule 5).
+    Resemblance,
+    /// The smaller is mostly inside the larger (rule 6).
+    Containment,
+}
+
+/// The decision rule of the module notes applied to a computed similarity:
+/// how the pair matched, or `None`.
+pub fn judge(a: &Fingerprint, b: &Fingerprint, sim: &Similarity) -> Option<Match> {
+    if a.is_empty() || b.is_empty() {
+        return None;
+    }
+    if sim.exact {
+        return Some(Match::Exact);
+    }
+    if a.is_short() || b.is_short() {
+        return None;
+    }
+    if sim
+        .number_containment
+        .is_some_and(|c| c < MIN_NUMBER_CONTAINMENT)
+    {
+        return None;
+    }
+    let Some(s) = sim.samples else {
+        // A fingerprint stored before samples existed: the earlier rule.
+        let ok = sim.jaccard_estimate >= MIN_JACCARD
+            || (sim.containment_estimate >= 0.70 && sim.jaccard_estimate >= MIN_JACCARD_CONTAINED);
+        return ok.then_some(Match::Resemblance);
+    };
+    let jaccard = if s.shared_boilerplate > 0 {
+        sim.jaccard_estimate.min(s.jaccard())
+    } else {
+        sim.jaccard_estimate
+    };
+    // Copies of one story share more than one paragraph, and their lead (the
+    // top of the story is what a pick-up runs and a rewrite keeps) unless
+    // they are plainly similar as wholes.
+    let spread = s.shared_paragraphs >= s.paragraphs.min(2);
+    let lead = s.lead_shared_pct >= MIN_LEAD_SHARED_PCT;
+    if spread && jaccard >= MIN_JACCARD && (lead || jaccard >= MIN_JACCARD_NO_LEAD) {
+        return Some(Match::Resemblance);
+    }
+    // A contained text either runs the other's lead nearly whole (a
+    // pick-up) or still resembles it somewhat (a cut rewrite); a text that
+    // reuses background paragraphs does neither.
+    // Two paragraphs at least: one shared paragraph is an opening or a
+    // quote reused, never a copy (also when boilerplate set aside leaves a
+    // brief with a single paragraph of its own).
+    let (containment, shared, shared_paragraphs) = s.contained();
+    let contained = containment >= MIN_CONTAINMENT
+        && shared >= MIN_SHARED_SAMPLES
+        && shared_paragraphs >= 2
+        && lead
+        && (s.lead_shared_pct >= PICKUP_LEAD_SHARED_PCT || jaccard >= MIN_JACCARD_CONTAINED);
+    contained.then_some(Match::Containment)
+}
+
+/// True when two fingerprints are judged to be the same story (no key set
+/// aside as boilerplate).
+pub fn same_story(a: &Fingerprint, b: &Fingerprint) -> bool {
+    judge(a, b, &compare(a, b)).is_some()
+}
+
+/// The outcome of matching one new item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoryDecision {
+    /// The existing story the item joins; `None` when it starts its own.
+    pub story_id: Option<i64>,
+    /// The indexed item it matched best.
+    pub matched_item: Option<i64>,
+    /// Score against the matched item (1 for an exact copy, Jaccard or
+    /// containment otherwise, 0 when nothing matched).
+    pub score: f64,
+}
+
+impl StoryDecision {
+    /// The story id to store for `item_id`: the matched story, else its own id.
+    pub fn story_for(&self, item_id: i64) -> i64 {
+        self.story_id.unwrap_or(item_id)
+    }
+
+    /// No story joined.
+    pub fn none() -> StoryDecision {
+        StoryDecision {
+            story_id: None,
+            matched_item: None,
+            score: 0.0,
+        }
+    }
+}
+
+/// The story of item `item_id` with fingerprint `fp`, given the candidates
+/// the index found and the sample keys it knows as boilerplate (module
+/// notes). The item itself among the candidates is ignored.
+pub fn choose(
+    item_id: i64,
+    fp: &Fingerprint,
+    candidates: &[Candidate],
+    boilerplate: &HashSet<i64>,
+) -> StoryDecision {
+    let mut best: Option<(f64, &Candidate)> = None;
+    for cand in candidates.iter().filter(|c| c.item_id != item_id) {
+        let sim = compare_with(fp, &cand.fingerprint, boilerplate);
+        let score = match judge(fp, &cand.fingerprint, &sim) {
+            None => continue,
+            Some(Match::Exact) => 2.0,
+            Some(Match::Resemblance | Match::Containment) => sim.jaccard_estimate,
+        };
+        let better = match best {
+            None => true,
+            Some((s, b)) => {
+                score > s || (score == s && (cand.seen_at, cand.item_id) < (b.seen_at, b.item_id))
+            }
+        };
+        if better {
+            best = Some((score, cand));
+        }
+    }
+    match best {
+        Some((score, cand)) => StoryDecision {
+            story_id: Some(cand.story_id),
+            matched_item: Some(cand.item_id),
+            score: score.min(1.0),
+        },
+        None => StoryDecision::none(),
+    }
+}

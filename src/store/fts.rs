@@ -1,0 +1,342 @@
+//! The search index over analysed text: what SQLite indexes, how a query is
+//! translated, how a snippet is cut.
+//!
+//! SQLite's own tokenizers cannot split Chinese into words nor stem Russian,
+//! so `items_fts` (migration 008) indexes text analysed in Rust by
+//! [`crate::dedup::analyse`]: the SQL function `newswire_terms(text,
+//! language, sample)` that [`register`] adds to every connection is called by
+//! the triggers that keep the index in step. A query goes through the same
+//! analyser ([`translate`]): each word becomes the OR of the forms it can
+//! have in the index (unstemmed, and stemmed by every stemmer of its script,
+//! or only the reader's language), a Chinese word a phrase of its bigrams.
+//! The documented syntax is kept: words (all must match), `AND`, `OR`,
+//! `NOT`, parentheses, `"a phrase"`, `prefix*`.
+//!
+//! The index is contentless, so [`snippet`] cuts the passage from the stored
+//! text, with the words that matched in `[brackets]`.
+
+use rusqlite::Connection;
+use rusqlite::functions::FunctionFlags;
+
+use crate::dedup::analyse::{self, Lang, Word};
+
+/// Registers `newswire_terms(text, language, sample)`: the analysed terms of
+/// `text`, stemmed for the language tag `language`, or, when it is NULL or
+/// unknown, for the language detected in `sample` (the item's article text).
+pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
+    conn.create_scalar_function(
+        "newswire_terms",
+        3,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let text: Option<String> = ctx.get(0)?;
+            let tag: Option<String> = ctx.get(1)?;
+            let Some(text) = text else {
+                return Ok(None);
+            };
+            let lang = item_language(tag.as_deref(), || {
+                ctx.get::<Option<String>>(2).ok().flatten()
+            });
+            Ok(Some(analyse::index_text(&text, lang)))
+        },
+    )
+}
+
+/// The language an item's text is analysed in: its tag when the analyser
+/// knows it, else the language detected in `sample()`.
+pub fn item_language(tag: Option<&str>, sample: impl FnOnce() -> Option<String>) -> Option<Lang> {
+    match tag.and_then(Lang::from_tag) {
+        Some(lang) => Some(lang),
+        None => sample().and_then(|s| analyse::detect(&s)),
+    }
+}
+
+/// One piece of a user's query.
+#[derive(Debug, Clone, PartialEq)]
+enum Piece {
+    /// `AND`, `OR`, `NOT`, `(` or `)`, passed through.
+    Operator(&'static str),
+    /// A bare word, `prefix` when it ended with `*`.
+    Word { text: String, prefix: bool },
+    /// A quoted phrase.
+    Phrase { text: String, prefix: bool },
+}
+
+/// Splits a query into operators, words and phrases.
+fn pieces(query: &str) -> Vec<Piece> {
+    let mut out = Vec::new();
+    let mut chars = query.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            c if c.is_whitespace() => {}
+            '(' => out.push(Piece::Operator("(")),
+            ')' => out.push(Piece::Operator(")")),
+            '"' => {
+                let mut text = String::new();
+                for (_, c) in chars.by_ref() {
+                    if c == '"' {
+                        break;
+                    }
+                    text.push(c);
+                }
+                let prefix = chars.peek().is_some_and(|(_, c)| *c == '*');
+                if prefix {
+                    chars.next();
+                }
+                out.push(Piece::Phrase { text, prefix });
+            }
+            _ => {
+                let mut end = i + c.len_utf8();
+                while let Some((j, c)) = chars.peek().copied() {
+                    if c.is_whitespace() || c == '(' || c == ')' || c == '"' {
+                        break;
+                    }
+                    end = j + c.len_utf8();
+                    chars.next();
+                }
+                let word = &query[i..end];
+                match word {
+                    "AND" => out.push(Piece::Operator("AND")),
+                    "OR" => out.push(Piece::Operator("OR")),
+                    "NOT" => out.push(Piece::Operator("NOT")),
+                    _ => {
+                        let prefix = word.ends_with('*');
+                        out.push(Piece::Word {
+                            text: word.trim_end_matches('*').to_owned(),
+                            prefix,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The FTS5 expression for one word or phrase: the OR of the phrases its
+/// analysed forms make, `None` when it has no words at all.
+fn expand(text: &str, prefix: bool, lang: Option<Lang>) -> Option<String> {
+    let words = analyse::words(text);
+    if words.is_empty() {
+        return None;
+    }
+    // Unstemmed first (items in languages without a stemmer), then each
+    // stemmer that applies; a prefix is matched unstemmed only.
+    let mut variants: Vec<Option<Lang>> = vec![None];
+    if !prefix {
+        match lang {
+            Some(l) => variants.push(Some(l)),
+            None => variants.extend(Lang::ALL.into_iter().map(Some)),
+        }
+    }
+    let mut phrases: Vec<String> = Vec::new();
+    for variant in variants {
+        if variant.is_some_and(|l| !l.has_stemmer()) {
+            continue;
+        }
+        let terms: Vec<String> = words.iter().map(|w| form(w, variant)).collect();
+        let phrase = terms.join(" ");
+        if !phrases.contains(&phrase) {
+            phrases.push(phrase);
+        }
+    }
+    let star = if prefix { "*" } else { "" };
+    let quoted: Vec<String> = phrases.iter().map(|p| format!("\"{p}\"{star}")).collect();
+    Some(if quoted.len() == 1 {
+        quoted.concat()
+    } else {
+        format!("({})", quoted.join(" OR "))
+    })
+}
+
+/// The indexed form of one word under one stemming variant.
+fn form(w: &Word, lang: Option<Lang>) -> String {
+    let stemmed = match lang {
+        Some(l) if l.script() == w.script => l.stem(&w.text),
+        _ => None,
+    };
+    analyse::fold_diacritics(stemmed.as_deref().unwrap_or(&w.text)).into_owned()
+}
+
+/// The FTS5 `MATCH` expression over analysed terms for a user's query
+/// (module notes); `lang` narrows stemming to the reader's language filter.
+/// `None` when the query has no words.
+pub fn translate(query: &str, lang: Option<Lang>) -> Option<String> {
+    let mut out: Vec<String> = Vec::new();
+    for piece in pieces(query) {
+        match piece {
+            Piece::Operator(op) => out.push(op.to_owned()),
+            Piece::Word { text, prefix } | Piece::Phrase { text, prefix } => {
+                if let Some(e) = expand(&text, prefix, lang) {
+                    out.push(e);
+                }
+            }
+        }
+    }
+    let has_terms = out
+        .iter()
+        .any(|p| !matches!(p.as_str(), "AND" | "OR" | "NOT" | "(" | ")"));
+    has_terms.then(|| out.join(" "))
+}
+
+/// Every word of the query, ANDed: the fallback when the translated query is
+/// not valid FTS5 (a dangling `AND`, unbalanced parentheses).
+pub fn translate_plain(query: &str, lang: Option<Lang>) -> Option<String> {
+    let parts: Vec<String> = query
+        .split_whitespace()
+        .filter(|w| !matches!(*w, "AND" | "OR" | "NOT"))
+        .filter_map(|w| {
+            let w = w.trim_matches(|c: char| c == '(' || c == ')' || c == '"');
+            expand(w.trim_end_matches('*'), w.ends_with('*'), lang)
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" AND "))
+}
+
+/// Terms of a query, for highlighting: `(term, prefix)` pairs of every form.
+pub fn highlight_terms(query: &str, lang: Option<Lang>) -> Vec<(String, bool)> {
+    let mut out: Vec<(String, bool)> = Vec::new();
+    for piece in pieces(query) {
+        let (Piece::Word { text, prefix } | Piece::Phrase { text, prefix }) = piece else {
+            continue;
+        };
+        let Some(expr) = expand(&text, prefix, lang) else {
+            continue;
+        };
+        for phrase in expr.split('"').skip(1).step_by(2) {
+            for term in phrase.split(' ') {
+                let entry = (term.to_owned(), prefix);
+                if !out.contains(&entry) {
+                    out.push(entry);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Words a snippet shows.
+pub const SNIPPET_WORDS: usize = 16;
+
+/// The passage of `text` (in language `lang`) with the most query terms, at
+/// most [`SNIPPET_WORDS`] words, matches in `[brackets]`, `…` where the text
+/// goes on; `None` for an empty text.
+pub fn snippet(text: &str, lang: Option<Lang>, query: &[(String, bool)]) -> Option<String> {
+    let terms = analyse::terms(text, lang);
+    if terms.is_empty() {
+        return None;
+    }
+    let hit: Vec<bool> = terms
+        .iter()
+        .map(|t| {
+            query.iter().any(|(q, prefix)| {
+                if *prefix {
+                    t.text.starts_with(q.as_str())
+                } else {
+                    t.text == *q
+                }
+            })
+        })
+        .collect();
+    let width = SNIPPET_WORDS.min(terms.len());
+    let mut best = (0usize, 0usize);
+    let mut count = hit[..width].iter().filter(|h| **h).count();
+    best.1 = count;
+    for start in 1..=terms.len() - width {
+        count += usize::from(hit[start + width - 1]);
+        count -= usize::from(hit[start - 1]);
+        if count > best.1 {
+            best = (start, count);
+        }
+    }
+    let window = &terms[best.0..best.0 + width];
+    let from = window[0].start;
+    let at_end = best.0 + width == terms.len();
+    // The closing punctuation of a passage that ends the text is shown too.
+    let to = if at_end {
+        text.len()
+    } else {
+        window[width - 1].end
+    };
+    // Matched byte ranges, merged (overlapping bigrams make one bracket).
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
+    for (t, h) in window.iter().zip(&hit[best.0..best.0 + width]) {
+        if !*h {
+            continue;
+        }
+        match ranges.last_mut() {
+            Some(last) if t.start <= last.1 => last.1 = last.1.max(t.end),
+            _ => ranges.push((t.start, t.end)),
+        }
+    }
+    let mut out = String::new();
+    if best.0 > 0 {
+        out.push('…');
+    }
+    let mut at = from;
+    for (s, e) in ranges {
+        out.push_str(&text[at..s]);
+        out.push('[');
+        out.push_str(&text[s..e]);
+        out.push(']');
+        at = e;
+    }
+    out.push_str(&text[at..to]);
+    if !at_end {
+        out.push('…');
+    }
+    Some(out.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "test code: a panic is a failed test")]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_keep_their_syntax_over_analysed_forms() {
+        assert_eq!(translate("航天", None).unwrap(), "\"航天\"");
+        assert_eq!(translate("宇航员", None).unwrap(), "\"宇航 航员\"");
+        let ru = translate("Малайзия", None).unwrap();
+        assert!(ru.contains("\"малайз\"") && ru.contains(" OR "), "{ru}");
+        assert_eq!(
+            translate("grain AND port*", Some(Lang::En)).unwrap(),
+            "\"grain\" AND \"port\"*"
+        );
+        assert_eq!(
+            translate("\"black sea\" OR (ports NOT storm)", Some(Lang::En)).unwrap(),
+            "\"black sea\" OR ( (\"ports\" OR \"port\") NOT \"storm\" )"
+        );
+        assert_eq!(translate("-- , ", None), None);
+        assert_eq!(translate("AND", None), None);
+        assert_eq!(
+            translate_plain("(grain AND", Some(Lang::En)).unwrap(),
+            "\"grain\""
+        );
+    }
+
+    #[test]
+    fn snippet_brackets_matches_in_the_stored_text() {
+        let text = "Власти Малайзии заявили во вторник, что переговоры продолжатся.";
+        let terms = highlight_terms("Малайзия", None);
+        assert_eq!(
+            snippet(text, Some(Lang::Ru), &terms).unwrap(),
+            "Власти [Малайзии] заявили во вторник, что переговоры продолжатся."
+        );
+        let zh = "新华社消息，中国航天员今天完成出舱活动，这是航天事业的新进展。";
+        let terms = highlight_terms("航天员", None);
+        let s = snippet(zh, Some(Lang::Zh), &terms).unwrap();
+        assert!(s.contains("[航天员]"), "{s}");
+        assert_eq!(snippet("", None, &terms), None);
+    }
+
+    #[test]
+    fn item_language_prefers_the_tag_then_detects() {
+        assert_eq!(item_language(Some("ru-RU"), || None), Some(Lang::Ru));
+        assert_eq!(
+            item_language(Some("xx"), || Some("中国航天员完成出舱".into())),
+            Some(Lang::Zh)
+        );
+        assert_eq!(item_language(None, || None), None);
+    }
+}
