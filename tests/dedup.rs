@@ -6,7 +6,7 @@
 
 use chrono::{TimeDelta, TimeZone, Utc};
 use newswire::dedup::{Fingerprint, MemoryIndex, StoryIndex, assign_story, default_window};
-use newswire::store::stories::{MIGRATION_002_STORIES, SqliteIndex};
+use newswire::store::stories::{MIGRATION_002_STORIES, MIGRATION_008_SAMPLES, SqliteIndex};
 use rusqlite::Connection;
 use serde::Deserialize;
 
@@ -81,6 +81,7 @@ fn sqlite_db() -> Connection {
     )
     .unwrap();
     conn.execute_batch(MIGRATION_002_STORIES).unwrap();
+    conn.execute_batch(MIGRATION_008_SAMPLES).unwrap();
     conn
 }
 

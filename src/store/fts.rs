@@ -73,11 +73,26 @@ fn pieces(query: &str) -> Vec<Piece> {
             ')' => out.push(Piece::Operator(")")),
             '"' => {
                 let mut text = String::new();
+                let mut closed = false;
                 for (_, c) in chars.by_ref() {
                     if c == '"' {
+                        closed = true;
                         break;
                     }
                     text.push(c);
+                }
+                if !closed {
+                    // An unterminated quote is not a phrase: its words are
+                    // searched as plain words.
+                    for w in text.split(|c: char| c.is_whitespace() || c == '(' || c == ')') {
+                        if !w.is_empty() {
+                            out.push(Piece::Word {
+                                text: w.trim_end_matches('*').to_owned(),
+                                prefix: w.ends_with('*'),
+                            });
+                        }
+                    }
+                    continue;
                 }
                 let prefix = chars.peek().is_some_and(|(_, c)| *c == '*');
                 if prefix {
