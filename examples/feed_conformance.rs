@@ -53,7 +53,10 @@ struct Tally {
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
-    let root = PathBuf::from(args.next().unwrap_or_else(|| "../shared/feedparser-tests".into()));
+    let root = PathBuf::from(
+        args.next()
+            .unwrap_or_else(|| "../shared/feedparser-tests".into()),
+    );
     let all_failures = args.any(|a| a == "--all-failures");
     let tests = root.join("tests");
     let mut files = Vec::new();
@@ -260,7 +263,9 @@ fn answer(stream: TcpStream, cases: &[Case]) -> std::io::Result<()> {
         .and_then(|i| cases.get(i));
     let mut out = stream;
     let Some(case) = case else {
-        return out.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        return out.write_all(
+            b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        );
     };
     let mut head = String::from("HTTP/1.1 200 OK\r\n");
     for (name, value) in &case.headers {

@@ -23,8 +23,7 @@ const FEED_TYPES: &[&str] = &[
 /// The feed URLs an HTML page advertises via `<link rel="alternate" type=…>`,
 /// resolved against `base` (or the page's own `<base href>`).
 pub fn discover_feed_links(html: &[u8], base: &Url) -> Vec<String> {
-    let decoded = super::charset::decode(html, None);
-    let document = Html::parse_document(&decoded.text);
+    let document = Html::parse_document(&crate::charset::decode_html(html, None));
     let base = page_base(&document, base);
     let Ok(selector) = Selector::parse("link[rel][href]") else {
         return Vec::new();

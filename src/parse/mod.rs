@@ -5,9 +5,9 @@
 //! [`Entry`] values) or a [`ParseError`] that says why there is nothing.
 //!
 //! feed-rs does the parsing, behind a shim that fixes what it trips on:
-//! - `charset`: the body is decoded to UTF-8 first (BOM, HTTP charset, XML
-//!   declaration, then sniffing, including windows-1251 vs KOI8-R), and the
-//!   declaration rewritten to say UTF-8;
+//! - the body is decoded to UTF-8 first by the crate's one decoder,
+//!   [`crate::charset`] (BOM or UTF-16/32 NUL pattern, HTTP charset, XML
+//!   declaration, then sniffing), and the declaration rewritten to say UTF-8;
 //! - `declaration`: XML declarations inside the document (on which
 //!   quick-xml panics) are dropped;
 //! - `fixup`: leading junk, a bare `<rss>` without a version, Atom 0.3, and a
@@ -26,7 +26,6 @@
 //!
 //! No I/O happens here.
 
-mod charset;
 mod convert;
 mod declaration;
 mod discover;
@@ -41,7 +40,6 @@ use std::time::Duration;
 use feed_rs::parser::{ParseErrorKind, ParseFeedError};
 use url::Url;
 
-pub use charset::{CharsetSource, Decoded, decode as decode_body};
 pub use discover::{discover_feed_links, plain_text};
 
 use crate::model::{Entry, FeedFormat};
@@ -105,7 +103,7 @@ pub fn parse_feed(
     content_type: Option<&str>,
     feed_url: &Url,
 ) -> Result<ParsedFeed, ParseError> {
-    let decoded = charset::decode(body, content_type);
+    let decoded = crate::charset::decode(body, content_type, crate::charset::DocumentKind::Xml);
     let text = fixup::strip_leading_junk(&decoded.text);
     if text.trim().is_empty() {
         return Err(ParseError::Empty);
