@@ -270,6 +270,14 @@ const HTML_ENTITIES: &[(&str, u32)] = &[
     ("iquest", 0xBF),
 ];
 
+/// The code point of an HTML entity feeds use in XML (`nbsp` → 0xA0).
+pub fn html_entity(name: &str) -> Option<u32> {
+    HTML_ENTITIES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, cp)| *cp)
+}
+
 /// Repairs the commonest XML well-formedness fault of hand-made feeds: a bare
 /// `&` (`?a=1&b=2` in a link, "Q&A" in a title) becomes `&amp;`, and an HTML
 /// entity such as `&nbsp;` becomes a character reference. CDATA sections,

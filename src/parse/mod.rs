@@ -32,6 +32,7 @@ mod discover;
 mod elements;
 mod fixup;
 mod json;
+mod normalize;
 mod scan;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -61,6 +62,10 @@ pub struct ParsedFeed {
     pub ttl: Option<Duration>,
     /// The entries, in document order.
     pub entries: Vec<Entry>,
+    /// Salvage mode: the XML error after which the document was cut. The
+    /// entries complete before it are in [`ParsedFeed::entries`]; the caller
+    /// records the error on the feed (feedparser's "bozo" bit).
+    pub broken: Option<String>,
 }
 
 /// Why a body yielded no feed.
@@ -99,6 +104,16 @@ fn alternates_note(alternates: &[String]) -> String {
 /// charset and to recognise HTML. Relative links are resolved against
 /// `feed_url` (and `xml:base` where the document sets one).
 pub fn parse_feed(
+    body: &[u8],
+    content_type: Option<&str>,
+    feed_url: &Url,
+) -> Result<ParsedFeed, ParseError> {
+    // Our own repairs are code too: a panic anywhere in them is contained
+    // like one inside feed-rs.
+    contain_panic(|| parse_contained(body, content_type, feed_url)).and_then(|result| result)
+}
+
+fn parse_contained(
     body: &[u8],
     content_type: Option<&str>,
     feed_url: &Url,
@@ -148,12 +163,49 @@ fn parse_xml(
     } else {
         text
     };
+
+    // The XML-aware pass; when the document breaks before any entry is
+    // complete there is nothing to salvage, and feed-rs on the text as it
+    // is gives the error (after the text-level repairs below).
+    if let Ok(normalized) = normalize::normalize(&text, feed_url) {
+        let extras = convert::Extras {
+            syndication_secs: elements::syndication_interval_secs(&normalized.text),
+            item_images: elements::entry_thumbnails(&normalized.text),
+            contexts: normalized.entries,
+            feed_lang: normalized.feed_lang,
+            broken: normalized.broken.map(|b| b.to_string()),
+            ..convert::Extras::default()
+        };
+        match run_feed_rs(normalized.text.as_bytes(), feed_url)? {
+            Ok(feed) => return Ok(convert::to_parsed_feed(feed, feed_url, &extras)),
+            Err(ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot)) => {
+                return Err(not_a_feed(
+                    format!("root element <{root}> is not RSS, Atom or RDF"),
+                    body,
+                    feed_url,
+                ));
+            }
+            // feed-rs refused the rewritten document: the text-level path
+            // below gets its chance and reports the error.
+            Err(_) => {}
+        }
+    }
+    parse_text_level(&text, root, body, feed_url)
+}
+
+/// feed-rs on the document with only text-level repairs: bare ampersands,
+/// then a cut after the last complete entry.
+fn parse_text_level(
+    text: &str,
+    root: &str,
+    body: &[u8],
+    feed_url: &Url,
+) -> Result<ParsedFeed, ParseError> {
     let extras = convert::Extras {
-        syndication_secs: elements::syndication_interval_secs(&text),
-        item_images: elements::entry_thumbnails(&text),
+        syndication_secs: elements::syndication_interval_secs(text),
+        item_images: elements::entry_thumbnails(text),
         ..convert::Extras::default()
     };
-
     match run_feed_rs(text.as_bytes(), feed_url)? {
         Ok(feed) => Ok(convert::to_parsed_feed(feed, feed_url, &extras)),
         Err(ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot)) => Err(not_a_feed(
@@ -163,17 +215,18 @@ fn parse_xml(
         )),
         Err(first_error) => {
             // Bare `&` or HTML entities: repair and try once more.
-            if let Some(escaped) = fixup::escape_bare_ampersands(&text)
+            if let Some(escaped) = fixup::escape_bare_ampersands(text)
                 && let Ok(Ok(feed)) = run_feed_rs(escaped.as_bytes(), feed_url)
             {
                 return Ok(convert::to_parsed_feed(feed, feed_url, &extras));
             }
             // Truncated mid-entry: keep the entries that arrived whole.
-            if let Some(repaired) = fixup::close_truncated(&text)
+            if let Some(repaired) = fixup::close_truncated(text)
                 && let Ok(Ok(feed)) = run_feed_rs(repaired.as_bytes(), feed_url)
             {
                 let extras = convert::Extras {
                     item_images: elements::entry_thumbnails(&repaired),
+                    broken: Some(clean_error(&first_error)),
                     ..extras
                 };
                 return Ok(convert::to_parsed_feed(feed, feed_url, &extras));
