@@ -120,6 +120,11 @@ struct Frame {
     is_entry: bool,
     /// Root `<rss>` only: whether a child element was seen.
     children_seen: bool,
+    /// RSS 1.0 and 0.90 entries: the `<link>` to add if the item has none
+    /// (feed-rs drops such items): its `rdf:about`, else the feed URL, which
+    /// `convert` reads as "no link".
+    link_if_missing: Option<String>,
+    link_seen: bool,
 }
 
 /// The output state at the end of the last complete entry.
@@ -434,7 +439,26 @@ impl Pass {
         } else {
             "item"
         };
+        // Atom 0.3 feeds that call their entries `<item>`, as RSS does
+        // (feedparser reads them as entries).
+        let (qname, local) = if self.root == Root::Atom && depth == 1 && qname == "item" {
+            ("entry".to_string(), "entry".to_string())
+        } else {
+            (qname, local)
+        };
+        if local == "link"
+            && let Some(parent) = self.stack.last_mut()
+            && parent.is_entry
+        {
+            parent.link_seen = true;
+        }
         flags.is_entry = local == entry_name && !self.stack.iter().any(|f| f.is_entry);
+        if flags.is_entry && self.root == Root::Rdf {
+            let about = attr(&attributes, "rdf:about")
+                .and_then(|a| links::resolve(&base, a).or_else(|| Some(a.trim().to_string())))
+                .filter(|a| !a.is_empty());
+            flags.link_if_missing = Some(about.unwrap_or_else(|| self.feed_url.to_string()));
+        }
         flags.droppable = !STRUCTURAL.contains(&local.as_str())
             && attributes
                 .iter()
@@ -557,6 +581,8 @@ impl Pass {
             xhtml_inside: flags.xhtml_inside,
             is_entry: flags.is_entry,
             children_seen: false,
+            link_if_missing: flags.link_if_missing,
+            link_seen: false,
         });
     }
 
@@ -610,6 +636,13 @@ impl Pass {
             self.out.truncate(frame.out_start);
             return;
         }
+        if let Some(link) = frame.link_if_missing.as_deref()
+            && !frame.link_seen
+        {
+            self.out.push_str("<link>");
+            self.out.push_str(&escape(link));
+            self.out.push_str("</link>");
+        }
         if self.root == Root::Rss && self.stack.is_empty() && !frame.children_seen {
             self.out.push_str("<channel></channel>");
         }
@@ -629,12 +662,13 @@ impl Pass {
 }
 
 /// Per-element choices made at its start tag.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 struct Flags {
     droppable: bool,
     capture: Option<Capture>,
     xhtml_inside: bool,
     is_entry: bool,
+    link_if_missing: Option<String>,
 }
 
 fn root_kind(local: &str) -> Root {
