@@ -15,8 +15,16 @@
 //! other files (`illformed/`, `entities/`, the `bozo` ones) are reported as
 //! "parsed" for information: feedparser salvages many of them.
 //!
+//! A second figure checks values, not just parsing: the `Expect:` clauses of
+//! counted files that compare a field newswire has (`feed['title']`,
+//! `feed['link']`, `feed['language']`, and per entry `title`, `link`, `id`
+//! and the language of its title, summary or content) with a string literal.
+//! Titles are compared as plain text (newswire stores titles without markup),
+//! so the expected value goes through the same `plain_text`.
+//!
 //! Output: a pass rate per folder, the totals, then the failures (the first 40
-//! unless `--all-failures`) with the reason.
+//! unless `--all-failures`) with the reason, then the value checks and their
+//! mismatches.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
@@ -26,7 +34,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use newswire::fetch::{FetchOptions, Fetcher, Request};
-use newswire::parse::{ParseError, parse_feed};
+use newswire::parse::{ParseError, ParsedFeed, parse_feed, plain_text};
 use url::Url;
 
 /// One test file and what its comment says.
@@ -41,6 +49,8 @@ struct Case {
     /// The document holds an `<item>` or `<entry>` (any case), so a feed
     /// with no entries is wrong.
     has_entries: bool,
+    /// The `Expect:` expression.
+    expect: String,
 }
 
 #[derive(Default)]
@@ -86,6 +96,8 @@ fn main() -> anyhow::Result<()> {
     let mut folders: BTreeMap<String, Tally> = BTreeMap::new();
     let mut failures: Vec<String> = Vec::new();
     let mut panics: Vec<String> = Vec::new();
+    let (mut checked, mut agreed) = (0usize, 0usize);
+    let mut mismatches: Vec<String> = Vec::new();
     for (index, case) in cases.iter().enumerate() {
         let url = Url::parse(&format!("http://127.0.0.1:{port}/{index}/{}", case.rel))?;
         let response = runtime.block_on(fetcher.get(&url, &Request::default()))?;
@@ -109,7 +121,25 @@ fn main() -> anyhow::Result<()> {
             Ok(Ok(feed)) if case.has_entries && feed.entries.is_empty() => {
                 Err("parsed, but 0 entries".to_string())
             }
-            Ok(Ok(_)) => Ok(()),
+            Ok(Ok(feed)) => {
+                if case.not_bozo {
+                    for check in value_checks(&case.expect) {
+                        checked += 1;
+                        let got = check.actual(&feed);
+                        let want = check.normalised_expected();
+                        // newswire says "none" where feedparser says "".
+                        if got.as_deref().unwrap_or_default() == want {
+                            agreed += 1;
+                        } else {
+                            mismatches.push(format!(
+                                "{}: {} expected {want:?}, got {got:?}",
+                                case.rel, check.field
+                            ));
+                        }
+                    }
+                }
+                Ok(())
+            }
         };
         let top = case.rel.split('/').next().unwrap_or_default();
         let folder = match top {
@@ -170,7 +200,171 @@ fn main() -> anyhow::Result<()> {
     if failures.len() > shown {
         println!("  … {} more (--all-failures)", failures.len() - shown);
     }
+    println!(
+        "\nvalue checks (Expect clauses on fields newswire has): {agreed} of {checked} agree ({:.1}%)",
+        100.0 * agreed as f64 / checked.max(1) as f64
+    );
+    let shown = if all_failures { mismatches.len() } else { 40 };
+    for m in mismatches.iter().take(shown) {
+        println!("  {m}");
+    }
+    if mismatches.len() > shown {
+        println!("  … {} more (--all-failures)", mismatches.len() - shown);
+    }
     Ok(())
+}
+
+/// One `field == 'literal'` clause of an `Expect:` line.
+struct ValueCheck {
+    /// As written, e.g. `entries[0]['link']`.
+    field: String,
+    /// `None` for the feed, else the entry index.
+    entry: Option<usize>,
+    /// The key path after `feed` / `entries[n]`, e.g. `["title_detail", "value"]`.
+    path: Vec<String>,
+    expected: String,
+}
+
+impl ValueCheck {
+    fn is_title(&self) -> bool {
+        self.path.first().is_some_and(|k| k == "title")
+    }
+
+    fn normalised_expected(&self) -> String {
+        if self.is_title() {
+            plain_text(&self.expected).unwrap_or_default()
+        } else {
+            self.expected.clone()
+        }
+    }
+
+    /// The value newswire has for the field; `None` when it has none.
+    fn actual(&self, feed: &ParsedFeed) -> Option<String> {
+        let path: Vec<&str> = self.path.iter().map(String::as_str).collect();
+        match self.entry {
+            None => match path.as_slice() {
+                ["title"] | ["title", "value"] => feed.title.clone(),
+                ["link"] => feed.site_url.clone(),
+                ["language"] => feed.language.clone(),
+                _ => None,
+            },
+            Some(n) => {
+                let entry = feed.entries.get(n)?;
+                match path.as_slice() {
+                    ["title"] | ["title", "value"] => entry.title.clone(),
+                    ["link"] => entry.link.clone(),
+                    ["id"] => entry.guid.clone(),
+                    [_, "language"] => entry.language.clone(),
+                    _ => None,
+                }
+            }
+        }
+    }
+
+    /// Whether newswire models this field at all.
+    fn supported(&self) -> bool {
+        let path: Vec<&str> = self.path.iter().map(String::as_str).collect();
+        match self.entry {
+            None => matches!(
+                path.as_slice(),
+                ["title"] | ["title", "value"] | ["link"] | ["language"]
+            ),
+            Some(_) => matches!(
+                path.as_slice(),
+                ["title"]
+                    | ["title", "value"]
+                    | ["link"]
+                    | ["id"]
+                    | ["title", "language"]
+                    | ["summary", "language"]
+                    | ["content", "language"]
+            ),
+        }
+    }
+}
+
+/// The supported `field == literal` clauses of an `Expect:` expression.
+fn value_checks(expect: &str) -> Vec<ValueCheck> {
+    let mut checks = Vec::new();
+    let mut rest = expect;
+    while let Some(at) = ["feed[", "entries["]
+        .iter()
+        .filter_map(|p| rest.find(p))
+        .min()
+    {
+        rest = &rest[at..];
+        let (entry, mut tail) = if let Some(t) = rest.strip_prefix("entries[") {
+            let close = t.find(']').unwrap_or(0);
+            (t[..close].parse::<usize>().ok(), &t[close + 1..])
+        } else {
+            (None, &rest["feed".len()..])
+        };
+        let is_entry = rest.starts_with("entries[");
+        let mut path = Vec::new();
+        // `['key']` segments; `[0]` indexes (content[0]) are skipped.
+        while let Some(t) = tail.strip_prefix('[') {
+            let close = t.find(']').unwrap_or(t.len());
+            let segment = t[..close].trim_matches(['\'', '"']);
+            if segment.parse::<usize>().is_err() {
+                path.push(segment.to_string());
+            }
+            tail = &t[(close + 1).min(t.len())..];
+        }
+        let field = &rest[..rest.len() - tail.len()];
+        rest = tail;
+        let Some(literal) = tail.trim_start().strip_prefix("==") else {
+            continue;
+        };
+        let Some((expected, after)) = python_string(literal.trim_start()) else {
+            continue;
+        };
+        rest = after;
+        let check = ValueCheck {
+            field: field.to_string(),
+            entry: if is_entry { entry.or(Some(0)) } else { None },
+            path,
+            expected,
+        };
+        if check.supported() {
+            checks.push(check);
+        }
+    }
+    checks
+}
+
+/// A Python string literal (`'…'`, `u"…"`) at the start of `s`, unescaped,
+/// and the text after it.
+fn python_string(s: &str) -> Option<(String, &str)> {
+    let s = s.strip_prefix(['u', 'b']).unwrap_or(s);
+    let quote = s.chars().next().filter(|c| *c == '\'' || *c == '"')?;
+    let mut out = String::new();
+    let mut chars = s[1..].char_indices();
+    while let Some((i, c)) = chars.next() {
+        if c == quote {
+            return Some((out, &s[1 + i + 1..]));
+        }
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let (_, escaped) = chars.next()?;
+        let hex = |chars: &mut std::str::CharIndices<'_>, n: usize| {
+            let digits: String = chars.by_ref().take(n).map(|(_, c)| c).collect();
+            u32::from_str_radix(&digits, 16)
+                .ok()
+                .and_then(char::from_u32)
+        };
+        match escaped {
+            'n' => out.push('\n'),
+            't' => out.push('\t'),
+            'r' => out.push('\r'),
+            'x' => out.push(hex(&mut chars, 2)?),
+            'u' => out.push(hex(&mut chars, 4)?),
+            'U' => out.push(hex(&mut chars, 8)?),
+            other => out.push(other),
+        }
+    }
+    None
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
@@ -209,6 +403,7 @@ fn read_case(tests: &Path, path: &Path) -> anyhow::Result<Case> {
         .unwrap_or_default();
     let mut headers = Vec::new();
     let mut not_bozo = false;
+    let mut expect_text = String::new();
     for line in comment.lines() {
         let line = line.trim();
         if let Some(header) = line.strip_prefix("Header:") {
@@ -217,6 +412,7 @@ fn read_case(tests: &Path, path: &Path) -> anyhow::Result<Case> {
             }
         } else if let Some(expect) = line.strip_prefix("Expect:") {
             not_bozo = expect.trim_start().starts_with("not bozo");
+            expect_text = expect.trim().to_string();
         }
     }
     let lower = ascii.to_ascii_lowercase();
@@ -227,13 +423,17 @@ fn read_case(tests: &Path, path: &Path) -> anyhow::Result<Case> {
         headers,
         not_bozo,
         has_entries,
+        expect: expect_text,
     })
 }
 
 /// Serves `/{index}/{path}` with the case's body and its `Header:` headers,
 /// one connection at a time, on a free port of 127.0.0.1.
 fn serve(cases: Arc<Vec<Case>>) -> anyhow::Result<u16> {
-    let listener = TcpListener::bind("127.0.0.1:0")?;
+    // feedparser's harness serves on port 8097, and the expected values of
+    // the `*_docuri` files carry that port: use it when it is free.
+    let listener =
+        TcpListener::bind("127.0.0.1:8097").or_else(|_| TcpListener::bind("127.0.0.1:0"))?;
     let port = listener.local_addr()?.port();
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {

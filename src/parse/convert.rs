@@ -48,7 +48,8 @@ pub fn to_parsed_feed(feed: Feed, feed_url: &Url, extras: &Extras) -> ParsedFeed
         .language
         .as_deref()
         .and_then(non_empty)
-        .or_else(|| extras.feed_lang.clone());
+        .or_else(|| extras.feed_lang.clone())
+        .map(language_tag);
     let site_url = match format {
         FeedFormat::Json => extras
             .home_page_url
@@ -157,7 +158,18 @@ fn to_entry(
             .as_deref()
             .and_then(non_empty)
             .or_else(|| context.and_then(|c| c.lang.clone()))
-            .or_else(|| feed_language.map(str::to_string)),
+            .or_else(|| feed_language.map(str::to_string))
+            .map(language_tag),
+    }
+}
+
+/// A language tag as BCP 47 writes it: `en_US` (a POSIX locale, common in
+/// feeds) becomes `en-US`.
+fn language_tag(tag: String) -> String {
+    if tag.contains('_') {
+        tag.replace('_', "-")
+    } else {
+        tag
     }
 }
 

@@ -143,6 +143,19 @@ const INSUBSTANTIAL_ATTRIBUTES: &[&str] = &[
 /// Elements kept even when empty: the structure feed-rs dispatches on.
 const STRUCTURAL: &[&str] = &["rss", "channel", "item", "entry", "feed", "RDF"];
 
+/// Namespaces some RSS 2.0 feeds put their elements in, though RSS 2.0 has
+/// none (feedparser treats them as plain RSS): UserLand's, and two others
+/// seen in the wild.
+const RSS2_NAMESPACES: &[&str] = &[
+    "http://backend.userland.com/rss2",
+    "http://backend.userland.com/rss",
+    "http://purl.org/rss/2.0/",
+    "http://blogs.law.harvard.edu/tech/rss",
+];
+
+/// The Atom 1.0 namespace (RFC 4287), given to a `<feed>` in an unknown one.
+const ATOM10_NS: &str = "http://www.w3.org/2005/Atom";
+
 /// The RSS 0.90 namespace, which feed-rs does not know; RSS 1.0 is read alike.
 const RSS090_NS: &str = "http://my.netscape.com/rdf/simple/0.9/";
 const RSS10_NS: &str = "http://purl.org/rss/1.0/";
@@ -160,6 +173,7 @@ pub fn normalize(text: &str, feed_url: &Url) -> Result<Normalized, XmlBreak> {
         feed_lang: None,
         checkpoint: None,
         entities: HashMap::new(),
+        rss_prefixes: Vec::new(),
     };
     loop {
         match reader.read_event() {
@@ -203,6 +217,9 @@ struct Pass {
     checkpoint: Option<Checkpoint>,
     /// Entities declared in the DOCTYPE's internal subset.
     entities: HashMap<String, String>,
+    /// Prefixes bound to an RSS 2.0 namespace on the root (`r:` in
+    /// `<r:rss xmlns:r="http://backend.userland.com/rss2">`): removed.
+    rss_prefixes: Vec<String>,
 }
 
 impl Pass {
@@ -325,7 +342,7 @@ impl Pass {
     fn start(&mut self, e: &BytesStart<'_>, empty: bool) {
         self.abort_capture();
         self.mark_content();
-        let qname = e.name().0.to_string();
+        let mut qname = e.name().0.to_string();
         let local = qname.rsplit(':').next().unwrap_or(&qname).to_string();
         let mut attributes: Vec<(String, String)> = Vec::new();
         for attribute in e.attributes().with_checks(false) {
@@ -342,6 +359,18 @@ impl Pass {
         let depth = self.stack.len();
         if depth == 0 {
             self.root = root_kind(&local);
+            if self.root == Root::Rss {
+                self.rss_prefixes = attributes
+                    .iter()
+                    .filter(|(_, v)| RSS2_NAMESPACES.contains(&v.trim()))
+                    .filter_map(|(k, _)| k.strip_prefix("xmlns:").map(str::to_string))
+                    .collect();
+            }
+        }
+        if let Some((prefix, _)) = qname.split_once(':')
+            && self.rss_prefixes.iter().any(|p| p == prefix)
+        {
+            qname.clone_from(&local);
         }
         let parent_xhtml = self.stack.last().is_some_and(|f| f.xhtml_inside);
         let in_cdf = self.root == Root::Cdf;
@@ -351,7 +380,8 @@ impl Pass {
             .unwrap_or(parent_base);
         let lang = match attr(&attributes, "xml:lang") {
             Some(l) if l.trim().is_empty() => None,
-            Some(l) => Some(l.trim().to_string()),
+            // `en_US` is a POSIX locale; the language tag is `en-US` (BCP 47).
+            Some(l) => Some(l.trim().replace('_', "-")),
             None => parent_lang,
         };
 
@@ -383,7 +413,22 @@ impl Pass {
         }
         if depth == 0 {
             match self.root {
-                Root::Rss => attributes.retain(|(k, _)| k != "xmlns"),
+                Root::Rss => {
+                    let prefixes = &self.rss_prefixes;
+                    attributes.retain(|(k, _)| {
+                        k != "xmlns"
+                            && !k
+                                .strip_prefix("xmlns:")
+                                .is_some_and(|p| prefixes.iter().any(|q| q == p))
+                    });
+                }
+                Root::Atom => {
+                    for (k, v) in &mut attributes {
+                        if k == "xmlns" && v.trim() != ATOM10_NS {
+                            *v = ATOM10_NS.to_string();
+                        }
+                    }
+                }
                 Root::Rdf => {
                     for (k, v) in &mut attributes {
                         if k == "xmlns" && v.trim() == RSS090_NS {

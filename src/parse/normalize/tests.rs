@@ -34,6 +34,24 @@ fn default_namespace_on_rss_is_removed() {
 }
 
 #[test]
+fn rss2_namespace_prefix_is_removed() {
+    let text = "<r:rss version=\"2.0\" xmlns:r=\"http://backend.userland.com/rss2\"><r:channel><r:item><r:title>T</r:title></r:item></r:channel></r:rss>";
+    assert_eq!(
+        norm(text).text,
+        "<rss version=\"2.0\"><channel><item><title>T</title></item></channel></rss>"
+    );
+}
+
+#[test]
+fn atom_feed_in_an_unknown_namespace_is_atom() {
+    let n = norm("<feed xmlns=\"http://example.com/newformat#\"><title>T</title></feed>");
+    assert_eq!(
+        n.text,
+        "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>T</title></feed>"
+    );
+}
+
+#[test]
 fn empty_text_elements_are_dropped_but_not_structure_or_attributes() {
     let text = "<rss><channel><item><title>t</title><media:description/>\
                 <media:credit role=\"author\"></media:credit><description> </description>\
