@@ -13,6 +13,7 @@ use url::Url;
 
 use super::ParsedFeed;
 use super::discover::plain_text;
+use super::mojibake::repair_double_utf8;
 use super::normalize::{EntryContext, resolve_html_links};
 use crate::model::{Entry, FeedFormat};
 
@@ -87,7 +88,7 @@ pub fn to_parsed_feed(feed: Feed, feed_url: &Url, extras: &Extras) -> ParsedFeed
         .collect();
     ParsedFeed {
         format,
-        title: feed.title.and_then(|t| plain_text(&t.content)),
+        title: feed.title.and_then(|t| text_of(&t.content)),
         site_url,
         language,
         ttl,
@@ -129,7 +130,7 @@ fn to_entry(
     let mut categories: Vec<String> = Vec::new();
     for category in &entry.categories {
         let label = category.label.as_deref().unwrap_or(&category.term);
-        if let Some(label) = plain_text(label)
+        if let Some(label) = text_of(label)
             && !categories.contains(&label)
         {
             categories.push(label);
@@ -137,19 +138,19 @@ fn to_entry(
     }
     Entry {
         guid,
-        title: entry.title.and_then(|t| plain_text(&t.content)),
+        title: entry.title.and_then(|t| text_of(&t.content)),
         link,
         authors,
         published: entry.published,
         updated: entry.updated,
         summary: entry
             .summary
-            .and_then(|s| non_empty(&s.content))
+            .and_then(|s| non_empty(&repair_double_utf8(&s.content)))
             .map(|s| resolve_html_links(&s, base).into_owned()),
         content: entry
             .content
             .and_then(|c| c.body)
-            .and_then(|b| non_empty(&b))
+            .and_then(|b| non_empty(&repair_double_utf8(&b)))
             .map(|b| resolve_html_links(&b, base).into_owned()),
         categories,
         image,
@@ -161,6 +162,12 @@ fn to_entry(
             .or_else(|| feed_language.map(str::to_string))
             .map(language_tag),
     }
+}
+
+/// Display text (a title, a category) as plain text, double-encoded UTF-8
+/// repaired.
+fn text_of(raw: &str) -> Option<String> {
+    plain_text(&repair_double_utf8(raw))
 }
 
 /// A language tag as BCP 47 writes it: `en_US` (a POSIX locale, common in
@@ -226,7 +233,7 @@ fn person_name(person: &Person) -> Option<String> {
         .name
         .as_deref()
         .map(|n| n.trim_matches(is_wrapping))
-        .and_then(plain_text)
+        .and_then(text_of)
         .or_else(|| person.email.as_deref().and_then(non_empty))
 }
 

@@ -32,6 +32,7 @@ mod discover;
 mod elements;
 mod fixup;
 mod json;
+mod mojibake;
 mod normalize;
 mod scan;
 
@@ -42,6 +43,7 @@ use feed_rs::parser::{ParseErrorKind, ParseFeedError};
 use url::Url;
 
 pub use discover::{discover_feed_links, plain_text};
+pub use mojibake::repair_double_utf8;
 
 use crate::model::{Entry, FeedFormat};
 
