@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use newswire::charset::{DocumentKind, decode};
+use newswire::charset::{CharsetSource, DocumentKind, decode, meta_charset_label};
 use newswire::parse::repair_double_utf8;
 
 fn main() -> anyhow::Result<()> {
@@ -33,6 +33,13 @@ fn main() -> anyhow::Result<()> {
         let decoded = decode(&bytes, None, DocumentKind::Html);
         *sources.entry(format!("{:?}", decoded.source)).or_default() += 1;
         *encodings.entry(decoded.charset.name()).or_default() += 1;
+        if decoded.source == CharsetSource::Utf8OverLabel {
+            println!(
+                "valid UTF-8 over the label {:?}: {}",
+                meta_charset_label(&bytes).unwrap_or_default(),
+                path.display()
+            );
+        }
         if decoded.text.contains('\u{FFFD}') {
             with_replacement += 1;
         }

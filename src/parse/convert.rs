@@ -158,8 +158,12 @@ fn to_entry(
             .language
             .as_deref()
             .and_then(non_empty)
-            .or_else(|| context.and_then(|c| c.lang.clone()))
-            .or_else(|| feed_language.map(str::to_string))
+            .or_else(|| match context.and_then(|c| c.lang.as_deref()) {
+                // `xml:lang=""` in force: no language, not the feed's.
+                Some("") => None,
+                Some(lang) => Some(lang.to_string()),
+                None => feed_language.map(str::to_string),
+            })
             .map(language_tag),
     }
 }

@@ -55,7 +55,8 @@ use atom_text::TextType;
 pub struct EntryContext {
     /// The base URL relative links in the entry resolve against.
     pub base: Url,
-    /// The inherited `xml:lang`, if any (an empty `xml:lang=""` resets it).
+    /// The inherited `xml:lang`, if any; `Some("")` when an `xml:lang=""`
+    /// reset it (the entry has no language, whatever the feed says).
     pub lang: Option<String>,
 }
 
@@ -379,7 +380,7 @@ impl Pass {
             .and_then(|b| parent_base.join(b.trim()).ok())
             .unwrap_or(parent_base);
         let lang = match attr(&attributes, "xml:lang") {
-            Some(l) if l.trim().is_empty() => None,
+            Some(l) if l.trim().is_empty() => Some(String::new()),
             // `en_US` is a POSIX locale; the language tag is `en-US` (BCP 47).
             Some(l) => Some(l.trim().replace('_', "-")),
             None => parent_lang,
@@ -440,7 +441,7 @@ impl Pass {
             }
         }
         if depth <= 1 && matches!(local.as_str(), "channel" | "feed") && self.feed_lang.is_none() {
-            self.feed_lang.clone_from(&lang);
+            self.feed_lang = lang.clone().filter(|l| !l.is_empty());
         }
 
         let mut flags = Flags::default();

@@ -111,7 +111,7 @@ fn xml_base_and_lang_are_inherited() {
     assert_eq!(n.entries.len(), 2);
     assert_eq!(n.entries[0].base.as_str(), "http://example.org/base/sub/");
     assert_eq!(n.entries[0].lang.as_deref(), Some("en"));
-    assert_eq!(n.entries[1].lang, None);
+    assert_eq!(n.entries[1].lang.as_deref(), Some(""));
 }
 
 #[test]
