@@ -14,12 +14,24 @@
 //!   document truncated mid-entry (retried cut after the last whole entry);
 //! - `elements`: e-mail addresses feed-rs would panic on, Russian month names
 //!   in RSS dates (`scan` is the small tag scanner both use);
+//! - `normalize`: one XML-aware pass (quick-xml) that rewrites what feed-rs
+//!   refuses or misreads (Atom 0.3 and MIME-typed text constructs, empty
+//!   elements such as `<media:credit/>`, `<rss>` without a channel, the
+//!   UserLand `rss2` namespace, RSS 0.90, CDF, undeclared entities), resolves
+//!   relative links against `xml:base` and the feed URL, records each entry's
+//!   `xml:base` and `xml:lang`, and salvages a document whose XML breaks after
+//!   complete entries ([`ParsedFeed::broken`] says where); when it cannot (the
+//!   break comes before any entry), feed-rs reads the text as it is, with the
+//!   `fixup` retries;
+//! - `mojibake`: double-encoded UTF-8 ("CafÃ©") in titles, text and names is
+//!   repaired ([`repair_double_utf8`]);
 //! - JSON Feed: numeric item ids and a missing `title` (which feed-rs
 //!   rejects) are repaired, and item images read on the side, as are lone
 //!   `media:thumbnail`s and the Syndication module's update period;
 //! - HTML served instead of a feed is [`ParseError::NotAFeed`] carrying the feed
 //!   URLs the page advertises ([`discover_feed_links`]);
-//! - a panic inside feed-rs is caught and becomes [`ParseError::Panicked`];
+//! - a panic inside feed-rs or the shim is caught and becomes
+//!   [`ParseError::Panicked`];
 //! - feed-rs's generated ids are switched off (its generator may return a
 //!   random UUID), so [`Entry::guid`] is only ever an id the document contained;
 //!   `convert` turns feed-rs's model into ours.
