@@ -95,6 +95,7 @@ fn main() -> anyhow::Result<()> {
 
     let mut folders: BTreeMap<String, Tally> = BTreeMap::new();
     let mut failures: Vec<String> = Vec::new();
+    let mut others_refused: Vec<String> = Vec::new();
     let mut panics: Vec<String> = Vec::new();
     let (mut checked, mut agreed) = (0usize, 0usize);
     let mut mismatches: Vec<String> = Vec::new();
@@ -160,8 +161,9 @@ fn main() -> anyhow::Result<()> {
             }
         } else {
             tally.other += 1;
-            if verdict.is_ok() {
-                tally.other_parsed += 1;
+            match &verdict {
+                Ok(()) => tally.other_parsed += 1,
+                Err(reason) => others_refused.push(format!("{}: {reason}", case.rel)),
             }
         }
     }
@@ -199,6 +201,15 @@ fn main() -> anyhow::Result<()> {
     }
     if failures.len() > shown {
         println!("  … {} more (--all-failures)", failures.len() - shown);
+    }
+    if all_failures {
+        println!(
+            "\nrefused among the other files ({}):",
+            others_refused.len()
+        );
+        for r in &others_refused {
+            println!("  {r}");
+        }
     }
     println!(
         "\nvalue checks (Expect clauses on fields newswire has): {agreed} of {checked} agree ({:.1}%)",

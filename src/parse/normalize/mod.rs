@@ -173,16 +173,16 @@ pub fn normalize(text: &str, feed_url: &Url) -> Result<Normalized, XmlBreak> {
         entries: Vec::new(),
         feed_lang: None,
         checkpoint: None,
+        element_checkpoint: None,
         entities: HashMap::new(),
         rss_prefixes: Vec::new(),
     };
     loop {
         match reader.read_event() {
             Err(error) => {
-                return pass.salvage(XmlBreak {
-                    position: reader.error_position(),
-                    message: error.to_string(),
-                });
+                let position = reader.error_position();
+                let message = error.to_string();
+                return pass.salvage(XmlBreak { position, message });
             }
             Ok(Event::Eof) => {
                 if let Some(open) = pass.stack.last() {
@@ -190,10 +190,8 @@ pub fn normalize(text: &str, feed_url: &Url) -> Result<Normalized, XmlBreak> {
                         "the document ends inside an open element ({})",
                         open.close.trim_start_matches("</").trim_end_matches('>')
                     );
-                    return pass.salvage(XmlBreak {
-                        position: text.len() as u64,
-                        message,
-                    });
+                    let position = text.len() as u64;
+                    return pass.salvage(XmlBreak { position, message });
                 }
                 break;
             }
@@ -216,6 +214,9 @@ struct Pass {
     entries: Vec<EntryContext>,
     feed_lang: Option<String>,
     checkpoint: Option<Checkpoint>,
+    /// The output state after the last complete element outside any entry
+    /// (a `<lastBuildDate>` after the items), when later than `checkpoint`.
+    element_checkpoint: Option<Checkpoint>,
     /// Entities declared in the DOCTYPE's internal subset.
     entities: HashMap<String, String>,
     /// Prefixes bound to an RSS 2.0 namespace on the root (`r:` in
@@ -224,9 +225,15 @@ struct Pass {
 }
 
 impl Pass {
+    /// Cuts the output at the last safe point. Only a document with at least
+    /// one complete entry is salvaged: a feed broken before its first entry
+    /// ends has nothing worth storing, and failing the poll gets it retried
+    /// with backoff and shown as an error.
     fn salvage(mut self, error: XmlBreak) -> Result<Normalized, XmlBreak> {
-        let Some(checkpoint) = self.checkpoint.take() else {
-            return Err(error);
+        let checkpoint = match (self.checkpoint.take(), self.element_checkpoint.take()) {
+            (Some(entry), Some(element)) if element.len > entry.len => element,
+            (Some(entry), _) => entry,
+            (None, _) => return Err(error),
         };
         self.out.truncate(checkpoint.len);
         for closer in checkpoint.closers.iter().rev() {
@@ -695,15 +702,22 @@ impl Pass {
         self.out.push_str(&frame.close);
         if frame.is_entry {
             self.checkpoint();
+        } else if self.stack.len() <= 2 && !self.stack.iter().any(|f| f.is_entry) {
+            self.element_checkpoint = Some(self.mark());
         }
     }
 
+    /// Records the state after a complete entry.
     fn checkpoint(&mut self) {
-        self.checkpoint = Some(Checkpoint {
+        self.checkpoint = Some(self.mark());
+    }
+
+    fn mark(&self) -> Checkpoint {
+        Checkpoint {
             len: self.out.len(),
             closers: self.stack.iter().map(|f| f.close.clone()).collect(),
             entries: self.entries.len(),
-        });
+        }
     }
 }
 

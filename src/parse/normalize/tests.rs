@@ -145,8 +145,22 @@ fn salvage_keeps_complete_entries_and_records_the_break() {
     // A mismatched end tag.
     let n = norm("<feed><entry><title>1</title></entry><entry><title>2</b></entry></feed>");
     assert_eq!(n.text, "<feed><entry><title>1</title></entry></feed>");
-    // Nothing complete: an error.
-    assert!(normalize("<rss><channel><item><title>1</b>", &url()).is_err());
+    // Nothing complete and broken mid-document: an error.
+    assert!(
+        normalize(
+            "<rss><channel><title>T</title><item><title>1</b></item>",
+            &url()
+        )
+        .is_err()
+    );
+    // Truncated before the first entry ends: nothing worth keeping.
+    assert!(normalize("<rss><channel><title>T</title><item><title><![CD", &url()).is_err());
+    // A channel element complete after the last entry is kept too.
+    let n = norm("<rss><channel><item><title>1</title></item><ttl>5</ttl><item><title>2");
+    assert_eq!(
+        n.text,
+        "<rss><channel><item><title>1</title></item><ttl>5</ttl></channel></rss>"
+    );
 }
 
 #[test]
