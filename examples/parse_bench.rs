@@ -55,7 +55,10 @@ fn atom(entries: usize) -> String {
 fn main() -> anyhow::Result<()> {
     let url = Url::parse("https://wire.example.com/feed")?;
     const RUNS: usize = 40;
-    println!("{:<6} {:>8} {:>14} {:>14} {:>8}", "feed", "MB", "feed-rs MB/s", "newswire MB/s", "shim");
+    println!(
+        "{:<6} {:>8} {:>14} {:>14} {:>8}",
+        "feed", "MB", "feed-rs MB/s", "newswire MB/s", "shim"
+    );
     for (name, doc) in [("rss", rss(500)), ("atom", atom(500))] {
         let mb = doc.len() as f64 / 1e6;
         let parser = feed_rs::parser::Builder::new()
@@ -71,7 +74,9 @@ fn main() -> anyhow::Result<()> {
         let start = Instant::now();
         let mut ours = 0;
         for _ in 0..RUNS {
-            ours += parse_feed(doc.as_bytes(), Some("application/xml"), &url)?.entries.len();
+            ours += parse_feed(doc.as_bytes(), Some("application/xml"), &url)?
+                .entries
+                .len();
         }
         let full = start.elapsed().as_secs_f64();
         anyhow::ensure!(entries == ours, "{name}: {entries} vs {ours} entries");
