@@ -20,7 +20,7 @@ fn rss(items: usize) -> String {
     );
     for i in 0..items {
         doc.push_str(&format!(
-            "<item><title>Report {i}: talks resume &amp; delegations meet</title>\
+            "<item><title>Report {i}: talks resume and delegations meet</title>\
              <link>https://wire.example.com/news/{i}</link><guid isPermaLink=\"false\">wire-{i}</guid>\
              <pubDate>Fri, 14 Mar 2025 10:{:02}:00 +0000</pubDate><dc:creator>Desk {i}</dc:creator>\
              <description><![CDATA[<p>Delegations met on day {i}. <a href=\"/news/{i}/more\">More</a></p>{}]]></description>\
@@ -40,7 +40,7 @@ fn atom(entries: usize) -> String {
     );
     for i in 0..entries {
         doc.push_str(&format!(
-            "<entry><title type=\"html\">Report {i}: talks &lt;b&gt;resume&lt;/b&gt;</title>\
+            "<entry><title type=\"html\">Report {i}: talks resume</title>\
              <id>tag:wire.example.com,2025:{i}</id><updated>2025-03-14T10:{:02}:00Z</updated>\
              <link rel=\"alternate\" href=\"news/{i}\"/><author><name>Desk {i}</name></author>\
              <content type=\"xhtml\"><div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Delegations met on day {i}. <a href=\"news/{i}/more\">More</a></p>{}</div></content></entry>\n",

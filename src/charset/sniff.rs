@@ -9,6 +9,10 @@ use encoding_rs::{Encoding, KOI8_R, UTF_8, WINDOWS_1251, WINDOWS_1252};
 /// and is whole apart from a sequence cut off at the very end (a truncated
 /// download). This is the evidence that beats a legacy label.
 pub fn is_multibyte_utf8(body: &[u8]) -> bool {
+    // The common case, checked at SIMD speed before walking chunks.
+    if let Ok(text) = std::str::from_utf8(body) {
+        return !text.is_ascii();
+    }
     let mut multibyte = false;
     let mut chunks = body.utf8_chunks().peekable();
     while let Some(chunk) = chunks.next() {
@@ -32,6 +36,9 @@ fn is_cut_off(invalid: &[u8]) -> bool {
 /// well-formed multi-byte characters. Legacy single-byte text almost never
 /// forms well-formed multi-byte UTF-8 sequences by accident.
 pub fn looks_like_utf8(body: &[u8]) -> bool {
+    if std::str::from_utf8(body).is_ok() {
+        return true;
+    }
     let mut multibyte = 0usize;
     let mut invalid = 0usize;
     let mut chunks = body.utf8_chunks().peekable();

@@ -71,8 +71,13 @@ fn continuation_count(lead: u8) -> Option<usize> {
 
 /// `text` with double-encoded UTF-8 characters repaired (see the module doc).
 pub fn repair_double_utf8(text: &str) -> Cow<'_, str> {
-    // Every double-encoded character starts with U+00C2..U+00F4.
-    if !text.chars().any(|c| ('\u{C2}'..='\u{F4}').contains(&c)) {
+    // Every double-encoded character starts with U+00C2..U+00F4, written
+    // in UTF-8 as 0xC3 0x82..=0xB4: a byte search, not a char walk.
+    let has_lead = text
+        .as_bytes()
+        .windows(2)
+        .any(|w| w[0] == 0xC3 && (0x82..=0xB4).contains(&w[1]));
+    if !has_lead {
         return Cow::Borrowed(text);
     }
     let chars: Vec<char> = text.chars().collect();
