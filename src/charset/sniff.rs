@@ -17,8 +17,9 @@ pub fn is_multibyte_utf8(body: &[u8]) -> bool {
     let mut chunks = body.utf8_chunks().peekable();
     while let Some(chunk) = chunks.next() {
         multibyte |= !chunk.valid().is_ascii();
-        if !chunk.invalid().is_empty() && !(chunks.peek().is_none() && is_cut_off(chunk.invalid()))
-        {
+        let invalid = chunk.invalid();
+        let tolerated = invalid.is_empty() || (chunks.peek().is_none() && is_cut_off(invalid));
+        if !tolerated {
             return false;
         }
     }
