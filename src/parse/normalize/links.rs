@@ -24,8 +24,11 @@ pub fn resolve_attributes(attributes: &mut [(String, String)], names: &[&str], b
         if !names.iter().any(|n| key.eq_ignore_ascii_case(n)) {
             continue;
         }
-        let raw =
-            quick_xml::escape::unescape(value).map_or_else(|_| value.clone(), Cow::into_owned);
+        // A value whose references do not decode is left as written: it
+        // might hide a scheme.
+        let Ok(raw) = quick_xml::escape::unescape(value) else {
+            continue;
+        };
         if let Some(absolute) = resolve(base, &raw) {
             *value = quick_xml::escape::escape(absolute.as_str()).into_owned();
         }
@@ -56,7 +59,12 @@ pub fn resolve_html_links<'a>(html: &'a str, base: &Url) -> Cow<'a, str> {
         let tag = &html[at..at + len];
         for (start, end) in link_values(tag) {
             let value = &tag[start..end];
-            let decoded = value.replace("&amp;", "&");
+            // Decoded as a browser would before it sees a scheme, so that
+            // `&#106;avascript:` stays the absolute URL it is (and the
+            // sanitiser's to refuse), not a path under the base.
+            let Some(decoded) = decode_attribute(value) else {
+                continue;
+            };
             if let Some(absolute) = resolve(base, &decoded) {
                 out.push_str(&html[copied..at + start]);
                 out.push_str(&absolute.replace('&', "&amp;").replace('"', "%22"));
@@ -70,6 +78,47 @@ pub fn resolve_html_links<'a>(html: &'a str, base: &Url) -> Cow<'a, str> {
     }
     out.push_str(&html[copied..]);
     Cow::Owned(out)
+}
+
+/// An HTML attribute value with its character references decoded: numeric
+/// ones and the named ones a URL may hide behind (`&amp;`, `&colon;`,
+/// `&Tab;`, ...). `None` when another named reference is left, whose meaning
+/// this scan does not know.
+fn decode_attribute(value: &str) -> Option<String> {
+    if !value.contains('&') {
+        return Some(value.to_string());
+    }
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let end = rest.find(';')?;
+        let name = &rest[1..end];
+        let c = match name {
+            "amp" => '&',
+            "colon" => ':',
+            "Tab" => '\t',
+            "NewLine" => '\n',
+            "sol" => '/',
+            "quot" => '"',
+            "apos" => '\'',
+            "lt" => '<',
+            "gt" => '>',
+            _ => {
+                let number = name.strip_prefix('#')?;
+                let code = match number.strip_prefix(['x', 'X']) {
+                    Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                    None => number.parse::<u32>().ok()?,
+                };
+                char::from_u32(code)?
+            }
+        };
+        out.push(c);
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    Some(out)
 }
 
 /// Byte ranges of the values of `href` and `src` attributes in one tag.
