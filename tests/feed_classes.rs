@@ -135,7 +135,9 @@ fn salvage_after_an_unescaped_character() {
     let guids: Vec<_> = feed.entries.iter().map(|e| e.guid.as_deref()).collect();
     assert_eq!(guids, vec![Some("biz-1"), Some("biz-2")]);
     let broken = feed.broken.as_deref().expect("the break is recorded");
-    assert!(broken.contains("byte"), "{broken}");
+    // Where, and the text where the break begins, for a user to find it.
+    assert!(broken.contains("at byte"), "{broken}");
+    assert!(broken.contains("costs < forecast"), "{broken}");
     // A feed that breaks before any item is complete is still an error.
     let url = Url::parse("https://biz.example.net/rss").expect("valid");
     let body = b"<rss version=\"2.0\"><channel><title>x</title><item><title>a < b</title></item></channel></rss>";

@@ -79,12 +79,37 @@ pub struct Normalized {
 
 /// A well-formedness error: where and what.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message} at byte {position}")]
+#[error("{message} at byte {position}, in \"{context}\"")]
 pub struct XmlBreak {
     /// Byte offset in the decoded document.
     pub position: u64,
     /// quick-xml's description of the error.
     pub message: String,
+    /// The start of the broken part (from the end of the last complete
+    /// entry), on one line, so that a user can find the cause: quick-xml
+    /// names what it expected where it noticed, often a little later.
+    pub context: String,
+}
+
+/// Up to 80 characters of `text` from byte `from` towards byte `to`,
+/// whitespace collapsed.
+fn context_between(text: &str, from: u64, to: u64) -> String {
+    let floor = |at: u64| {
+        let at = usize::try_from(at).unwrap_or(usize::MAX).min(text.len());
+        (0..=at)
+            .rev()
+            .find(|&i| text.is_char_boundary(i))
+            .unwrap_or(0)
+    };
+    let (start, end) = (floor(from), floor(to));
+    let slice = text.get(start..end.max(start)).unwrap_or_default();
+    let collapsed = slice.split_whitespace().collect::<Vec<_>>().join(" ");
+    if collapsed.chars().count() > 80 {
+        let cut: String = collapsed.chars().take(80).collect();
+        format!("{cut}…")
+    } else {
+        collapsed
+    }
 }
 
 /// Rewrites `text` (see the module doc); `feed_url` is the base of last resort.
@@ -92,12 +117,19 @@ pub fn normalize(text: &str, feed_url: &Url) -> Result<Normalized, XmlBreak> {
     let mut reader = Reader::from_str(text);
     reader.config_mut().allow_dangling_amp = true;
     let mut pass = Pass::new(text.len(), feed_url);
+    // Where the input stood after the last complete entry.
+    let mut broken_from = 0u64;
     loop {
         match reader.read_event() {
             Err(error) => {
                 let position = reader.error_position();
                 let message = error.to_string();
-                return pass.salvage(XmlBreak { position, message });
+                let context = context_between(text, broken_from, position);
+                return pass.salvage(XmlBreak {
+                    position,
+                    message,
+                    context,
+                });
             }
             Ok(Event::Eof) => {
                 if let Some(open) = pass.stack.last() {
@@ -106,11 +138,22 @@ pub fn normalize(text: &str, feed_url: &Url) -> Result<Normalized, XmlBreak> {
                         open.close.trim_start_matches("</").trim_end_matches('>')
                     );
                     let position = text.len() as u64;
-                    return pass.salvage(XmlBreak { position, message });
+                    let context = context_between(text, broken_from, position);
+                    return pass.salvage(XmlBreak {
+                        position,
+                        message,
+                        context,
+                    });
                 }
                 break;
             }
-            Ok(event) => pass.event(event),
+            Ok(event) => {
+                let entries = pass.complete_entries();
+                pass.event(event);
+                if pass.complete_entries() != entries {
+                    broken_from = reader.buffer_position();
+                }
+            }
         }
     }
     Ok(Normalized {

@@ -331,6 +331,11 @@ impl Pass {
         }
     }
 
+    /// How many entries are complete so far (the salvage checkpoint's).
+    pub(super) fn complete_entries(&self) -> usize {
+        self.checkpoint.as_ref().map_or(0, |c| c.entries)
+    }
+
     /// Records the state after a complete entry.
     pub(super) fn checkpoint(&mut self) {
         self.checkpoint = Some(self.mark());
