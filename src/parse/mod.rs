@@ -178,31 +178,40 @@ fn parse_xml(
         text
     };
 
-    // The XML-aware pass; when the document breaks before any entry is
-    // complete there is nothing to salvage, and feed-rs on the text as it
-    // is gives the error (after the text-level repairs below).
-    if let Ok(normalized) = normalize::normalize(&text, feed_url) {
-        let extras = convert::Extras {
-            syndication_secs: elements::syndication_interval_secs(&normalized.text),
-            item_images: elements::entry_thumbnails(&normalized.text),
-            contexts: normalized.entries,
-            feed_lang: normalized.feed_lang,
-            broken: normalized.broken.map(|b| b.to_string()),
-            ..convert::Extras::default()
-        };
-        match run_feed_rs(normalized.text.as_bytes(), feed_url)? {
-            Ok(feed) => return Ok(convert::to_parsed_feed(feed, feed_url, &extras)),
-            Err(ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot)) => {
-                return Err(not_a_feed(
-                    format!("root element <{root}> is not RSS, Atom or RDF"),
-                    body,
-                    feed_url,
-                ));
-            }
-            // feed-rs refused the rewritten document: the text-level path
-            // below gets its chance and reports the error.
-            Err(_) => {}
+    // The XML-aware pass. When the document breaks before any entry is
+    // complete there is nothing to salvage: feed-rs reads the text as it is,
+    // after the text-level repairs.
+    let normalized = match normalize::normalize(&text, feed_url) {
+        Ok(normalized) => normalized,
+        Err(xml_break) => {
+            // The text-level retries may still read it; if not, the break
+            // as the pass saw it (with where it begins) is the clearer error.
+            return match parse_text_level(&text, root, body, feed_url) {
+                Err(ParseError::Malformed(_)) => Err(ParseError::Malformed(xml_break.to_string())),
+                other => other,
+            };
         }
+    };
+    let extras = convert::Extras {
+        syndication_secs: elements::syndication_interval_secs(&normalized.text),
+        item_images: elements::entry_thumbnails(&normalized.text),
+        contexts: normalized.entries,
+        feed_lang: normalized.feed_lang,
+        broken: normalized.broken.map(|b| b.to_string()),
+        ..convert::Extras::default()
+    };
+    match run_feed_rs(normalized.text.as_bytes(), feed_url)? {
+        Ok(feed) => return Ok(convert::to_parsed_feed(feed, feed_url, &extras)),
+        Err(ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot)) => {
+            return Err(not_a_feed(
+                format!("root element <{root}> is not RSS, Atom or RDF"),
+                body,
+                feed_url,
+            ));
+        }
+        // feed-rs refused the rewritten document: the text-level path
+        // below gets its chance and reports the error.
+        Err(_) => {}
     }
     parse_text_level(&text, root, body, feed_url)
 }
