@@ -44,7 +44,7 @@ pub fn xml_declared_encoding(body: &[u8]) -> Option<String> {
 }
 
 /// The charset of the first `<meta charset=…>` or `<meta http-equiv=…
-/// content="…; charset=…">` in the first [`META_PRESCAN`] bytes. Comments are
+/// content="…; charset=…">` in the first 4,096 bytes. Comments are
 /// skipped, so a commented-out declaration does not count.
 pub fn meta_charset_label(body: &[u8]) -> Option<String> {
     let head = &body[..body.len().min(META_PRESCAN)];
