@@ -8,16 +8,17 @@
 //!                                         └─ 304 Not Modified: record it, reschedule, done
 //! ```
 //!
-//! `parse`, `identity`, `canonical`, `extract` and `dedup` are pure: bytes in,
-//! values out. `fetch` knows only HTTP and `store` only SQL. [`pipeline`] is the
+//! `charset`, `parse`, `identity`, `canonical`, `extract` and `dedup` are pure: bytes in,
+//! values out. [`charset`] is the one decoder of feed, page and OPML bytes. `fetch` knows only HTTP and `store` only SQL. [`pipeline`] is the
 //! one place that knows the order of the steps for one feed; [`daemon`] runs it on
 //! the schedule; [`cli`] is the command line.
 //!
 //! Layering, lowest first; a module uses only those before it:
-//! `model`, `metrics`, `workers`, `schedule`, `config`, `parse`, `canonical`, `identity`, `extract`,
+//! `model`, `charset`, `metrics`, `workers`, `schedule`, `config`, `parse`, `canonical`, `identity`, `extract`,
 //! `dedup`, `fetch`, `store`, `server`, `scheduler`, `pipeline`, `daemon`, `cli`.
 
 pub mod canonical;
+pub mod charset;
 pub mod cli;
 pub mod config;
 pub mod daemon;

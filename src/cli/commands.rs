@@ -238,9 +238,9 @@ fn feeds(explicit: Option<&Path>, action: FeedsAction) -> Result<ExitCode, Failu
             say!("added feed `{name}` ({url}) to {}", path.display());
         }
         FeedsAction::Import { file, dry_run } => {
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("cannot read {}", file.display()))?;
-            let found = config::opml::parse(&text).map_err(|e| Failure {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let found = config::opml::parse_bytes(&bytes).map_err(|e| Failure {
                 error: anyhow!("{}: {e}", file.display()),
                 code: 2,
             })?;

@@ -283,7 +283,8 @@ pub fn print_inspect(
             let doc = json!({
                 "url": url.as_str(), "format": feed.format, "title": feed.title,
                 "site_url": feed.site_url, "language": feed.language,
-                "ttl_s": feed.ttl.map(|t| t.as_secs()), "entries": entries,
+                "ttl_s": feed.ttl.map(|t| t.as_secs()), "broken": feed.broken,
+                "entries": entries,
             });
             serde_json::to_writer_pretty(&mut out, &doc)?;
             writeln!(out)?;
@@ -295,6 +296,12 @@ pub fn print_inspect(
             writeln!(out, "site:     {}", feed.site_url.as_deref().unwrap_or("-"))?;
             writeln!(out, "language: {}", feed.language.as_deref().unwrap_or("-"))?;
             writeln!(out, "entries:  {}", feed.entries.len())?;
+            if let Some(broken) = &feed.broken {
+                writeln!(
+                    out,
+                    "broken:   the XML breaks ({broken}); the entries complete before it are kept"
+                )?;
+            }
             for (e, k) in feed.entries.iter().zip(keys) {
                 writeln!(out)?;
                 writeln!(out, "  key:       {k}")?;

@@ -3,7 +3,10 @@
 //! [`parse`] reads an OPML document into feeds to add: every `<outline>` with
 //! an `xmlUrl`, named from its `title`/`text`, tagged with its `category`
 //! attribute and the titles of the folders (outlines without `xmlUrl`) it sits
-//! in. [`render`] writes the configured feeds as OPML, tags as `category`.
+//! in. [`parse_bytes`] first decodes a file with the crate's one charset
+//! decoder ([`crate::charset`]: BOM, XML declaration, valid UTF-8, a guess), so
+//! a list exported in windows-1251 or UTF-16 reads as well as a UTF-8 one.
+//! [`render`] writes the configured feeds as OPML, tags as `category`.
 
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
@@ -28,6 +31,12 @@ pub struct OpmlFeed {
     pub feed: NewFeed,
     /// The title the document gave it.
     pub title: Option<String>,
+}
+
+/// Reads the feeds of an OPML file's bytes, whatever their encoding.
+pub fn parse_bytes(bytes: &[u8]) -> Result<Vec<OpmlFeed>, OpmlError> {
+    let decoded = crate::charset::decode(bytes, None, crate::charset::DocumentKind::Xml);
+    parse(&decoded.text)
 }
 
 /// Reads the feeds of an OPML document, in document order.
@@ -230,6 +239,22 @@ mod tests {
         assert_eq!(feeds[1].feed.tags, ["World", "un", "agencies"]);
         assert_eq!(feeds[2].feed.name.as_deref(), Some("синьхуа"));
         assert!(feeds[2].feed.tags.is_empty());
+    }
+
+    #[test]
+    fn legacy_and_utf16_files_are_decoded() {
+        let doc = DOC.replace(
+            "<?xml version=\"1.0\"?>",
+            "<?xml version=\"1.0\" encoding=\"windows-1251\"?>",
+        );
+        let (cp1251, _, _) = encoding_rs::WINDOWS_1251.encode(&doc);
+        let feeds = parse_bytes(&cp1251).expect("windows-1251 OPML");
+        assert_eq!(feeds[2].feed.name.as_deref(), Some("синьхуа"));
+        let mut utf16 = vec![0xFF, 0xFE];
+        utf16.extend(DOC.encode_utf16().flat_map(u16::to_le_bytes));
+        let feeds = parse_bytes(&utf16).expect("UTF-16 OPML");
+        assert_eq!(feeds.len(), 3);
+        assert_eq!(feeds[2].feed.name.as_deref(), Some("синьхуа"));
     }
 
     #[test]

@@ -15,12 +15,11 @@
 //! Submodules: `prescan` (pre-parse cut), `dom` (flat pre-order copy of the
 //! page), `hints` (class/id words), `content` (scoring and selection), `clean`
 //! (leaving out furniture inside the article), `render` (text and HTML
-//! output), `meta` (metadata), `decode`, `sanitize`, `rules` (site rules and
+//! output), `meta` (metadata), `sanitize`, `rules` (site rules and
 //! the built-in table in `rules.toml`).
 
 mod clean;
 mod content;
-mod decode;
 mod dom;
 mod hints;
 mod meta;
@@ -35,7 +34,7 @@ use chrono::{DateTime, Utc};
 use scraper::Html;
 use url::Url;
 
-pub use decode::decode_html;
+pub use crate::charset::decode_html;
 pub use rules::{SiteRule, builtin_rule, validate_rule};
 pub use sanitize::{MAX_DEPTH, MAX_HTML_BYTES, bound_markup, bound_nesting, sanitize_html};
 

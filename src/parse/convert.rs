@@ -13,6 +13,8 @@ use url::Url;
 
 use super::ParsedFeed;
 use super::discover::plain_text;
+use super::mojibake::repair_double_utf8;
+use super::normalize::{EntryContext, resolve_html_links};
 use crate::model::{Entry, FeedFormat};
 
 /// Facts read beside feed-rs, from the document text itself.
@@ -26,6 +28,13 @@ pub struct Extras {
     /// `image` / `banner_image`, or a lone `media:thumbnail`. Ignored unless
     /// there is one per entry.
     pub item_images: Vec<Option<String>>,
+    /// Per-entry `xml:base` and `xml:lang` from the normalising pass, by
+    /// entry index. Ignored unless there is one per entry.
+    pub contexts: Vec<EntryContext>,
+    /// The feed element's `xml:lang`.
+    pub feed_lang: Option<String>,
+    /// Salvage mode: the error after which the document was cut.
+    pub broken: Option<String>,
 }
 
 /// Builds the [`ParsedFeed`] for `feed` fetched from `feed_url`.
@@ -36,7 +45,12 @@ pub fn to_parsed_feed(feed: Feed, feed_url: &Url, extras: &Extras) -> ParsedFeed
         FeedType::RSS0 | FeedType::RSS2 => FeedFormat::Rss,
         FeedType::RSS1 => FeedFormat::Rdf,
     };
-    let language = feed.language.as_deref().and_then(non_empty);
+    let language = feed
+        .language
+        .as_deref()
+        .and_then(non_empty)
+        .or_else(|| extras.feed_lang.clone())
+        .map(language_tag);
     let site_url = match format {
         FeedFormat::Json => extras
             .home_page_url
@@ -55,6 +69,7 @@ pub fn to_parsed_feed(feed: Feed, feed_url: &Url, extras: &Extras) -> ParsedFeed
                 .map(Duration::from_secs)
         });
     let aligned = extras.item_images.len() == feed.entries.len();
+    let contexts_aligned = extras.contexts.len() == feed.entries.len();
     let entries = feed
         .entries
         .into_iter()
@@ -65,39 +80,47 @@ pub fn to_parsed_feed(feed: Feed, feed_url: &Url, extras: &Extras) -> ParsedFeed
             } else {
                 None
             };
-            to_entry(entry, feed_url, language.as_deref(), side_image)
+            let context = contexts_aligned
+                .then(|| extras.contexts.get(index))
+                .flatten();
+            to_entry(entry, feed_url, context, language.as_deref(), side_image)
         })
         .collect();
     ParsedFeed {
         format,
-        title: feed.title.and_then(|t| plain_text(&t.content)),
+        title: feed.title.and_then(|t| text_of(&t.content)),
         site_url,
         language,
         ttl,
         entries,
+        broken: extras.broken.clone(),
     }
 }
 
 fn to_entry(
     entry: feed_rs::model::Entry,
     feed_url: &Url,
+    context: Option<&EntryContext>,
     feed_language: Option<&str>,
     side_image: Option<String>,
 ) -> Entry {
+    // Links resolve against the entry's `xml:base` (itself resolved against
+    // the feed URL by the normalising pass), else the feed URL.
+    let base = context.map_or(feed_url, |c| &c.base);
     let guid = non_empty(&entry.id);
     let link = page_link(&entry.links)
-        .and_then(|href| absolute(feed_url, &href))
+        .and_then(|href| absolute(base, &href))
         // feed-rs resolves an empty `<link/>` to the base, i.e. the feed URL
         // itself, which is never the entry's page.
         .filter(|href| href != feed_url.as_str())
         .or_else(|| {
             guid.as_deref()
                 .filter(|g| looks_like_web_url(g))
-                .and_then(|g| absolute(feed_url, g))
+                .and_then(|g| absolute(base, g))
         });
     let image = media_image(&entry.media)
-        .and_then(|u| absolute(feed_url, &u))
-        .or_else(|| side_image.and_then(|u| absolute(feed_url, &u)));
+        .and_then(|u| absolute(base, &u))
+        .or_else(|| side_image.and_then(|u| absolute(base, &u)));
     let mut authors: Vec<String> = Vec::new();
     for name in entry.authors.iter().filter_map(person_name) {
         if !authors.contains(&name) {
@@ -107,7 +130,7 @@ fn to_entry(
     let mut categories: Vec<String> = Vec::new();
     for category in &entry.categories {
         let label = category.label.as_deref().unwrap_or(&category.term);
-        if let Some(label) = plain_text(label)
+        if let Some(label) = text_of(label)
             && !categories.contains(&label)
         {
             categories.push(label);
@@ -115,23 +138,49 @@ fn to_entry(
     }
     Entry {
         guid,
-        title: entry.title.and_then(|t| plain_text(&t.content)),
+        title: entry.title.and_then(|t| text_of(&t.content)),
         link,
         authors,
         published: entry.published,
         updated: entry.updated,
-        summary: entry.summary.and_then(|s| non_empty(&s.content)),
+        summary: entry
+            .summary
+            .and_then(|s| non_empty(&repair_double_utf8(&s.content)))
+            .map(|s| resolve_html_links(&s, base).into_owned()),
         content: entry
             .content
             .and_then(|c| c.body)
-            .and_then(|b| non_empty(&b)),
+            .and_then(|b| non_empty(&repair_double_utf8(&b)))
+            .map(|b| resolve_html_links(&b, base).into_owned()),
         categories,
         image,
         language: entry
             .language
             .as_deref()
             .and_then(non_empty)
-            .or_else(|| feed_language.map(str::to_string)),
+            .or_else(|| match context.and_then(|c| c.lang.as_deref()) {
+                // `xml:lang=""` in force: no language, not the feed's.
+                Some("") => None,
+                Some(lang) => Some(lang.to_string()),
+                None => feed_language.map(str::to_string),
+            })
+            .map(language_tag),
+    }
+}
+
+/// Display text (a title, a category) as plain text, double-encoded UTF-8
+/// repaired.
+fn text_of(raw: &str) -> Option<String> {
+    plain_text(&repair_double_utf8(raw))
+}
+
+/// A language tag as BCP 47 writes it: `en_US` (a POSIX locale, common in
+/// feeds) becomes `en-US`.
+fn language_tag(tag: String) -> String {
+    if tag.contains('_') {
+        tag.replace('_', "-")
+    } else {
+        tag
     }
 }
 
@@ -188,7 +237,7 @@ fn person_name(person: &Person) -> Option<String> {
         .name
         .as_deref()
         .map(|n| n.trim_matches(is_wrapping))
-        .and_then(plain_text)
+        .and_then(text_of)
         .or_else(|| person.email.as_deref().and_then(non_empty))
 }
 

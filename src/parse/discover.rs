@@ -23,8 +23,7 @@ const FEED_TYPES: &[&str] = &[
 /// The feed URLs an HTML page advertises via `<link rel="alternate" type=…>`,
 /// resolved against `base` (or the page's own `<base href>`).
 pub fn discover_feed_links(html: &[u8], base: &Url) -> Vec<String> {
-    let decoded = super::charset::decode(html, None);
-    let document = Html::parse_document(&decoded.text);
+    let document = Html::parse_document(&crate::charset::decode_html(html, None));
     let base = page_base(&document, base);
     let Ok(selector) = Selector::parse("link[rel][href]") else {
         return Vec::new();
@@ -83,7 +82,23 @@ fn page_base(document: &Html, fetched_from: &Url) -> Url {
 pub fn plain_text(raw: &str) -> Option<String> {
     let text = if raw.contains('<') || raw.contains('&') {
         let fragment = Html::parse_fragment(raw);
-        fragment.root_element().text().collect::<String>()
+        // A script or style inside a title is code, not words to show.
+        let hidden = ["script", "style", "noscript", "template"];
+        let mut text = String::new();
+        for node in fragment.root_element().descendants() {
+            let Some(t) = node.value().as_text() else {
+                continue;
+            };
+            let in_code = node.ancestors().any(|a| {
+                a.value()
+                    .as_element()
+                    .is_some_and(|e| hidden.contains(&e.name()))
+            });
+            if !in_code {
+                text.push_str(t);
+            }
+        }
+        text
     } else {
         raw.to_string()
     };
@@ -113,6 +128,15 @@ mod tests {
                 "https://cdn.example.org/atom.xml",
                 "https://www.example.org/news/feed.json",
             ]
+        );
+    }
+
+    #[test]
+    fn plain_text_leaves_scripts_out() {
+        assert_eq!(
+            plain_text("safe<script>location.href='x';</script> <style>p{}</style>title")
+                .as_deref(),
+            Some("safe title")
         );
     }
 

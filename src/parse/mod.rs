@@ -5,34 +5,47 @@
 //! [`Entry`] values) or a [`ParseError`] that says why there is nothing.
 //!
 //! feed-rs does the parsing, behind a shim that fixes what it trips on:
-//! - `charset`: the body is decoded to UTF-8 first (BOM, HTTP charset, XML
-//!   declaration, then sniffing, including windows-1251 vs KOI8-R), and the
-//!   declaration rewritten to say UTF-8;
+//! - the body is decoded to UTF-8 first by the crate's one decoder,
+//!   [`crate::charset`] (BOM or UTF-16/32 NUL pattern, HTTP charset, XML
+//!   declaration, then sniffing), and the declaration rewritten to say UTF-8;
 //! - `declaration`: XML declarations inside the document (on which
 //!   quick-xml panics) are dropped;
 //! - `fixup`: leading junk, a bare `<rss>` without a version, Atom 0.3, and a
 //!   document truncated mid-entry (retried cut after the last whole entry);
 //! - `elements`: e-mail addresses feed-rs would panic on, Russian month names
 //!   in RSS dates (`scan` is the small tag scanner both use);
+//! - `normalize`: one XML-aware pass (quick-xml) that rewrites what feed-rs
+//!   refuses or misreads (Atom 0.3 and MIME-typed text constructs, empty
+//!   elements such as `<media:credit/>`, `<rss>` without a channel, the
+//!   UserLand `rss2` namespace, RSS 0.90, CDF, undeclared entities), resolves
+//!   relative links against `xml:base` and the feed URL, records each entry's
+//!   `xml:base` and `xml:lang`, and salvages a document whose XML breaks after
+//!   complete entries ([`ParsedFeed::broken`] says where); when it cannot (the
+//!   break comes before any entry), feed-rs reads the text as it is, with the
+//!   `fixup` retries;
+//! - `mojibake`: double-encoded UTF-8 ("CafÃ©") in titles, text and names is
+//!   repaired ([`repair_double_utf8`]);
 //! - JSON Feed: numeric item ids and a missing `title` (which feed-rs
 //!   rejects) are repaired, and item images read on the side, as are lone
 //!   `media:thumbnail`s and the Syndication module's update period;
 //! - HTML served instead of a feed is [`ParseError::NotAFeed`] carrying the feed
 //!   URLs the page advertises ([`discover_feed_links`]);
-//! - a panic inside feed-rs is caught and becomes [`ParseError::Panicked`];
+//! - a panic inside feed-rs or the shim is caught and becomes
+//!   [`ParseError::Panicked`];
 //! - feed-rs's generated ids are switched off (its generator may return a
 //!   random UUID), so [`Entry::guid`] is only ever an id the document contained;
 //!   `convert` turns feed-rs's model into ours.
 //!
 //! No I/O happens here.
 
-mod charset;
 mod convert;
 mod declaration;
 mod discover;
 mod elements;
 mod fixup;
 mod json;
+mod mojibake;
+mod normalize;
 mod scan;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -41,8 +54,8 @@ use std::time::Duration;
 use feed_rs::parser::{ParseErrorKind, ParseFeedError};
 use url::Url;
 
-pub use charset::{CharsetSource, Decoded, decode as decode_body};
 pub use discover::{discover_feed_links, plain_text};
+pub use mojibake::repair_double_utf8;
 
 use crate::model::{Entry, FeedFormat};
 
@@ -63,6 +76,10 @@ pub struct ParsedFeed {
     pub ttl: Option<Duration>,
     /// The entries, in document order.
     pub entries: Vec<Entry>,
+    /// Salvage mode: the XML error after which the document was cut. The
+    /// entries complete before it are in [`ParsedFeed::entries`]; the caller
+    /// records the error on the feed (feedparser's "bozo" bit).
+    pub broken: Option<String>,
 }
 
 /// Why a body yielded no feed.
@@ -105,7 +122,17 @@ pub fn parse_feed(
     content_type: Option<&str>,
     feed_url: &Url,
 ) -> Result<ParsedFeed, ParseError> {
-    let decoded = charset::decode(body, content_type);
+    // Our own repairs are code too: a panic anywhere in them is contained
+    // like one inside feed-rs.
+    contain_panic(|| parse_contained(body, content_type, feed_url)).and_then(|result| result)
+}
+
+fn parse_contained(
+    body: &[u8],
+    content_type: Option<&str>,
+    feed_url: &Url,
+) -> Result<ParsedFeed, ParseError> {
+    let decoded = crate::charset::decode(body, content_type, crate::charset::DocumentKind::Xml);
     let text = fixup::strip_leading_junk(&decoded.text);
     if text.trim().is_empty() {
         return Err(ParseError::Empty);
@@ -150,12 +177,58 @@ fn parse_xml(
     } else {
         text
     };
+
+    // The XML-aware pass. When the document breaks before any entry is
+    // complete there is nothing to salvage: feed-rs reads the text as it is,
+    // after the text-level repairs.
+    let normalized = match normalize::normalize(&text, feed_url) {
+        Ok(normalized) => normalized,
+        Err(xml_break) => {
+            // The text-level retries may still read it; if not, the break
+            // as the pass saw it (with where it begins) is the clearer error.
+            return match parse_text_level(&text, root, body, feed_url) {
+                Err(ParseError::Malformed(_)) => Err(ParseError::Malformed(xml_break.to_string())),
+                other => other,
+            };
+        }
+    };
     let extras = convert::Extras {
-        syndication_secs: elements::syndication_interval_secs(&text),
-        item_images: elements::entry_thumbnails(&text),
+        syndication_secs: elements::syndication_interval_secs(&normalized.text),
+        item_images: elements::entry_thumbnails(&normalized.text),
+        contexts: normalized.entries,
+        feed_lang: normalized.feed_lang,
+        broken: normalized.broken.map(|b| b.to_string()),
         ..convert::Extras::default()
     };
+    match run_feed_rs(normalized.text.as_bytes(), feed_url)? {
+        Ok(feed) => return Ok(convert::to_parsed_feed(feed, feed_url, &extras)),
+        Err(ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot)) => {
+            return Err(not_a_feed(
+                format!("root element <{root}> is not RSS, Atom or RDF"),
+                body,
+                feed_url,
+            ));
+        }
+        // feed-rs refused the rewritten document: the text-level path
+        // below gets its chance and reports the error.
+        Err(_) => {}
+    }
+    parse_text_level(&text, root, body, feed_url)
+}
 
+/// feed-rs on the document with only text-level repairs: bare ampersands,
+/// then a cut after the last complete entry.
+fn parse_text_level(
+    text: &str,
+    root: &str,
+    body: &[u8],
+    feed_url: &Url,
+) -> Result<ParsedFeed, ParseError> {
+    let extras = convert::Extras {
+        syndication_secs: elements::syndication_interval_secs(text),
+        item_images: elements::entry_thumbnails(text),
+        ..convert::Extras::default()
+    };
     match run_feed_rs(text.as_bytes(), feed_url)? {
         Ok(feed) => Ok(convert::to_parsed_feed(feed, feed_url, &extras)),
         Err(ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot)) => Err(not_a_feed(
@@ -165,17 +238,18 @@ fn parse_xml(
         )),
         Err(first_error) => {
             // Bare `&` or HTML entities: repair and try once more.
-            if let Some(escaped) = fixup::escape_bare_ampersands(&text)
+            if let Some(escaped) = fixup::escape_bare_ampersands(text)
                 && let Ok(Ok(feed)) = run_feed_rs(escaped.as_bytes(), feed_url)
             {
                 return Ok(convert::to_parsed_feed(feed, feed_url, &extras));
             }
             // Truncated mid-entry: keep the entries that arrived whole.
-            if let Some(repaired) = fixup::close_truncated(&text)
+            if let Some(repaired) = fixup::close_truncated(text)
                 && let Ok(Ok(feed)) = run_feed_rs(repaired.as_bytes(), feed_url)
             {
                 let extras = convert::Extras {
                     item_images: elements::entry_thumbnails(&repaired),
+                    broken: Some(clean_error(&first_error)),
                     ..extras
                 };
                 return Ok(convert::to_parsed_feed(feed, feed_url, &extras));

@@ -311,6 +311,10 @@ async fn fetch_and_parse(
             retry_after: None,
             deferred: false,
         })?;
+    if let Some(broken) = &parsed.broken {
+        tracing::warn!(feed = %feed.name, url = %url, error = %broken, entries = parsed.entries.len(),
+            "feed XML is broken; the complete entries before the break are kept");
+    }
     let keys = crate::identity::entry_keys(url, &parsed.entries);
     let feed_id = state.id;
     let known = {
@@ -342,6 +346,7 @@ async fn fetch_and_parse(
                 title: parsed.title,
                 site_url: parsed.site_url,
                 format: Some(parsed.format.as_str().to_string()),
+                broken: parsed.broken,
             },
             permanent_redirect: response.permanent_redirect.map(|u| u.to_string()),
         },

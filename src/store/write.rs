@@ -64,6 +64,10 @@ pub struct FeedMeta {
     pub site_url: Option<String>,
     /// `rss`, `rdf`, `atom` or `json`.
     pub format: Option<String>,
+    /// Salvage mode: the XML error the document broke at (its complete
+    /// entries were kept). Stored as the poll's `last_error` and the fetch's
+    /// `error` while the status stays `ok`.
+    pub broken: Option<String>,
 }
 
 /// An entry not seen before whose article is not stored yet: a new item.
@@ -201,7 +205,12 @@ pub(super) fn write_poll(
                 now
             ])?;
             record_redirect(tx, poll.feed_id, permanent_redirect.as_deref())?;
-            ("ok", Some(*http_status), Some(*bytes), None)
+            (
+                "ok",
+                Some(*http_status),
+                Some(*bytes),
+                meta.broken.as_deref(),
+            )
         }
         PollOutcome::NotModified {
             etag,
