@@ -243,7 +243,7 @@ fn main() -> ExitCode {
     for &i in &rows {
         let c = our_counts[i];
         tsv.push_str(&format!(
-            "{}\t{:.3}\t{:.3}\t{:.3}\t{}\t{}\t{}\t{:?}\t{}\n",
+            "{}\t{:.3}\t{:.3}\t{:.3}\t{}\t{}\t{}\t{}\t{}\n",
             pages[i].id,
             c.f1(),
             c.precision(),
@@ -251,7 +251,7 @@ fn main() -> ExitCode {
             traf_f1(i).map_or("-".into(), |f| format!("{f:.3}")),
             words(&pages[i].truth),
             words(ours[i]),
-            out[i].method,
+            out[i].path.as_str(),
             pages[i].url
         ));
     }
@@ -301,13 +301,13 @@ fn print_row(name: &str, s: &Summary, rate: Option<f64>) {
 
 fn print_page(p: &Page, f1: f64, traf: Option<f64>, text: &str, a: &Article) {
     println!(
-        "  {:<18} {:.3}  {}  {:>5} / {:<5} {:?}  {}",
+        "  {:<18} {:.3}  {}  {:>5} / {:<5} {:<11} {}",
         p.id.chars().take(18).collect::<String>(),
         f1,
         traf.map_or("  -  ".into(), |f| format!("{f:.3}")),
         p.truth.split_whitespace().count(),
         text.split_whitespace().count(),
-        a.method,
+        a.path.as_str(),
         p.url
     );
 }

@@ -23,6 +23,9 @@ pub(crate) struct Meta {
     pub canonical_url: Option<String>,
     pub image: Option<String>,
     pub description: Option<String>,
+    /// Characters (whitespace runs as one) of the JSON-LD `articleBody`, 0 when absent:
+    /// how long the page itself says its article is.
+    pub body_chars: usize,
 }
 
 /// Raw candidates, one slot per source so precedence is applied at the end.
@@ -159,6 +162,7 @@ pub(crate) fn collect(dom: &Dom<'_>, page_url: &Url) -> Meta {
         canonical_url: abs(f.canonical.or(f.og_url).or(ld.canonical_url)),
         image: abs(f.og_image.or(ld.image).or(f.tw_image)),
         description: f.description.or(ld.description),
+        body_chars: ld.body_chars,
     }
 }
 
@@ -283,6 +287,11 @@ fn json_ld(v: &Value, m: &mut Meta, pages: bool, depth: usize) {
                     .and_then(Value::as_str)
                     .map(collapse),
             );
+            if m.body_chars == 0
+                && let Some(b) = o.get("articleBody").and_then(Value::as_str)
+            {
+                m.body_chars = super::content::measure(b).0 as usize;
+            }
             if m.published.is_none() {
                 m.published = s("datePublished").as_deref().and_then(parse_date);
             }
