@@ -42,8 +42,9 @@ pub(crate) enum Mode {
     Strict,
     /// Only drop what can never be content (scripts, navigation tags, hidden).
     Relaxed,
-    /// A second look: as strict, but keep furniture boxes (`nav`, `aside`,
-    /// …) and hidden nodes, for pages whose markup hides or misfiles the article.
+    /// A second look: as relaxed, but keep furniture boxes (`nav`, `aside`,
+    /// …) and hidden nodes, for pages whose markup hides or misfiles the
+    /// article; drop reader comments, which are prose but never the article.
     Rescue,
 }
 
@@ -98,7 +99,8 @@ pub(crate) fn stats(
         let own = node.text.is_none()
             && (node.role == Role::Drop
                 || (mode != Mode::Rescue && (node.role == Role::Aside || node.hidden))
-                || (mode != Mode::Relaxed
+                || (mode == Mode::Rescue && is_comments(dom, i) && !wrapper(i))
+                || (mode == Mode::Strict
                     && (node.unlikely || node.tag == "header")
                     && !matches!(node.tag, "body" | "html" | "article" | "main" | "a")
                     && !wrapper(i)));
@@ -149,6 +151,16 @@ pub(crate) fn stats(
         }
     }
     st
+}
+
+/// Whether an element's class or id names reader comments.
+fn is_comments(dom: &Dom<'_>, i: usize) -> bool {
+    ["class", "id"].iter().any(|a| {
+        dom.attr(i, a).is_some_and(|v| {
+            let v = v.to_ascii_lowercase();
+            v.contains("comment") || v.contains("disqus") || v.contains("replies")
+        })
+    })
 }
 
 /// The chosen article: subtree roots in document order.

@@ -342,6 +342,7 @@ fn generic(
     let st = content::stats(dom, Mode::Rescue, removed, Some(&relaxed));
     if let Some(root) = rescue::largest_block(dom, &st, body) {
         let (text, html) = render_clean(dom, &st, &[root], base, &title);
+        if std::env::var_os("NWDBG").is_some() { eprintln!("DBG best_len={best_len} page_prose={page_prose} rescue_prose={} root={} {:?} {:?} prose={} len={}", st[body].prose, root, dom.nodes[root].tag, dom.attr(root,"class"), st[root].prose, text.chars().count()); }
         if text.chars().count() >= rescue::FAR_LONGER * best_len.max(1) {
             return (text, html, BodyPath::Rescue);
         }
