@@ -119,7 +119,9 @@ pub(crate) fn drop_conditionally(dom: &Dom<'_>, st: &[Stat], i: usize) -> bool {
     if node.weight >= 25 && ld > 0.5 {
         return true;
     }
-    if s.text < 25 && s.imgs == 0 {
+    // A short row is a table's normal grain (a date and a figure), not an
+    // empty shell: the table as a whole is judged.
+    if s.text < 25 && s.imgs == 0 && !matches!(node.tag, "tr" | "tbody" | "thead" | "tfoot") {
         return true;
     }
     false
