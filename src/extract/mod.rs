@@ -317,7 +317,7 @@ fn generic(
         let Some(sel) = content::select(dom, st) else {
             continue;
         };
-        let (text, html) = render_clean(dom, st, &sel.roots, base, &title);
+        let (text, html) = render_clean(dom, st, &sel.roots, base, &title, true);
         let len = text.chars().count();
         if len > best_len {
             let path = if mode == Mode::Strict {
@@ -341,8 +341,7 @@ fn generic(
     }
     let st = content::stats(dom, Mode::Rescue, removed, Some(&relaxed));
     if let Some(root) = rescue::largest_block(dom, &st, body) {
-        let (text, html) = render_clean(dom, &st, &[root], base, &title);
-        if std::env::var_os("NWDBG").is_some() { eprintln!("DBG best_len={best_len} page_prose={page_prose} rescue_prose={} root={} {:?} {:?} prose={} len={}", st[body].prose, root, dom.nodes[root].tag, dom.attr(root,"class"), st[root].prose, text.chars().count()); }
+        let (text, html) = render_clean(dom, &st, &[root], base, &title, false);
         if text.chars().count() >= rescue::FAR_LONGER * best_len.max(1) {
             return (text, html, BodyPath::Rescue);
         }
@@ -357,9 +356,12 @@ fn render_clean(
     roots: &[usize],
     base: &Url,
     title: &str,
+    trust_names: bool,
 ) -> (String, String) {
     render::render(dom, roots, Some(base), &mut |i| {
-        st[i].excluded || clean::drop_conditionally(dom, st, i) || is_title_heading(dom, i, title)
+        st[i].excluded
+            || clean::drop_conditionally(dom, st, i, trust_names)
+            || is_title_heading(dom, i, title)
     })
 }
 

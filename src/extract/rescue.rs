@@ -41,8 +41,20 @@ pub(crate) fn largest_block(dom: &Dom<'_>, st: &[Stat], body: usize) -> Option<u
     }
     let bar = MOST_PROSE * total as f32;
     let end = dom.nodes[body].end as usize;
-    (body..end)
+    let mut top = (body..end)
         .filter(|&i| !st[i].excluded && dom.nodes[i].text.is_none())
-        .filter(|&i| st[i].prose as f32 >= bar)
-        .last()
+        .rfind(|&i| st[i].prose as f32 >= bar)?;
+    // Climb while the parent adds more prose than other text: a standfirst or
+    // an opening paragraph beside the body, not a sidebar or a link list.
+    let other = |i: usize| st[i].text.saturating_sub(st[i].prose);
+    while top > body {
+        let p = dom.nodes[top].parent as usize;
+        let more_prose = st[p].prose.saturating_sub(st[top].prose);
+        let more_other = other(p).saturating_sub(other(top));
+        if more_prose == 0 || more_other > more_prose {
+            break;
+        }
+        top = p;
+    }
+    Some(top)
 }
