@@ -26,3 +26,42 @@ fn page_builder_widgets_beat_a_dense_author_bio() {
     assert!(!a.text.contains("Gothenburg"), "author bio kept");
     assert!(!a.text.contains("Portugal"), "reader comment kept");
 }
+
+#[test]
+fn article_streamed_into_a_hidden_placeholder_is_found() {
+    // Streaming server rendering sends a loading shell first and the article
+    // in a `hidden` element that a script swaps in: no script runs here.
+    let a = check(
+        "streamed_article",
+        "https://lattice.example/blog/build-times",
+    );
+    assert_eq!(a.path, BodyPath::Rescue);
+    assert!(!a.text.contains("Loading"), "loading shell kept");
+}
+
+#[test]
+fn article_inside_an_unclosed_navigation_menu_is_found() {
+    // The menu's `<ul>`, `<li>` and `<nav>` are never closed, so the parser
+    // puts `<main>` inside the last menu item: the article is in a `<nav>`.
+    let a = check(
+        "unclosed_nav_article",
+        "https://urbandesk.example/2026/03/seven-podcasts/",
+    );
+    assert_eq!(a.path, BodyPath::Rescue);
+    assert!(!a.text.contains("Transport"), "menu kept");
+}
+
+#[test]
+fn turkish_wire_story_keeps_its_body_not_only_the_standfirst() {
+    // The body sits in a share-on-select wrapper (`selectionShareable`, a
+    // boilerplate-sounding name), so the strict pass kept only the
+    // 40-word standfirst; the second look takes standfirst and body.
+    let a = check(
+        "turkish_wire",
+        "https://haber.example/tr/ekonomi/karadenizde-findik-hasadi/123456",
+    );
+    assert_eq!(a.path, BodyPath::Rescue);
+    assert_eq!(a.language.as_deref(), Some("tr"));
+    assert_eq!(a.author.as_deref(), Some("Elif Yılmaz"));
+    assert!(!a.text.contains("Son dakika"), "sidebar kept");
+}
