@@ -65,3 +65,25 @@ fn turkish_wire_story_keeps_its_body_not_only_the_standfirst() {
     assert_eq!(a.author.as_deref(), Some("Elif Yılmaz"));
     assert!(!a.text.contains("Son dakika"), "sidebar kept");
 }
+
+#[test]
+fn a_data_tables_short_rows_are_kept() {
+    // Each row (a date and a figure) is shorter than the smallest block
+    // cleaning keeps on its own; the table is one piece of the article.
+    let rows: String = (1..=12)
+        .map(|m| format!("<tr><td>{m}/1/2025</td><td>+{m}.5%</td></tr>"))
+        .collect();
+    let para = "Prices rose again this year in most of the metro areas we track, \
+                though far more slowly than during the pandemic boom, and the \
+                table below gives the change for each month of the year.";
+    let html = format!(
+        "<html><body><article><h1>Home prices</h1><p>{para}</p><p>{para}</p>\
+         <table><thead><tr><th>Date</th><th>Change</th></tr></thead><tbody>{rows}</tbody></table>\
+         <p>{para}</p></article></body></html>"
+    );
+    let a = extract(&html, &url("https://homes.example/prices"), None);
+    for m in 1..=12 {
+        assert!(a.text.contains(&format!("{m}/1/2025")), "row {m} missing:\n{}", a.text);
+    }
+    assert!(a.html.contains("<td>12/1/2025</td>"), "{}", a.html);
+}
