@@ -21,6 +21,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "summary",
         include_str!("migrations/007_story_summary.sql"),
     ),
+    (
+        10,
+        "extraction_path",
+        include_str!("migrations/010_extraction_path.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
