@@ -5,8 +5,9 @@ Usage: trafilatura_extract.py DIR OUT.json
 
 DIR holds pages/<id>.html.gz and ground-truth.json (the layout of
 ../shared/extraction-bench and ../shared/extraction-corpora/*). OUT.json maps each
-page id to {"articleBody": text}, the shape score.py and extract_bench read.
-Settings are trafilatura's defaults except comments, which no article body holds.
+page id to {"articleBody": text, "meta": {title, author, date, sitename, image}},
+the shape score.py and extract_bench read. Settings are trafilatura's defaults
+except comments, which no article body holds.
 """
 import gzip
 import json
@@ -14,6 +15,9 @@ import sys
 from pathlib import Path
 
 import trafilatura
+from trafilatura.metadata import extract_metadata
+
+FIELDS = ("title", "author", "date", "sitename", "image")
 
 
 def main():
@@ -27,10 +31,12 @@ def main():
         raw = gzip.decompress((root / "pages" / f"{pid}.html.gz").read_bytes())
         try:
             text = trafilatura.extract(raw, url=gold.get("url"), include_comments=False) or ""
+            m = extract_metadata(raw, default_url=gold.get("url"))
+            meta = {f: getattr(m, f, None) for f in FIELDS}
         except Exception as e:  # one bad page must not stop the run
             print(f"{pid}: {e}", file=sys.stderr)
-            text = ""
-        preds[pid] = {"articleBody": text}
+            text, meta = "", {}
+        preds[pid] = {"articleBody": text, "meta": meta}
     out.write_text(json.dumps(preds, ensure_ascii=False), encoding="utf-8")
     print(f"trafilatura {trafilatura.__version__}: {len(preds)} pages -> {out}", file=sys.stderr)
     return 0

@@ -131,7 +131,11 @@ fn teasers_are_replaced_by_the_article_and_failures_keep_the_teaser() {
             |r| r.get(0),
         )
         .expect("extraction_path");
-    assert_eq!(path.as_deref(), Some("strict"), "the pass that chose the text is recorded");
+    assert_eq!(
+        path.as_deref(),
+        Some("strict"),
+        "the pass that chose the text is recorded"
+    );
     let expected = String::from_utf8(page("rt_article.expected.txt")).expect("utf8");
     assert_eq!(
         words(&text),

@@ -14,10 +14,12 @@
 //! When `python3` can import trafilatura, `benches/trafilatura_extract.py`
 //! extracts the corpus once (cached under the target dir) and its figures are
 //! printed beside newswire's, with the pages where newswire misses outright
-//! (F1 < 0.5 where trafilatura's is > 0.9). Per-page results go to
+//! (F1 < 0.5 where trafilatura's is > 0.9), and how often each metadata
+//! field is found by either and agrees (`meta.rs`). Per-page results go to
 //! `$CARGO_TARGET_DIR/extract-bench/<corpus>.tsv`.
 
 mod marks;
+mod meta;
 mod score;
 
 use std::io::Read;
@@ -184,27 +186,27 @@ fn main() -> ExitCode {
         .collect();
     let our_sum = summary(&our_counts, &ours);
 
-    let traf_texts = if o.trafilatura {
+    let traf_map = if o.trafilatura {
         trafilatura(
             dir,
             &work.join(format!("{name}.trafilatura.json")),
             o.refresh,
         )
-        .map(|m| {
-            pages
-                .iter()
-                .map(|p| {
-                    m.get(&p.id)
-                        .and_then(|v| v.get("articleBody"))
-                        .and_then(|v| v.as_str())
-                        .unwrap_or("")
-                        .to_string()
-                })
-                .collect::<Vec<String>>()
-        })
     } else {
         None
     };
+    let traf_texts: Option<Vec<String>> = traf_map.as_ref().map(|m| {
+        pages
+            .iter()
+            .map(|p| {
+                m.get(&p.id)
+                    .and_then(|v| v.get("articleBody"))
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .to_string()
+            })
+            .collect()
+    });
     let traf_counts: Option<Vec<Counts>> = traf_texts.as_ref().map(|t| {
         pages
             .iter()
@@ -274,6 +276,13 @@ fn main() -> ExitCode {
         for &i in &misses {
             print_page(&pages[i], our_counts[i].f1(), traf_f1(i), ours[i], &out[i]);
         }
+    }
+    if let Some(m) = &traf_map {
+        let theirs: Vec<Option<&serde_json::Value>> = pages
+            .iter()
+            .map(|p| m.get(&p.id).and_then(|v| v.get("meta")))
+            .collect();
+        meta::compare(&out, &theirs);
     }
     println!("per-page results: {}", tsv_path.display());
     ExitCode::SUCCESS

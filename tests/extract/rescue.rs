@@ -10,7 +10,12 @@ use super::{expected, page, paragraphs, url};
 /// Extract a fixture page and compare its text with the expected paragraphs.
 fn check(name: &str, page_url: &str) -> newswire::extract::Article {
     let a = extract(&page(name), &url(page_url), None);
-    assert_eq!(paragraphs(&a.text), expected(name), "{name}: text was\n{}", a.text);
+    assert_eq!(
+        paragraphs(&a.text),
+        expected(name),
+        "{name}: text was\n{}",
+        a.text
+    );
     a
 }
 
@@ -83,7 +88,11 @@ fn a_data_tables_short_rows_are_kept() {
     );
     let a = extract(&html, &url("https://homes.example/prices"), None);
     for m in 1..=12 {
-        assert!(a.text.contains(&format!("{m}/1/2025")), "row {m} missing:\n{}", a.text);
+        assert!(
+            a.text.contains(&format!("{m}/1/2025")),
+            "row {m} missing:\n{}",
+            a.text
+        );
     }
     assert!(a.html.contains("<td>12/1/2025</td>"), "{}", a.html);
 }
