@@ -172,8 +172,18 @@ fn main() -> ExitCode {
     let pred_path = work.join(format!("{name}.newswire.json"));
     let preds: serde_json::Map<String, serde_json::Value> = pages
         .iter()
-        .zip(&ours)
-        .map(|(p, t)| (p.id.clone(), serde_json::json!({ "articleBody": t })))
+        .zip(&out)
+        .map(|(p, a)| {
+            let meta = serde_json::json!({
+                "title": a.title, "author": a.author, "site_name": a.site_name,
+                "published": a.published.map(|d| d.to_rfc3339()), "language": a.language,
+                "image": a.image, "path": a.path.as_str(),
+            });
+            (
+                p.id.clone(),
+                serde_json::json!({ "articleBody": a.text, "meta": meta }),
+            )
+        })
         .collect();
     if let Err(e) = std::fs::write(&pred_path, serde_json::Value::Object(preds).to_string()) {
         eprintln!("cannot write {}: {e}", pred_path.display());

@@ -3,7 +3,9 @@
 //! In: a flattened page and its URL. Out: [`Meta`]. Sources, best first:
 //! JSON-LD (`NewsArticle`/`Article`/… objects, also inside `@graph` or arrays),
 //! OpenGraph and `article:*` properties, named `<meta>` tags, `<link
-//! rel=canonical>`, `<time datetime>`, `<html lang>` and `<title>`.
+//! rel=canonical>`, `<time datetime>`, `<html lang>` and `<title>`; for the
+//! author, last, a byline in the page (`rel=author`, `itemprop=author`, a
+//! `byline`/`author` class) short enough to be a name.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde_json::Value;
@@ -37,6 +39,7 @@ struct Found {
     doc_title: Option<String>,
     h1: Option<String>,
     meta_author: Option<String>,
+    byline: Option<String>,
     art_author: Option<String>,
     art_published: Option<String>,
     art_modified: Option<String>,
@@ -81,6 +84,9 @@ pub(crate) fn collect(dom: &Dom<'_>, page_url: &Url) -> Meta {
     let mut i = 0;
     while i < dom.nodes.len() {
         let node = &dom.nodes[i];
+        if f.byline.is_none() && node.text.is_none() {
+            byline(dom, i, &mut f.byline);
+        }
         match node.tag {
             "html" => {
                 if let Some(l) = dom.attr(i, "lang").or_else(|| dom.attr(i, "xml:lang")) {
@@ -145,7 +151,8 @@ pub(crate) fn collect(dom: &Dom<'_>, page_url: &Url) -> Meta {
         author: ld
             .author
             .or(f.meta_author)
-            .or(f.art_author.filter(|a| !a.starts_with("http"))),
+            .or(f.art_author.filter(|a| !a.starts_with("http")))
+            .or(f.byline),
         published: ld
             .published
             .or_else(|| date(&f.art_published))
@@ -163,6 +170,44 @@ pub(crate) fn collect(dom: &Dom<'_>, page_url: &Url) -> Meta {
         image: abs(f.og_image.or(ld.image).or(f.tw_image)),
         description: f.description.or(ld.description),
         body_chars: ld.body_chars,
+    }
+}
+
+/// A byline in the page itself: a link marked `rel="author"`, an element
+/// marked `itemprop="author"`, or one whose class names the author or byline,
+/// when its text is short enough to be a name ("By" dropped).
+fn byline(dom: &Dom<'_>, i: usize, slot: &mut Option<String>) {
+    let marked = dom
+        .attr(i, "rel")
+        .is_some_and(|r| r.split_whitespace().any(|r| r == "author"))
+        || dom.attr(i, "itemprop") == Some("author")
+        || dom.attr(i, "class").is_some_and(|c| {
+            c.split_whitespace().any(|c| {
+                let c = c.to_ascii_lowercase();
+                matches!(
+                    c.as_str(),
+                    "author"
+                        | "byline"
+                        | "author-name"
+                        | "byline-name"
+                        | "authorname"
+                        | "byline__name"
+                        | "author__name"
+                )
+            })
+        });
+    if !marked {
+        return;
+    }
+    let t = text_of(dom, i);
+    let t = t
+        .strip_prefix("By ")
+        .or_else(|| t.strip_prefix("by "))
+        .unwrap_or(&t)
+        .trim();
+    let words = t.split_whitespace().count();
+    if (1..=6).contains(&words) && t.chars().count() <= 60 && t.chars().any(char::is_alphabetic) {
+        *slot = Some(t.to_string());
     }
 }
 

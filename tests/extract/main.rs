@@ -3,6 +3,7 @@
 //! decoding and the HTML sanitiser; `rescue` holds the pages where the
 //! scorer's first choice is wrong and the second look must find the article.
 
+mod meta;
 mod rescue;
 
 use std::path::PathBuf;

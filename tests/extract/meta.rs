@@ -1,0 +1,40 @@
+//! Metadata read from the page itself when no JSON-LD or `<meta>` names it.
+
+use newswire::extract::extract;
+
+use super::url;
+
+fn author_of(byline: &str) -> Option<String> {
+    let html = format!(
+        "<html><head><title>Harbour works</title></head><body><article>\
+         <h1>Harbour works</h1>{byline}\
+         <p>The harbour wall will be rebuilt over the winter, the port authority said on Monday, \
+         and the ferry will use the north quay until the work is done in the spring.</p>\
+         </article></body></html>"
+    );
+    extract(&html, &url("https://port.example/news/harbour"), None).author
+}
+
+#[test]
+fn author_from_a_byline_in_the_page() {
+    assert_eq!(
+        author_of(r#"<p>By <a rel="author" href="/staff/jo">Jo Marsh</a></p>"#).as_deref(),
+        Some("Jo Marsh")
+    );
+    assert_eq!(
+        author_of(r#"<span itemprop="author">By Ana Ruiz</span>"#).as_deref(),
+        Some("Ana Ruiz")
+    );
+    assert_eq!(
+        author_of(r#"<div class="meta"><span class="byline">Tomás Reyes</span></div>"#).as_deref(),
+        Some("Tomás Reyes")
+    );
+    // A long block that merely has the class is not a name.
+    assert_eq!(
+        author_of(
+            r#"<div class="author">Our reporters cover the port, the ferries and the fishing fleet every day of the year.</div>"#
+        ),
+        None
+    );
+    assert_eq!(author_of(""), None);
+}
