@@ -64,8 +64,69 @@ fn set(slot: &mut Option<String>, v: &str) {
 }
 
 /// Collapse whitespace runs to single spaces.
+/// Collapse whitespace runs to single spaces, after decoding the character
+/// references the HTML parser never saw: JSON-LD is script text, so its
+/// `&#8211;` and `&amp;` arrive literally, and some sites escape `<meta>`
+/// content twice.
 pub(crate) fn collapse(s: &str) -> String {
+    let decoded;
+    let s = if s.contains('&') {
+        decoded = unescape(s);
+        decoded.as_str()
+    } else {
+        s
+    };
     s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Decode numeric character references and the few named ones that appear
+/// in metadata; anything else stays as written.
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let end = rest[..rest.len().min(12)].find(';');
+        let decoded = end.and_then(|e| {
+            let name = &rest[1..e];
+            let c = if let Some(num) = name.strip_prefix("#x").or_else(|| name.strip_prefix("#X")) {
+                u32::from_str_radix(num, 16).ok().and_then(char::from_u32)
+            } else if let Some(num) = name.strip_prefix('#') {
+                num.parse::<u32>().ok().and_then(char::from_u32)
+            } else {
+                match name {
+                    "amp" => Some('&'),
+                    "lt" => Some('<'),
+                    "gt" => Some('>'),
+                    "quot" => Some('"'),
+                    "apos" => Some('\''),
+                    "nbsp" => Some(' '),
+                    "ndash" => Some('–'),
+                    "mdash" => Some('—'),
+                    "rsquo" => Some('’'),
+                    "lsquo" => Some('‘'),
+                    "rdquo" => Some('”'),
+                    "ldquo" => Some('“'),
+                    "hellip" => Some('…'),
+                    _ => None,
+                }
+            };
+            c.map(|c| (c, e))
+        });
+        match decoded {
+            Some((c, e)) => {
+                out.push(c);
+                rest = &rest[e + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn text_of(dom: &Dom<'_>, i: usize) -> String {

@@ -38,3 +38,17 @@ fn author_from_a_byline_in_the_page() {
     );
     assert_eq!(author_of(""), None);
 }
+
+#[test]
+fn character_references_in_json_ld_and_meta_are_decoded() {
+    // JSON-LD is script text, which the HTML parser leaves undecoded.
+    let html = r#"<html><head>
+        <script type="application/ld+json">{"@type":"NewsArticle","headline":"Review &#8211; a &#x201C;quiet&#x201D; triumph","author":{"@type":"Person","name":"Zo&euml; &amp; Sam"}}</script>
+        <meta property="og:site_name" content="Arts &amp;amp; Letters">
+        </head><body><p>Text.</p></body></html>"#;
+    let a = extract(html, &url("https://arts.example/review"), None);
+    assert_eq!(a.title.as_deref(), Some("Review – a “quiet” triumph"));
+    // Unknown names stay as written; `&amp;` is decoded.
+    assert_eq!(a.author.as_deref(), Some("Zo&euml; & Sam"));
+    assert_eq!(a.site_name.as_deref(), Some("Arts & Letters"));
+}
