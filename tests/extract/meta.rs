@@ -51,4 +51,9 @@ fn character_references_in_json_ld_and_meta_are_decoded() {
     // Unknown names stay as written; `&amp;` is decoded.
     assert_eq!(a.author.as_deref(), Some("Zo&euml; & Sam"));
     assert_eq!(a.site_name.as_deref(), Some("Arts & Letters"));
+    // A bare `&` just before multi-byte text (this once panicked).
+    let html =
+        "<html><head><title>R&amp;D overviewé — «звёзды»;</title></head><body></body></html>";
+    let a = extract(html, &url("https://sky.example/"), None);
+    assert_eq!(a.title.as_deref(), Some("R&D overviewé — «звёзды»;"));
 }
