@@ -12,11 +12,18 @@
 //! [`html_to_text`]). Before parsing, `prescan` empties script, style and SVG
 //! bodies, which extraction never reads.
 //!
+//! A choice that holds a small share of the page's prose, or falls far short
+//! of the page's own JSON-LD `articleBody`, gets a second look (`rescue`):
+//! the block holding most of the prose, found with furniture boxes and
+//! hidden nodes kept and no trust in class names, replaces it when far
+//! longer. [`Article::path`] says which pass chose the text; the pipeline
+//! stores it in `items.extraction_path`.
+//!
 //! Submodules: `prescan` (pre-parse cut), `dom` (flat pre-order copy of the
 //! page), `hints` (class/id words), `content` (scoring and selection), `clean`
-//! (leaving out furniture inside the article), `render` (text and HTML
-//! output), `meta` (metadata), `decode`, `sanitize`, `rules` (site rules and
-//! the built-in table in `rules.toml`).
+//! (leaving out furniture inside the article), `rescue` (the second look),
+//! `render` (text and HTML output), `meta` (metadata), `decode`, `sanitize`,
+//! `rules` (site rules and the built-in table in `rules.toml`).
 
 mod clean;
 mod content;
