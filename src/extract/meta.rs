@@ -149,9 +149,6 @@ pub(crate) fn collect(dom: &Dom<'_>, page_url: &Url) -> Meta {
     let mut i = 0;
     while i < dom.nodes.len() {
         let node = &dom.nodes[i];
-        if f.byline.is_none() && node.text.is_none() {
-            byline(dom, i, &mut f.byline);
-        }
         match node.tag {
             "html" => {
                 if let Some(l) = dom.attr(i, "lang").or_else(|| dom.attr(i, "xml:lang")) {
@@ -199,6 +196,19 @@ pub(crate) fn collect(dom: &Dom<'_>, page_url: &Url) -> Meta {
         }
         i += 1;
     }
+    // The page's own byline is the last resort: looked for only when no
+    // metadata names an author, since it costs a scan of every element.
+    let art_author_usable = f
+        .art_author
+        .as_deref()
+        .is_some_and(|a| !a.starts_with("http"));
+    if f.ld.author.is_none() && f.meta_author.is_none() && !art_author_usable {
+        for i in 0..dom.nodes.len() {
+            if dom.nodes[i].text.is_none() && byline(dom, i, &mut f.byline) {
+                break;
+            }
+        }
+    }
     let date = |s: &Option<String>| s.as_deref().and_then(parse_date);
     let abs = |s: Option<String>| {
         s.and_then(|u| page_url.join(&u).ok())
@@ -241,28 +251,22 @@ pub(crate) fn collect(dom: &Dom<'_>, page_url: &Url) -> Meta {
 /// A byline in the page itself: a link marked `rel="author"`, an element
 /// marked `itemprop="author"`, or one whose class names the author or byline,
 /// when its text is short enough to be a name ("By" dropped).
-fn byline(dom: &Dom<'_>, i: usize, slot: &mut Option<String>) {
-    let marked = dom
-        .attr(i, "rel")
-        .is_some_and(|r| r.split_whitespace().any(|r| r == "author"))
-        || dom.attr(i, "itemprop") == Some("author")
-        || dom.attr(i, "class").is_some_and(|c| {
-            c.split_whitespace().any(|c| {
-                let c = c.to_ascii_lowercase();
-                matches!(
-                    c.as_str(),
-                    "author"
-                        | "byline"
-                        | "author-name"
-                        | "byline-name"
-                        | "authorname"
-                        | "byline__name"
-                        | "author__name"
-                )
-            })
-        });
+fn byline(dom: &Dom<'_>, i: usize, slot: &mut Option<String>) -> bool {
+    let Some(el) = dom.nodes[i].el else {
+        return false;
+    };
+    let marked = el.value().attrs().any(|(name, value)| match name {
+        "rel" => value
+            .split_whitespace()
+            .any(|r| r.eq_ignore_ascii_case("author")),
+        "itemprop" => value == "author",
+        "class" => value
+            .split_whitespace()
+            .any(|c| BYLINE_CLASSES.iter().any(|b| c.eq_ignore_ascii_case(b))),
+        _ => false,
+    });
     if !marked {
-        return;
+        return false;
     }
     let t = text_of(dom, i);
     let t = t
@@ -273,8 +277,21 @@ fn byline(dom: &Dom<'_>, i: usize, slot: &mut Option<String>) {
     let words = t.split_whitespace().count();
     if (1..=6).contains(&words) && t.chars().count() <= 60 && t.chars().any(char::is_alphabetic) {
         *slot = Some(t.to_string());
+        return true;
     }
+    false
 }
+
+/// Class tokens that mark a byline (compared ignoring ASCII case).
+const BYLINE_CLASSES: &[&str] = &[
+    "author",
+    "byline",
+    "author-name",
+    "byline-name",
+    "authorname",
+    "byline__name",
+    "author__name",
+];
 
 fn text_of_raw(dom: &Dom<'_>, i: usize) -> String {
     let mut s = String::new();
