@@ -82,6 +82,7 @@ fn read_rows(from: &Path) -> anyhow::Result<Vec<Row>> {
                         _ => Extraction::Feed,
                     },
                     extraction_error: r.get(17)?,
+                    extraction_path: None,
                 },
             })
         })?

@@ -145,4 +145,6 @@ pub struct NewItem {
     pub extraction: Extraction,
     /// Why extraction failed or fell back, for `extraction = failed` / `feed`.
     pub extraction_error: Option<String>,
+    /// Which extractor pass chose the text (`extract::BodyPath::as_str`), when it came from the page.
+    pub extraction_path: Option<&'static str>,
 }

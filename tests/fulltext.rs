@@ -124,6 +124,18 @@ fn teasers_are_replaced_by_the_article_and_failures_keep_the_teaser() {
 
     let (canonical, text, how, _) = row("River terminal reopens");
     assert_eq!(how, "extracted");
+    let path: Option<String> = db
+        .query_row(
+            "SELECT extraction_path FROM items WHERE title = 'River terminal reopens'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("extraction_path");
+    assert_eq!(
+        path.as_deref(),
+        Some("strict"),
+        "the pass that chose the text is recorded"
+    );
     let expected = String::from_utf8(page("rt_article.expected.txt")).expect("utf8");
     assert_eq!(
         words(&text),

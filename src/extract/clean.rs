@@ -80,15 +80,17 @@ fn is_byline(t: &str) -> bool {
 }
 
 /// Whether a container inside the article should be left out (readability's
-/// "clean conditionally": link lists, image strips, empty shells).
-pub(crate) fn drop_conditionally(dom: &Dom<'_>, st: &[Stat], i: usize) -> bool {
+/// "clean conditionally": link lists, image strips, empty shells). Without
+/// `trust_names` (the rescue pass, taken because names misled the scorer),
+/// a boilerplate-sounding class or id alone removes nothing.
+pub(crate) fn drop_conditionally(dom: &Dom<'_>, st: &[Stat], i: usize, trust_names: bool) -> bool {
     let node = &dom.nodes[i];
     let s = &st[i];
     match node.role {
         Role::Container => {}
         Role::Para => {
             if matches!(node.tag, "h1" | "h2" | "h3" | "h4" | "h5" | "h6") {
-                return node.weight < 0 || link_density(s) > 0.5;
+                return (trust_names && node.weight < 0) || link_density(s) > 0.5;
             }
             if node.tag == "figcaption" || node.tag == "caption" {
                 return true;
@@ -110,7 +112,7 @@ pub(crate) fn drop_conditionally(dom: &Dom<'_>, st: &[Stat], i: usize) -> bool {
         return false;
     }
     let ld = link_density(s);
-    if node.weight < 0 && s.text < 200 {
+    if trust_names && node.weight < 0 && s.text < 200 {
         return true;
     }
     if node.weight < 25 && ld > 0.33 {
@@ -119,8 +121,21 @@ pub(crate) fn drop_conditionally(dom: &Dom<'_>, st: &[Stat], i: usize) -> bool {
     if node.weight >= 25 && ld > 0.5 {
         return true;
     }
-    if s.text < 25 && s.imgs == 0 {
+    // A short row is a table's normal grain (a date and a figure), not an
+    // empty shell: the table as a whole is judged.
+    if s.text < 25
+        && s.imgs == 0
+        && !matches!(node.tag, "tr" | "tbody" | "thead" | "tfoot")
+        && !holds_heading(dom, i)
+    {
         return true;
     }
     false
+}
+
+/// Whether a (small) subtree holds a section heading: a box around a short
+/// heading is a page builder's way to write one, not an empty shell.
+fn holds_heading(dom: &Dom<'_>, i: usize) -> bool {
+    (i + 1..dom.nodes[i].end as usize)
+        .any(|j| matches!(dom.nodes[j].tag, "h2" | "h3" | "h4" | "h5" | "h6"))
 }

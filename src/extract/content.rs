@@ -28,6 +28,9 @@ pub(crate) struct Stat {
     pub paras: u32,
     /// Images below.
     pub imgs: u32,
+    /// Characters of running prose below: paragraphs (and text flowing in
+    /// containers) that are mostly not links, each counted once.
+    pub prose: u32,
     /// Excluded (itself or an ancestor is boilerplate).
     pub excluded: bool,
 }
@@ -39,6 +42,10 @@ pub(crate) enum Mode {
     Strict,
     /// Only drop what can never be content (scripts, navigation tags, hidden).
     Relaxed,
+    /// A second look: as relaxed, but keep furniture boxes (`nav`, `aside`,
+    /// …) and hidden nodes, for pages whose markup hides or misfiles the
+    /// article; drop reader comments, which are prose but never the article.
+    Rescue,
 }
 
 /// Length and comma count of a text node: characters, with each whitespace
@@ -91,7 +98,8 @@ pub(crate) fn stats(
         let parent_excluded = node.parent != u32::MAX && st[node.parent as usize].excluded;
         let own = node.text.is_none()
             && (node.role == Role::Drop
-                || node.hidden
+                || (mode != Mode::Rescue && (node.role == Role::Aside || node.hidden))
+                || (mode == Mode::Rescue && is_comments(dom, i) && !wrapper(i))
                 || (mode == Mode::Strict
                     && (node.unlikely || node.tag == "header")
                     && !matches!(node.tag, "body" | "html" | "article" | "main" | "a")
@@ -116,6 +124,15 @@ pub(crate) fn stats(
                 _ => {}
             }
         }
+        // The subtree is complete here (children come after their parent).
+        let s = &mut st[i];
+        if node.text.is_none() && link_density(s) < 0.5 {
+            if node.role == Role::Para && !node.tag.starts_with('h') && s.text >= 25 {
+                s.prose = s.text;
+            } else if node.role == Role::Container && s.inline >= 25 {
+                s.prose += s.inline;
+            }
+        }
         if node.parent == u32::MAX {
             continue;
         }
@@ -128,11 +145,22 @@ pub(crate) fn stats(
         ps.commas += s.commas;
         ps.paras += s.paras;
         ps.imgs += s.imgs;
+        ps.prose += s.prose;
         if flows {
             ps.inline += s.text;
         }
     }
     st
+}
+
+/// Whether an element's class or id names reader comments.
+fn is_comments(dom: &Dom<'_>, i: usize) -> bool {
+    ["class", "id"].iter().any(|a| {
+        dom.attr(i, a).is_some_and(|v| {
+            let v = v.to_ascii_lowercase();
+            v.contains("comment") || v.contains("disqus") || v.contains("replies")
+        })
+    })
 }
 
 /// The chosen article: subtree roots in document order.

@@ -22,8 +22,13 @@ pub(crate) enum Role {
     Para,
     /// A container of blocks (`div`, `section`, `article`, `ul`, `table`, …).
     Container,
-    /// Never content: scripts, styles, forms controls, embedded objects, navigation.
+    /// Never content: scripts, styles, forms controls, embedded objects.
     Drop,
+    /// A box that usually holds page furniture (`nav`, `aside`, `footer`,
+    /// `fieldset`, `menu`, `dialog`): left out like `Drop`, except by the
+    /// rescue pass, because broken markup or odd templates sometimes wrap the
+    /// whole article in one (an unclosed `<nav>`, a page-wide `<aside>`).
+    Aside,
     /// A line break.
     Break,
     /// An image.
@@ -228,9 +233,10 @@ fn role_of(tag: &str) -> Role {
         "img" | "picture" => Role::Image,
         "script" | "style" | "noscript" | "template" | "iframe" | "svg" | "math" | "canvas"
         | "object" | "embed" | "video" | "audio" | "source" | "track" | "map" | "area"
-        | "button" | "input" | "select" | "option" | "textarea" | "nav" | "aside" | "footer"
-        | "head" | "title" | "meta" | "link" | "base" | "dialog" | "menu" | "hr" | "frame"
-        | "frameset" | "fieldset" | "output" | "progress" | "meter" | "datalist" => Role::Drop,
+        | "button" | "input" | "select" | "option" | "textarea" | "head" | "title" | "meta"
+        | "link" | "base" | "hr" | "frame" | "frameset" | "output" | "progress" | "meter"
+        | "datalist" => Role::Drop,
+        "nav" | "aside" | "footer" | "fieldset" | "menu" | "dialog" => Role::Aside,
         "div" | "section" | "article" | "main" | "header" | "ul" | "ol" | "dl" | "table"
         | "tbody" | "thead" | "tfoot" | "tr" | "form" | "figure" | "center" | "body" | "html"
         | "details" | "hgroup" | "colgroup" | "col" | "legend" | "search" => Role::Container,

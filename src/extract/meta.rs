@@ -3,7 +3,9 @@
 //! In: a flattened page and its URL. Out: [`Meta`]. Sources, best first:
 //! JSON-LD (`NewsArticle`/`Article`/… objects, also inside `@graph` or arrays),
 //! OpenGraph and `article:*` properties, named `<meta>` tags, `<link
-//! rel=canonical>`, `<time datetime>`, `<html lang>` and `<title>`.
+//! rel=canonical>`, `<time datetime>`, `<html lang>` and `<title>`; for the
+//! author, last, a byline in the page (`rel=author`, `itemprop=author`, a
+//! `byline`/`author` class) short enough to be a name.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde_json::Value;
@@ -23,6 +25,9 @@ pub(crate) struct Meta {
     pub canonical_url: Option<String>,
     pub image: Option<String>,
     pub description: Option<String>,
+    /// Characters (whitespace runs as one) of the JSON-LD `articleBody`, 0 when absent:
+    /// how long the page itself says its article is.
+    pub body_chars: usize,
 }
 
 /// Raw candidates, one slot per source so precedence is applied at the end.
@@ -34,6 +39,7 @@ struct Found {
     doc_title: Option<String>,
     h1: Option<String>,
     meta_author: Option<String>,
+    byline: Option<String>,
     art_author: Option<String>,
     art_published: Option<String>,
     art_modified: Option<String>,
@@ -58,8 +64,73 @@ fn set(slot: &mut Option<String>, v: &str) {
 }
 
 /// Collapse whitespace runs to single spaces.
+/// Collapse whitespace runs to single spaces, after decoding the character
+/// references the HTML parser never saw: JSON-LD is script text, so its
+/// `&#8211;` and `&amp;` arrive literally, and some sites escape `<meta>`
+/// content twice.
 pub(crate) fn collapse(s: &str) -> String {
+    let decoded;
+    let s = if s.contains('&') {
+        decoded = unescape(s);
+        decoded.as_str()
+    } else {
+        s
+    };
     s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Decode numeric character references and the few named ones that appear
+/// in metadata; anything else stays as written.
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        // Bytes, not chars: the window may end inside a character; `;` is ASCII,
+        // so slicing at it is always on a boundary.
+        let end = rest.as_bytes()[..rest.len().min(12)]
+            .iter()
+            .position(|&b| b == b';');
+        let decoded = end.and_then(|e| {
+            let name = &rest[1..e];
+            let c = if let Some(num) = name.strip_prefix("#x").or_else(|| name.strip_prefix("#X")) {
+                u32::from_str_radix(num, 16).ok().and_then(char::from_u32)
+            } else if let Some(num) = name.strip_prefix('#') {
+                num.parse::<u32>().ok().and_then(char::from_u32)
+            } else {
+                match name {
+                    "amp" => Some('&'),
+                    "lt" => Some('<'),
+                    "gt" => Some('>'),
+                    "quot" => Some('"'),
+                    "apos" => Some('\''),
+                    "nbsp" => Some(' '),
+                    "ndash" => Some('–'),
+                    "mdash" => Some('—'),
+                    "rsquo" => Some('’'),
+                    "lsquo" => Some('‘'),
+                    "rdquo" => Some('”'),
+                    "ldquo" => Some('“'),
+                    "hellip" => Some('…'),
+                    _ => None,
+                }
+            };
+            c.map(|c| (c, e))
+        });
+        match decoded {
+            Some((c, e)) => {
+                out.push(c);
+                rest = &rest[e + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn text_of(dom: &Dom<'_>, i: usize) -> String {
@@ -125,6 +196,19 @@ pub(crate) fn collect(dom: &Dom<'_>, page_url: &Url) -> Meta {
         }
         i += 1;
     }
+    // The page's own byline is the last resort: looked for only when no
+    // metadata names an author, since it costs a scan of every element.
+    let art_author_usable = f
+        .art_author
+        .as_deref()
+        .is_some_and(|a| !a.starts_with("http"));
+    if f.ld.author.is_none() && f.meta_author.is_none() && !art_author_usable {
+        for i in 0..dom.nodes.len() {
+            if dom.nodes[i].text.is_none() && byline(dom, i, &mut f.byline) {
+                break;
+            }
+        }
+    }
     let date = |s: &Option<String>| s.as_deref().and_then(parse_date);
     let abs = |s: Option<String>| {
         s.and_then(|u| page_url.join(&u).ok())
@@ -142,7 +226,8 @@ pub(crate) fn collect(dom: &Dom<'_>, page_url: &Url) -> Meta {
         author: ld
             .author
             .or(f.meta_author)
-            .or(f.art_author.filter(|a| !a.starts_with("http"))),
+            .or(f.art_author.filter(|a| !a.starts_with("http")))
+            .or(f.byline),
         published: ld
             .published
             .or_else(|| date(&f.art_published))
@@ -159,8 +244,54 @@ pub(crate) fn collect(dom: &Dom<'_>, page_url: &Url) -> Meta {
         canonical_url: abs(f.canonical.or(f.og_url).or(ld.canonical_url)),
         image: abs(f.og_image.or(ld.image).or(f.tw_image)),
         description: f.description.or(ld.description),
+        body_chars: ld.body_chars,
     }
 }
+
+/// A byline in the page itself: a link marked `rel="author"`, an element
+/// marked `itemprop="author"`, or one whose class names the author or byline,
+/// when its text is short enough to be a name ("By" dropped).
+fn byline(dom: &Dom<'_>, i: usize, slot: &mut Option<String>) -> bool {
+    let Some(el) = dom.nodes[i].el else {
+        return false;
+    };
+    let marked = el.value().attrs().any(|(name, value)| match name {
+        "rel" => value
+            .split_whitespace()
+            .any(|r| r.eq_ignore_ascii_case("author")),
+        "itemprop" => value == "author",
+        "class" => value
+            .split_whitespace()
+            .any(|c| BYLINE_CLASSES.iter().any(|b| c.eq_ignore_ascii_case(b))),
+        _ => false,
+    });
+    if !marked {
+        return false;
+    }
+    let t = text_of(dom, i);
+    let t = t
+        .strip_prefix("By ")
+        .or_else(|| t.strip_prefix("by "))
+        .unwrap_or(&t)
+        .trim();
+    let words = t.split_whitespace().count();
+    if (1..=6).contains(&words) && t.chars().count() <= 60 && t.chars().any(char::is_alphabetic) {
+        *slot = Some(t.to_string());
+        return true;
+    }
+    false
+}
+
+/// Class tokens that mark a byline (compared ignoring ASCII case).
+const BYLINE_CLASSES: &[&str] = &[
+    "author",
+    "byline",
+    "author-name",
+    "byline-name",
+    "authorname",
+    "byline__name",
+    "author__name",
+];
 
 fn text_of_raw(dom: &Dom<'_>, i: usize) -> String {
     let mut s = String::new();
@@ -283,6 +414,11 @@ fn json_ld(v: &Value, m: &mut Meta, pages: bool, depth: usize) {
                     .and_then(Value::as_str)
                     .map(collapse),
             );
+            if m.body_chars == 0
+                && let Some(b) = o.get("articleBody").and_then(Value::as_str)
+            {
+                m.body_chars = super::content::measure(b).0 as usize;
+            }
             if m.published.is_none() {
                 m.published = s("datePublished").as_deref().and_then(parse_date);
             }

@@ -12,11 +12,18 @@
 //! [`html_to_text`]). Before parsing, `prescan` empties script, style and SVG
 //! bodies, which extraction never reads.
 //!
+//! A choice that holds a small share of the page's prose, or falls far short
+//! of the page's own JSON-LD `articleBody`, gets a second look (`rescue`):
+//! the block holding most of the prose, found with furniture boxes and
+//! hidden nodes kept and no trust in class names, replaces it when far
+//! longer. [`Article::path`] says which pass chose the text; the pipeline
+//! stores it in `items.extraction_path`.
+//!
 //! Submodules: `prescan` (pre-parse cut), `dom` (flat pre-order copy of the
 //! page), `hints` (class/id words), `content` (scoring and selection), `clean`
-//! (leaving out furniture inside the article), `render` (text and HTML
-//! output), `meta` (metadata), `sanitize`, `rules` (site rules and
-//! the built-in table in `rules.toml`).
+//! (leaving out furniture inside the article), `rescue` (the second look),
+//! `render` (text and HTML output), `meta` (metadata), `decode`, `sanitize`,
+//! `rules` (site rules and the built-in table in `rules.toml`).
 
 mod clean;
 mod content;
@@ -25,6 +32,7 @@ mod hints;
 mod meta;
 mod prescan;
 mod render;
+mod rescue;
 mod rules;
 mod sanitize;
 
@@ -66,6 +74,38 @@ pub struct Article {
     pub html: String,
     /// How the body was found.
     pub method: Method,
+    /// Which pass of the extractor chose the body (finer than `method`).
+    pub path: BodyPath,
+}
+
+/// Which pass chose an article's body, recorded on the item
+/// (`items.extraction_path`) so weak choices can be found and counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyPath {
+    /// A site rule's selector.
+    SiteRule,
+    /// The generic scorer, boilerplate-named blocks left out.
+    Strict,
+    /// The generic scorer with only never-content left out (the strict pass found too little).
+    Relaxed,
+    /// The second look: the block holding most of the page's prose, taken
+    /// because the scorer's choice held little of it.
+    Rescue,
+    /// No body found: the page's own description stands in.
+    Description,
+}
+
+impl BodyPath {
+    /// The value stored in `items.extraction_path`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BodyPath::SiteRule => "site_rule",
+            BodyPath::Strict => "strict",
+            BodyPath::Relaxed => "relaxed",
+            BodyPath::Rescue => "rescue",
+            BodyPath::Description => "description",
+        }
+    }
 }
 
 /// How an article body was found.
@@ -119,13 +159,22 @@ pub fn extract(html: &str, page_url: &Url, rule: Option<&SiteRule>) -> Article {
     } else {
         Method::Generic
     };
-    let (mut text, mut raw_html) =
-        found.unwrap_or_else(|| generic(&dom, removed.as_deref(), meta.title.as_deref(), &base));
+    let (mut text, mut raw_html, mut path) = match found {
+        Some((t, h)) => (t, h, BodyPath::SiteRule),
+        None => generic(
+            &dom,
+            removed.as_deref(),
+            meta.title.as_deref(),
+            &base,
+            meta.body_chars,
+        ),
+    };
     // Nothing found at all: the page's own summary beats an empty article.
     if text.trim().is_empty()
         && let Some(d) = meta.description.as_deref()
     {
         text = d.to_string();
+        path = BodyPath::Description;
         raw_html = format!(
             "<p>{}</p>",
             d.replace('&', "&amp;")
@@ -146,6 +195,7 @@ pub fn extract(html: &str, page_url: &Url, rule: Option<&SiteRule>) -> Article {
         // `render` writes only allow-listed tags and vetted URLs: already sanitised.
         html: raw_html,
         method,
+        path,
     }
 }
 
@@ -159,6 +209,7 @@ pub fn html_to_text(html: &str) -> String {
     }
     let (text, _) = render::render(&dom, &[0], None, &mut |i| {
         dom.nodes[i].hidden
+            || dom.nodes[i].role == Role::Aside
             || matches!(
                 dom.nodes[i].tag,
                 "script" | "style" | "noscript" | "template"
@@ -235,7 +286,7 @@ fn by_rule(
         outer.push(r);
     }
     let (text, html) = render::render(dom, &outer, Some(base), &mut |i| {
-        dom.nodes[i].hidden || removed.is_some_and(|m| m[i])
+        dom.nodes[i].hidden || dom.nodes[i].role == Role::Aside || removed.is_some_and(|m| m[i])
     });
     (!text.trim().is_empty()).then_some((text, html))
 }
@@ -248,15 +299,20 @@ fn norm(s: &str) -> String {
         .collect()
 }
 
-/// The generic scorer: strict pass, then a relaxed one if that found too little.
+/// The generic scorer: strict pass, then a relaxed one if that found too
+/// little, then (when the choice holds a small share of the page's prose or
+/// falls far short of the declared `articleBody`) the rescue block if it is
+/// far longer.
 fn generic(
     dom: &Dom<'_>,
     removed: Option<&[bool]>,
     title: Option<&str>,
     base: &Url,
-) -> (String, String) {
+    promised: usize,
+) -> (String, String, BodyPath) {
     let title = title.map(norm).unwrap_or_default();
-    let mut best = (String::new(), String::new());
+    let mut best = (String::new(), String::new(), BodyPath::Strict);
+    let mut best_len = 0;
     let relaxed = content::stats(dom, Mode::Relaxed, removed, None);
     for mode in [Mode::Strict, Mode::Relaxed] {
         let strict;
@@ -269,20 +325,52 @@ fn generic(
         let Some(sel) = content::select(dom, st) else {
             continue;
         };
-        let out = render::render(dom, &sel.roots, Some(base), &mut |i| {
-            st[i].excluded
-                || clean::drop_conditionally(dom, st, i)
-                || is_title_heading(dom, i, &title)
-        });
-        let len = out.0.chars().count();
-        if len > best.0.chars().count() {
-            best = out;
+        let (text, html) = render_clean(dom, st, &sel.roots, base, &title, true);
+        let len = text.chars().count();
+        if len > best_len {
+            let path = if mode == Mode::Strict {
+                BodyPath::Strict
+            } else {
+                BodyPath::Relaxed
+            };
+            best = (text, html, path);
+            best_len = len;
         }
         if len >= SHORT_TEXT {
             break;
         }
     }
+    let Some(body) = dom.nodes.iter().position(|n| n.tag == "body") else {
+        return best;
+    };
+    let page_prose = relaxed[body].prose;
+    if !rescue::doubtful(best_len, page_prose, promised) {
+        return best;
+    }
+    let st = content::stats(dom, Mode::Rescue, removed, Some(&relaxed));
+    if let Some(root) = rescue::largest_block(dom, &st, body) {
+        let (text, html) = render_clean(dom, &st, &[root], base, &title, false);
+        if text.chars().count() >= rescue::FAR_LONGER * best_len.max(1) {
+            return (text, html, BodyPath::Rescue);
+        }
+    }
     best
+}
+
+/// Render chosen roots, leaving out excluded nodes, furniture and the title heading.
+fn render_clean(
+    dom: &Dom<'_>,
+    st: &[content::Stat],
+    roots: &[usize],
+    base: &Url,
+    title: &str,
+    trust_names: bool,
+) -> (String, String) {
+    render::render(dom, roots, Some(base), &mut |i| {
+        st[i].excluded
+            || clean::drop_conditionally(dom, st, i, trust_names)
+            || is_title_heading(dom, i, title)
+    })
 }
 
 /// An `<h1>`, or a heading repeating the title.

@@ -185,7 +185,8 @@ pub(crate) fn render<'a>(
                     continue;
                 }
                 Role::Inline => {}
-                Role::Para | Role::Container => text.block(),
+                // Reached only when the caller's `skip` lets furniture boxes through.
+                Role::Para | Role::Container | Role::Aside => text.block(),
             }
             // Kept tags are copied; a container of running text becomes a paragraph.
             let out_tag = if !want_html {

@@ -74,5 +74,6 @@ pub fn item_from_entry(
         site_name: None,
         extraction: crate::model::Extraction::Feed,
         extraction_error: None,
+        extraction_path: None,
     }
 }

@@ -138,6 +138,7 @@ mod tests {
             site_name: None,
             extraction: crate::model::Extraction::Feed,
             extraction_error: None,
+            extraction_path: None,
         }
     }
 

@@ -31,6 +31,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "articles",
         include_str!("migrations/009_article_queue.sql"),
     ),
+    (
+        10,
+        "extraction_path",
+        include_str!("migrations/010_extraction_path.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

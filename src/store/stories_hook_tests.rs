@@ -46,6 +46,7 @@ fn item(url: &str, title: &str, text: &str, extraction: Extraction, lang: Option
         site_name: None,
         extraction,
         extraction_error: None,
+        extraction_path: None,
     }
 }
 

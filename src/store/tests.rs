@@ -27,6 +27,7 @@ fn item(url: &str) -> NewItem {
         site_name: None,
         extraction: Extraction::Feed,
         extraction_error: None,
+        extraction_path: None,
     }
 }
 

@@ -313,8 +313,8 @@ fn insert_item(
     tx.prepare_cached(
         "INSERT INTO items (url, canonical_url, title, author, published_at, updated_at, first_seen_at,
            summary, content_html, content_text, language, image, site_name, extraction, extraction_error,
-           changed_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?7)",
+           changed_at, extraction_path)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?7, ?16)",
     )?
     .execute(params![
         item.url,
@@ -332,6 +332,7 @@ fn insert_item(
         item.site_name,
         item.extraction.as_str(),
         item.extraction_error,
+        item.extraction_path,
     ])?;
     let id = tx.last_insert_rowid();
     let story_id = super::stories_hook::assign_story(tx, id, entry, seen_at, window)?;

@@ -65,6 +65,7 @@ pub fn entry(spec: &ItemSpec<'_>) -> StoredEntry {
             site_name: None,
             extraction: Extraction::Extracted,
             extraction_error: None,
+            extraction_path: None,
         },
         fingerprint: None,
     }

@@ -165,6 +165,7 @@ fn merge_article(mut item: NewItem, a: Article) -> NewItem {
         item.canonical_url = crate::canonical::canonical_url(&canonical).to_string();
     }
     item.extraction = a.method.into();
+    item.extraction_path = Some(a.path.as_str());
     item.extraction_error = None;
     item.title = item.title.or(a.title);
     item.author = a.author.or(item.author);

@@ -278,6 +278,7 @@ impl Store {
                             site_name: r.get(11)?,
                             extraction: extraction_from(&r.get::<_, String>(12)?),
                             extraction_error: r.get(13)?,
+                            extraction_path: None,
                         };
                         Ok((item, time(14)?.unwrap_or(now), r.get(15)?))
                     })

@@ -26,6 +26,7 @@ fn item(url: &str, text: &str) -> NewItem {
         site_name: None,
         extraction: Extraction::Failed,
         extraction_error: Some("HTTP 503 (will retry)".into()),
+        extraction_path: None,
     }
 }
 

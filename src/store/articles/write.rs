@@ -93,7 +93,8 @@ pub(super) fn update_item(
     tx.prepare_cached(
         "UPDATE items SET canonical_url = ?2, title = ?3, author = ?4, published_at = ?5,
            updated_at = ?6, content_html = ?7, content_text = ?8, language = ?9, image = ?10,
-           site_name = ?11, extraction = ?12, extraction_error = ?13, changed_at = ?14
+           site_name = ?11, extraction = ?12, extraction_error = ?13, changed_at = ?14,
+           extraction_path = ?15
          WHERE id = ?1",
     )?
     .execute(params![
@@ -110,7 +111,8 @@ pub(super) fn update_item(
         item.site_name,
         item.extraction.as_str(),
         item.extraction_error,
-        now
+        now,
+        item.extraction_path
     ])?;
     Ok(())
 }

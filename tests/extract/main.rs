@@ -1,6 +1,10 @@
 //! Article extraction on fixture pages (`fixtures/pages/<name>.html` with the
 //! expected text in `<name>.expected.txt`), metadata, site rules, charset
-//! decoding and the HTML sanitiser.
+//! decoding and the HTML sanitiser; `rescue` holds the pages where the
+//! scorer's first choice is wrong and the second look must find the article.
+
+mod meta;
+mod rescue;
 
 use std::path::PathBuf;
 
