@@ -558,6 +558,7 @@ async fn reload_config(path: &Path, ctx: &Context) -> anyhow::Result<(Context, V
             pages: Arc::new(Semaphore::new(config.fetch.concurrency.max(1))),
             cpu: ctx.cpu.clone(),
             writer: ctx.writer.clone(),
+            polls: ctx.polls.clone(),
             config,
             fetcher,
             store: Arc::clone(&ctx.store),

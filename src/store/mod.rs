@@ -14,6 +14,7 @@
 //! downstream readers in `docs/schema.md`.
 
 pub mod articles;
+mod checkpoint;
 mod migrate;
 pub mod query;
 pub mod stories;
@@ -28,7 +29,9 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 pub use articles::{ArticleJob, ArticleOutcome, ArticleRow, PageJob, PageState, QueueStats};
 pub use query::{ItemQuery, ItemRow, StoryQuery, StoryRow};
-pub use write::{FeedMeta, LinkedEntry, PollOutcome, PollRecord, PollSummary, StoredEntry};
+pub use write::{
+    FeedMeta, LinkedEntry, PendingPoll, PollOutcome, PollRecord, PollSummary, StoredEntry,
+};
 
 /// Errors from the store, naming the database file.
 #[derive(Debug, thiserror::Error)]
@@ -123,6 +126,9 @@ pub struct Store {
     conn: Connection,
     path: String,
     story_window: chrono::TimeDelta,
+    /// WAL checkpoints on their own thread (file-backed writable stores;
+    /// see [`checkpoint`]). Declared last: dropped after `conn`.
+    _checkpointer: Option<checkpoint::Checkpointer>,
 }
 
 /// How long a write waits for a reader's lock before failing with "busy".
@@ -142,7 +148,26 @@ impl Store {
             path: shown.clone(),
             source,
         })?;
-        Store::init(conn, shown, true)
+        let mut store = Store::init(conn, shown.clone(), true)?;
+        let checkpointer =
+            checkpoint::Checkpointer::start(path).map_err(|source| StoreError::Sqlite {
+                path: shown.clone(),
+                source,
+            })?;
+        store
+            .conn
+            .execute_batch(&format!(
+                "PRAGMA wal_autocheckpoint = {};
+                 PRAGMA journal_size_limit = {};",
+                checkpoint::WRITER_AUTOCHECKPOINT_PAGES,
+                checkpoint::WAL_SIZE_LIMIT
+            ))
+            .map_err(|source| StoreError::Sqlite {
+                path: shown,
+                source,
+            })?;
+        store._checkpointer = Some(checkpointer);
+        Ok(store)
     }
 
     /// Opens an existing store for reading only (no migration, no WAL change).
@@ -175,6 +200,7 @@ impl Store {
             conn,
             path,
             story_window: crate::dedup::default_window(),
+            _checkpointer: None,
         };
         let wrap = store.wrap();
         store.conn.busy_timeout(BUSY_TIMEOUT).map_err(&wrap)?;

@@ -5,6 +5,16 @@
 //! the items' article-queue rows to the same transaction. A
 //! [`PollOutcome::Deferred`] poll (the host asked us to wait) moves only the
 //! feed's due time: no error, no backoff, no `fetches` row.
+//!
+//! [`Store::record_polls`] is the group commit: every poll waiting for the
+//! writer goes into one transaction, each inside its own savepoint, so one
+//! poll's failure rolls back that poll alone and a crash before the commit
+//! loses the whole group, none of whose callers was told it was stored (so
+//! nothing is lost: those feeds are polled again, and nothing duplicates).
+//! One commit per group instead of per poll is what lets the writer keep up
+//! with many small polls: the pages every poll touches (the `feeds` and
+//! `fetches` b-trees, the search index's pending segment) are written to the
+//! WAL once per group.
 
 use std::time::Duration;
 
@@ -132,6 +142,70 @@ impl Store {
         let summary = write_poll(&tx, poll, self.story_window).map_err(&wrap)?;
         tx.commit().map_err(&wrap)?;
         Ok(summary)
+    }
+}
+
+/// One poll waiting for the writer, with its items' article-queue rows.
+pub type PendingPoll = (PollRecord, Vec<super::PageJob>);
+
+impl Store {
+    /// Writes `polls` in one transaction, each poll atomic in a savepoint of
+    /// its own; the result of each, in order. A poll that fails to write is
+    /// rolled back alone and returns its error; the others commit. If the
+    /// commit itself fails, every poll returns that error (nothing of the
+    /// group is stored).
+    pub fn record_polls(&mut self, polls: &[PendingPoll]) -> Vec<Result<PollSummary, StoreError>> {
+        let wrap = self.wrap();
+        let window = self.story_window;
+        let failed_all = |e: &rusqlite::Error| {
+            polls
+                .iter()
+                .map(|_| Err(wrap(clone_sqlite_error(e))))
+                .collect()
+        };
+        let tx = match self.conn.transaction() {
+            Ok(tx) => tx,
+            Err(e) => return failed_all(&e),
+        };
+        let mut results = Vec::with_capacity(polls.len());
+        for (poll, pages) in polls {
+            // A savepoint per poll: its writes stand or fall together, and a
+            // failure undoes this poll alone, not the group before it.
+            let written = tx.execute_batch("SAVEPOINT poll").and_then(|()| {
+                let summary = write_poll(&tx, poll, window)?;
+                for page in pages {
+                    super::articles::insert_page(&tx, poll.feed_id, page, poll.started_at)?;
+                }
+                Ok(summary)
+            });
+            let ended = match &written {
+                Ok(_) => tx.execute_batch("RELEASE poll"),
+                Err(_) => tx.execute_batch("ROLLBACK TO poll; RELEASE poll"),
+            };
+            if let Err(e) = ended {
+                // The transaction's state is unknown: store nothing of it.
+                return failed_all(&e);
+            }
+            results.push(written.map_err(&wrap));
+        }
+        match tx.commit() {
+            Ok(()) => results,
+            Err(e) => failed_all(&e),
+        }
+    }
+}
+
+/// rusqlite errors are not `Clone`; a failed commit is reported to every poll
+/// of its group with its code and message.
+fn clone_sqlite_error(e: &rusqlite::Error) -> rusqlite::Error {
+    match e {
+        rusqlite::Error::SqliteFailure(code, msg) => {
+            rusqlite::Error::SqliteFailure(*code, msg.clone())
+        }
+        other => rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
+            Some(other.to_string()),
+        ),
     }
 }
 
