@@ -1,5 +1,5 @@
-//! Group commit: several polls written in one transaction, each in its own
-//! savepoint. A poll that fails to write leaves no trace (no item, source,
+//! Group commit: several polls written in one transaction, each atomic. A
+//! poll that fails to write leaves no trace (no item, source,
 //! page row or `fetches` row of its own) while the polls around it commit;
 //! and a committed group is durable across a reopen.
 

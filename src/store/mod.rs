@@ -8,7 +8,9 @@
 //!
 //! The daemon owns one [`Store`] and is the only writer. A feed poll is written
 //! by [`Store::record_poll`] in one transaction: new items, their sources, the
-//! feed's state and the `fetches` row commit together or not at all.
+//! feed's state and the `fetches` row commit together or not at all. The
+//! pipeline writes through [`Store::record_polls`] instead: every poll waiting
+//! for the writer in one transaction, each still atomic (group commit); WAL checkpoints run on a thread of their own (`checkpoint`).
 //! Reading helpers for the CLI live in [`query`]; the article queue (pages
 //! waiting for their full text, with retries and leases) in [`articles`]. The tables are documented for
 //! downstream readers in `docs/schema.md`.

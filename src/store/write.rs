@@ -7,8 +7,9 @@
 //! feed's due time: no error, no backoff, no `fetches` row.
 //!
 //! [`Store::record_polls`] is the group commit: every poll waiting for the
-//! writer goes into one transaction, each inside its own savepoint, so one
-//! poll's failure rolls back that poll alone and a crash before the commit
+//! writer goes into one transaction. Each poll stays atomic: if one fails to
+//! write, the group rolls back and its polls are written one transaction
+//! each, so the failure costs that poll alone. A crash before the commit
 //! loses the whole group, none of whose callers was told it was stored (so
 //! nothing is lost: those feeds are polled again, and nothing duplicates).
 //! One commit per group instead of per poll is what lets the writer keep up
@@ -149,63 +150,43 @@ impl Store {
 pub type PendingPoll = (PollRecord, Vec<super::PageJob>);
 
 impl Store {
-    /// Writes `polls` in one transaction, each poll atomic in a savepoint of
-    /// its own; the result of each, in order. A poll that fails to write is
-    /// rolled back alone and returns its error; the others commit. If the
-    /// commit itself fails, every poll returns that error (nothing of the
-    /// group is stored).
+    /// Writes `polls` in one transaction; the result of each, in order. Each
+    /// poll is atomic: if any fails to write, the group is rolled back and
+    /// every poll is written again in a transaction of its own, so the
+    /// failing one returns its error and the others commit. If a commit
+    /// fails, the polls it held return that error (nothing of them is
+    /// stored).
     pub fn record_polls(&mut self, polls: &[PendingPoll]) -> Vec<Result<PollSummary, StoreError>> {
+        if polls.len() > 1 {
+            match self.write_group(polls) {
+                Ok(summaries) => return summaries.into_iter().map(Ok).collect(),
+                // Rolled back: one by one below, which isolates the failure.
+                Err(e) => tracing::debug!(error = %e, polls = polls.len(), "group write failed; writing its polls one by one"),
+            }
+        }
+        polls
+            .iter()
+            .map(|(poll, pages)| self.record_poll_with_pages(poll, pages))
+            .collect()
+    }
+
+    /// Every poll in one transaction, with no savepoints: a savepoint makes
+    /// the search index flush its pending terms to a new segment, which
+    /// cost a fifth of the writer's time when each poll had one.
+    fn write_group(&mut self, polls: &[PendingPoll]) -> Result<Vec<PollSummary>, StoreError> {
         let wrap = self.wrap();
         let window = self.story_window;
-        let failed_all = |e: &rusqlite::Error| {
-            polls
-                .iter()
-                .map(|_| Err(wrap(clone_sqlite_error(e))))
-                .collect()
-        };
-        let tx = match self.conn.transaction() {
-            Ok(tx) => tx,
-            Err(e) => return failed_all(&e),
-        };
-        let mut results = Vec::with_capacity(polls.len());
+        let tx = self.conn.transaction().map_err(&wrap)?;
+        let mut summaries = Vec::with_capacity(polls.len());
         for (poll, pages) in polls {
-            // A savepoint per poll: its writes stand or fall together, and a
-            // failure undoes this poll alone, not the group before it.
-            let written = tx.execute_batch("SAVEPOINT poll").and_then(|()| {
-                let summary = write_poll(&tx, poll, window)?;
-                for page in pages {
-                    super::articles::insert_page(&tx, poll.feed_id, page, poll.started_at)?;
-                }
-                Ok(summary)
-            });
-            let ended = match &written {
-                Ok(_) => tx.execute_batch("RELEASE poll"),
-                Err(_) => tx.execute_batch("ROLLBACK TO poll; RELEASE poll"),
-            };
-            if let Err(e) = ended {
-                // The transaction's state is unknown: store nothing of it.
-                return failed_all(&e);
+            summaries.push(write_poll(&tx, poll, window).map_err(&wrap)?);
+            for page in pages {
+                super::articles::insert_page(&tx, poll.feed_id, page, poll.started_at)
+                    .map_err(&wrap)?;
             }
-            results.push(written.map_err(&wrap));
         }
-        match tx.commit() {
-            Ok(()) => results,
-            Err(e) => failed_all(&e),
-        }
-    }
-}
-
-/// rusqlite errors are not `Clone`; a failed commit is reported to every poll
-/// of its group with its code and message.
-fn clone_sqlite_error(e: &rusqlite::Error) -> rusqlite::Error {
-    match e {
-        rusqlite::Error::SqliteFailure(code, msg) => {
-            rusqlite::Error::SqliteFailure(*code, msg.clone())
-        }
-        other => rusqlite::Error::SqliteFailure(
-            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
-            Some(other.to_string()),
-        ),
+        tx.commit().map_err(&wrap)?;
+        Ok(summaries)
     }
 }
 
