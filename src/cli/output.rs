@@ -50,8 +50,8 @@ fn emit<T: Serialize>(
     format: Format,
     table: impl Fn(&mut dyn Write) -> std::io::Result<()>,
 ) -> anyhow::Result<()> {
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    // Buffered: stdout alone writes line by line, a system call per row.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     match format {
         Format::Table => table(&mut out)?,
         Format::Json => {
@@ -81,6 +81,7 @@ fn emit<T: Serialize>(
             }
         }
     }
+    out.flush()?;
     Ok(())
 }
 
