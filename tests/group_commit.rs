@@ -76,14 +76,19 @@ fn a_failing_poll_is_rolled_back_alone_and_the_group_commits() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("n.db");
     let mut store = Store::open(&path).expect("open");
-    store.sync_feeds(&feeds(&["a", "c"]), Utc::now()).expect("sync");
+    store
+        .sync_feeds(&feeds(&["a", "c"]), Utc::now())
+        .expect("sync");
     let a = store.feed_state("a").expect("q").expect("a").id;
     let c = store.feed_state("c").expect("q").expect("c").id;
     // No feed has this id: the poll's item insert succeeds, then its source
     // row breaks the foreign key, half way through the poll.
     let missing = a.max(c) + 100;
     let group = vec![
-        (poll(a, &["https://a.example/1", "https://a.example/2"]), Vec::new()),
+        (
+            poll(a, &["https://a.example/1", "https://a.example/2"]),
+            Vec::new(),
+        ),
         (poll(missing, &["https://b.example/1"]), Vec::new()),
         (poll(c, &["https://c.example/1"]), Vec::new()),
     ];
@@ -119,7 +124,11 @@ fn a_group_writes_what_the_same_polls_write_one_by_one() {
     let names: Vec<String> = (0..20).map(|i| format!("f{i}")).collect();
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let urls: Vec<Vec<String>> = (0..20)
-        .map(|i| (0..3).map(|j| format!("https://s.example/{i}/{j}")).collect())
+        .map(|i| {
+            (0..3)
+                .map(|j| format!("https://s.example/{i}/{j}"))
+                .collect()
+        })
         .collect();
     let mut tables = Vec::new();
     for grouped in [false, true] {

@@ -161,7 +161,9 @@ impl Store {
             match self.write_group(polls) {
                 Ok(summaries) => return summaries.into_iter().map(Ok).collect(),
                 // Rolled back: one by one below, which isolates the failure.
-                Err(e) => tracing::debug!(error = %e, polls = polls.len(), "group write failed; writing its polls one by one"),
+                Err(e) => {
+                    tracing::debug!(error = %e, polls = polls.len(), "group write failed; writing its polls one by one")
+                }
             }
         }
         polls
