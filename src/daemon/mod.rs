@@ -555,7 +555,7 @@ async fn reload_config(path: &Path, ctx: &Context) -> anyhow::Result<(Context, V
     let changed = config
         .feeds
         .iter()
-        .filter(|f| before.get(f.name.as_str()) != Some(&f))
+        .filter(|f| before.get(f.name.as_str()) != Some(f))
         .map(|f| f.name.clone())
         .collect();
     let fetcher = crate::fetch::Fetcher::new(pipeline::fetch_options(&config.fetch))?;
