@@ -5,14 +5,17 @@
 # memory soak of the daemon.
 #
 #   benches/run.sh [PHASE...]      PHASE: cold warm limits scale python soak profile
-#                                  (default: all but profile)
+#                                  scale100k (default: all but profile and scale100k)
 #
 # Environment: BENCH_OUT (results dir, default target/bench), PAGES (article
 # pages dir, default shared/extraction-bench/pages beside the project),
 # SOAK_SECONDS (default 600), SCALE_FEEDS (default 10000), RUNS (repeats of
 # the cheap measurements, best kept; default 3), COLD_RUNS (default 1),
 # FARM_PORT (default: a free one; fix it to reuse stores across runs),
-# SKIP_BUILD=1, PYTHON (default python3).
+# SKIP_BUILD=1, PYTHON (default python3). scale100k (BENCHMARKS.md, "Scale:
+# 100,000 feeds"): BIG_FEEDS (default 100000; 20000 for a quicker run),
+# BIG_ENTRIES (default 3), BIG_RUN_SECONDS (the daemon's cold ingest, default 400),
+# BIG_KILL_AFTER (seconds into the cold poll of the kill -9, default 40).
 # Needs: cargo, /usr/bin/time, curl, sqlite3, python3 (summary; `pip install feedparser
 # trafilatura lxml_html_clean` for the python phase), perf (profile phase).
 set -euo pipefail
@@ -181,7 +184,8 @@ if has_phase limits; then
     say "limits: SQLite inserts of the same rows"
     "$BIN/examples/bench_store" "$OUT/cold.toml" "$OUT/cold.db" "$OUT/store" | tee "$OUT/limit_store.out" >&2
     record limit.store_raw_s "$(grep '^store raw' "$OUT/limit_store.out" | sed -E 's/.* items, ([0-9.]+) s, .*/\1/')"
-    record limit.store_record_poll_s "$(grep '^store record_poll' "$OUT/limit_store.out" | sed -E 's/.* items, ([0-9.]+) s, .*/\1/')"
+    record limit.store_record_poll_s "$(grep '^store record_poll (' "$OUT/limit_store.out" | sed -E 's/.* items, ([0-9.]+) s, .*/\1/')"
+    record limit.store_record_polls_s "$(grep '^store record_polls (' "$OUT/limit_store.out" | sed -E 's/.* items, ([0-9.]+) s, .*/\1/')"
   fi
 fi
 
@@ -266,6 +270,97 @@ if has_phase profile; then
     grep -E '\] (newswire::(store::write::<impl newswire::store::Store>::record_poll|fetch::Fetcher::get::|extract::(extract|decode_html)$|parse::parse_feed|store::stories_hook::assign_story|dedup::fingerprint::Fingerprint::from_text|store::Store::sync_feeds|daemon::open_store)|sqlite3Prepare|fts5IndexFlush)' \
       "$OUT/$p.children.txt" | sed -E 's/^ *([0-9.]+%) +[0-9.]+% +\[.\] +/  \1  /; s/ +-.*$//' >&2 || true
   done
+fi
+
+# --- scale100k: 100,000 small feeds, title-only items ----------------------
+if has_phase scale100k; then
+  BIG=${BIG_FEEDS:-100000}
+  BIG_ENTRIES=${BIG_ENTRIES:-3}
+  say "scale100k: farm of $BIG feeds x $BIG_ENTRIES entries, full_text = false, per-host limits lifted"
+  "$FARM" --feeds "$BIG" --entries "$BIG_ENTRIES" --pages "$PAGES" --port 0 > "$OUT/big_port" 2> "$OUT/big_farm.log" &
+  BIG_FARM_PID=$!
+  trap 'cleanup; kill "$BIG_FARM_PID" 2>/dev/null || true' EXIT
+  for _ in $(seq 300); do [[ -s "$OUT/big_port" ]] && break; sleep 0.1; done
+  BIG_PORT=$(cat "$OUT/big_port")
+  [[ -n "$BIG_PORT" ]] || { cat "$OUT/big_farm.log" >&2; exit 1; }
+  "$FARM" --no-serve --port "$BIG_PORT" --feeds "$BIG" --entries "$BIG_ENTRIES" --db "$OUT/big.db" \
+    --full-text false --concurrency "$CONCURRENCY" --per-host-concurrency "$CONCURRENCY" \
+    --write-config "$OUT/big.toml"
+  record big.feeds "$BIG"
+  # threads PID FILE: CPU seconds per thread name of a running process, every
+  # second, the last sample kept (the process's totals just before it ends).
+  threads() {
+    local pid=$1 file=$2 tck; tck=$(getconf CLK_TCK)
+    while kill -0 "$pid" 2>/dev/null; do
+      cat /proc/"$pid"/task/*/stat 2>/dev/null | awk -v t="$tck" '{
+          n = $0; sub(/^[0-9]+ \(/, "", n); sub(/\) .*/, "", n); sub(/-[0-9]+$/, "", n)
+          r = $0; sub(/^.*\) /, "", r); split(r, f, " ")
+          cpu[n] += (f[12] + f[13]) / t }
+        END { for (n in cpu) printf "%s %.1f\n", n, cpu[n] }' > "$file.tmp" && mv "$file.tmp" "$file"
+      sleep 1
+    done
+  }
+  # watched NAME CMD...: `timed` with the per-thread CPU beside it.
+  watched() {
+    local name=$1; shift
+    /usr/bin/time -f '%e %U %S %M' -o "$OUT/$name.time" "$@" > "$OUT/$name.out" 2> "$OUT/$name.log" &
+    local pid=$!
+    sleep 0.2
+    threads "$(pgrep -P "$pid" | head -1)" "$OUT/$name.threads" &
+    local sampler=$!
+    wait "$pid" || { echo "$name failed; see $OUT/$name.log" >&2; tail -5 "$OUT/$name.log" >&2; }
+    wait "$sampler" 2>/dev/null || true
+    read -r wall user sys rss < "$OUT/$name.time"
+    record "$name.wall_s" "$wall"
+    record "$name.cpu_s" "$(awk "BEGIN {print $user + $sys}")"
+    record "$name.rss_mb" "$((rss / 1024))"
+    [[ -s "$OUT/$name.threads" ]] && record "$name.thread_cpu_s" "$(sort "$OUT/$name.threads" | tr ' \n' ':,' | sed 's/,$//')"
+  }
+  consistent() { # consistent NAME: every entry of every feed stored exactly once
+    local db=$OUT/big.db
+    record "$1.integrity" "$(sqlite3 "$db" 'PRAGMA integrity_check' | head -1)"
+    record "$1.items" "$(sqlite3 "$db" 'SELECT count(*) FROM items')"
+    record "$1.sources" "$(sqlite3 "$db" 'SELECT count(*) FROM item_sources')"
+    record "$1.duplicate_urls" "$(sqlite3 "$db" 'SELECT count(*) - count(DISTINCT canonical_url) FROM items')"
+    record "$1.items_without_source" "$(sqlite3 "$db" 'SELECT count(*) FROM items WHERE id NOT IN (SELECT item_id FROM item_sources)')"
+    record "$1.expected" "$((BIG * BIG_ENTRIES))"
+  }
+  fresh big
+  say "scale100k: cold poll of $BIG feeds (fresh store)"
+  watched big_cold "$NEWSWIRE" --config "$OUT/big.toml" poll
+  consistent big_cold
+  record big_cold.db_mb "$(( $(stat -c %s "$OUT/big.db") / 1000000 ))"
+  record big_cold.items_per_s "$(awk "BEGIN {print int($(sqlite3 "$OUT/big.db" 'SELECT count(*) FROM items') / $(cut -d' ' -f1 "$OUT/big_cold.time"))}")"
+  say "scale100k: warm poll (every feed 304)"
+  watched big_warm "$NEWSWIRE" --config "$OUT/big.toml" poll
+  say "scale100k: the store alone, the same rows (items/s beside the pipeline's)"
+  "$BIN/examples/bench_store" "$OUT/big.toml" "$OUT/big.db" "$OUT/big_store" | tee "$OUT/big_store.out" >&2
+  record big_store.record_poll_s "$(grep '^store record_poll (' "$OUT/big_store.out" | sed -E 's/.* items, ([0-9.]+) s, .*/\1/')"
+  record big_store.record_polls_s "$(grep '^store record_polls (' "$OUT/big_store.out" | sed -E 's/.* items, ([0-9.]+) s, .*/\1/')"
+  say "scale100k: kill -9 ${BIG_KILL_AFTER:-40} s into a cold poll, then a poll to the end"
+  fresh big
+  "$NEWSWIRE" --config "$OUT/big.toml" poll > /dev/null 2> "$OUT/big_kill.log" &
+  kpid=$!
+  sleep "${BIG_KILL_AFTER:-40}"
+  kill -9 "$kpid" 2>/dev/null || true; wait "$kpid" 2>/dev/null || true
+  record big_kill.items_at_kill "$(sqlite3 "$OUT/big.db" 'SELECT count(*) FROM items')"
+  "$NEWSWIRE" --config "$OUT/big.toml" poll > /dev/null 2>> "$OUT/big_kill.log"
+  consistent big_kill
+  say "scale100k: the daemon's cold ingest (fresh store, up to ${BIG_RUN_SECONDS:-400} s)"
+  fresh big
+  "$NEWSWIRE" --config "$OUT/big.toml" run > /dev/null 2> "$OUT/big_run.log" &
+  DAEMON_PID=$!
+  started=$(date +%s.%N)
+  sleep 2
+  until [[ "$(sqlite3 "$OUT/big.db" 'SELECT count(*) FROM feeds WHERE last_polled_at IS NOT NULL' 2>/dev/null || echo 0)" -ge "$BIG" ]]; do
+    sleep 1
+    awk "BEGIN {exit !($(date +%s.%N) - $started > ${BIG_RUN_SECONDS:-400})}" && break
+  done
+  record big_run.wall_s "$(awk "BEGIN {printf \"%.1f\", $(date +%s.%N) - $started}")"
+  record big_run.feeds_polled "$(sqlite3 "$OUT/big.db" 'SELECT count(*) FROM feeds WHERE last_polled_at IS NOT NULL')"
+  record big_run.vmhwm_mb "$(awk '/VmHWM/ {print int($2/1024)}' "/proc/$DAEMON_PID/status")"
+  kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID" || true; DAEMON_PID=
+  kill "$BIG_FARM_PID" 2>/dev/null || true
 fi
 
 echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$RESULTS"

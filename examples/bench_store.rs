@@ -11,7 +11,9 @@
 //! - `record_poll`: newswire's own `Store::record_poll`, one transaction per
 //!   feed as a poll writes it (story matching, fetch rows, feed state;
 //!   fingerprints are computed before the clock starts, as a poll computes
-//!   them off the writer).
+//!   them off the writer);
+//! - `record_polls`: the same polls through the writer's group commit
+//!   (`Store::record_polls`), in groups of the config's poll concurrency.
 //!
 //! Each prints rows, seconds, rows/s and the database size.
 
@@ -184,11 +186,9 @@ fn main() -> anyhow::Result<()> {
     let items = inserted.len();
     report("raw", items, clock.elapsed().as_secs_f64(), &raw_db);
 
-    // newswire's own writes, one transaction per feed.
-    let store_db = out.join("record_poll.db");
-    fresh(&store_db);
-    let mut store = Store::open(&store_db)?;
-    store.sync_feeds(&config.feeds, now)?;
+    // newswire's own writes: one transaction per feed as a poll wrote them
+    // before the group commit, then as the writer groups them now (every
+    // poll waiting, at most the poll concurrency of them at once).
     let mut by_feed: BTreeMap<&str, Vec<&Row>> = BTreeMap::new();
     for r in &rows {
         by_feed.entry(&r.feed).or_default().push(r);
@@ -201,44 +201,64 @@ fn main() -> anyhow::Result<()> {
             .entry(r.item_id)
             .or_insert_with(|| newswire::store::stories_hook::fingerprint_of(&r.item));
     }
-    let clock = Instant::now();
-    for (feed, entries) in by_feed {
-        let Some(state) = store.feed_state(feed)? else {
-            anyhow::bail!("feed `{feed}` of {from} is not in the config");
-        };
-        let record = PollRecord {
-            feed_id: state.id,
-            started_at: now,
-            elapsed: Duration::from_millis(100),
-            outcome: PollOutcome::Fetched {
-                http_status: 200,
-                bytes: 10_000,
-                etag: Some("\"x\"".into()),
-                last_modified: None,
-                meta: FeedMeta::default(),
-                permanent_redirect: None,
-            },
-            entries: entries.len(),
-            new_entries: entries
-                .iter()
-                .map(|r| StoredEntry {
-                    key: EntryKey(r.key.clone()),
-                    entry_url: r.entry_url.clone(),
-                    item: r.item.clone(),
-                    fingerprint: prints.get(&r.item_id).cloned(),
-                })
-                .collect(),
-            linked: Vec::new(),
-            next_due_at: now,
-            error_count: 0,
-        };
-        store.record_poll(&record)?;
+    let group = config.fetch.concurrency.max(1);
+    for (label, size) in [("record_poll", 1), ("record_polls", group)] {
+        let store_db = out.join(format!("{label}.db"));
+        fresh(&store_db);
+        let mut store = Store::open(&store_db)?;
+        store.sync_feeds(&config.feeds, now)?;
+        let mut records = Vec::with_capacity(by_feed.len());
+        for (feed, entries) in &by_feed {
+            let Some(state) = store.feed_state(feed)? else {
+                anyhow::bail!("feed `{feed}` of {from} is not in the config");
+            };
+            records.push((
+                PollRecord {
+                    feed_id: state.id,
+                    started_at: now,
+                    elapsed: Duration::from_millis(100),
+                    outcome: PollOutcome::Fetched {
+                        http_status: 200,
+                        bytes: 10_000,
+                        etag: Some("\"x\"".into()),
+                        last_modified: None,
+                        meta: FeedMeta::default(),
+                        permanent_redirect: None,
+                    },
+                    entries: entries.len(),
+                    new_entries: entries
+                        .iter()
+                        .map(|r| StoredEntry {
+                            key: EntryKey(r.key.clone()),
+                            entry_url: r.entry_url.clone(),
+                            item: r.item.clone(),
+                            fingerprint: prints.get(&r.item_id).cloned(),
+                        })
+                        .collect(),
+                    linked: Vec::new(),
+                    next_due_at: now,
+                    error_count: 0,
+                },
+                Vec::new(),
+            ));
+        }
+        let clock = Instant::now();
+        for chunk in records.chunks(size) {
+            if size == 1 {
+                store.record_poll(&chunk[0].0)?;
+            } else {
+                for r in store.record_polls(chunk) {
+                    r?;
+                }
+            }
+        }
+        let secs = clock.elapsed().as_secs_f64();
+        report(
+            &format!("{label} (groups of {size})"),
+            items,
+            secs,
+            &store_db,
+        );
     }
-    report(
-        "record_poll",
-        items,
-        clock.elapsed().as_secs_f64(),
-        &store_db,
-    );
     Ok(())
 }

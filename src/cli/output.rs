@@ -50,8 +50,8 @@ fn emit<T: Serialize>(
     format: Format,
     table: impl Fn(&mut dyn Write) -> std::io::Result<()>,
 ) -> anyhow::Result<()> {
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    // Buffered: stdout alone writes line by line, a system call per row.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     match format {
         Format::Table => table(&mut out)?,
         Format::Json => {
@@ -81,6 +81,7 @@ fn emit<T: Serialize>(
             }
         }
     }
+    out.flush()?;
     Ok(())
 }
 
@@ -219,11 +220,14 @@ pub fn print_stories(rows: &[StoryRow], format: Format) -> anyhow::Result<()> {
 
 /// `newswire feeds list`.
 pub fn print_feeds(config: &Config, states: &[FeedState], format: Format) -> anyhow::Result<()> {
+    // By name: a scan of `states` per feed is quadratic on a large config.
+    let by_name: std::collections::HashMap<&str, &FeedState> =
+        states.iter().map(|s| (s.name.as_str(), s)).collect();
     let rows: Vec<_> = config
         .feeds
         .iter()
         .map(|f| {
-            let s = states.iter().find(|s| s.name == f.name);
+            let s = by_name.get(f.name.as_str()).copied();
             json!({
                 "name": f.name, "url": f.url.as_str(), "schedule": f.schedule.source(),
                 "enabled": f.enabled, "full_text": f.full_text, "tags": f.tags,

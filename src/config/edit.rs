@@ -161,6 +161,7 @@ fn import(path: &Path, feeds: &[NewFeed], write: bool) -> Result<ImportReport, E
         .collect();
     let mut report = ImportReport::default();
     let mut tables = Vec::new();
+    let mut suffixes: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
     for feed in feeds {
         let url = match parse_feed_url(&feed.url) {
             Ok(u) => u,
@@ -181,16 +182,21 @@ fn import(path: &Path, feeds: &[NewFeed], write: bool) -> Result<ImportReport, E
             .clone()
             .filter(|n| check_feed_name(n).is_ok())
             .unwrap_or_else(|| name_from_url(&url));
-        let name = (1..)
-            .map(|i| {
-                if i == 1 {
-                    base.clone()
-                } else {
-                    format!("{base}-{i}")
-                }
-            })
-            .find(|n| !names.contains(n))
-            .unwrap_or(base);
+        // The next suffix to try per base name: one clash costs one lookup,
+        // not a scan from `-2` (which made an OPML of many same-site feeds
+        // quadratic).
+        let next = suffixes.entry(base.clone()).or_insert(1);
+        let name = loop {
+            let candidate = if *next == 1 {
+                base.clone()
+            } else {
+                format!("{base}-{next}")
+            };
+            *next += 1;
+            if !names.contains(&candidate) {
+                break candidate;
+            }
+        };
         names.insert(name.clone());
         urls.insert(url.to_string(), name.clone());
         let mut table = Table::new();

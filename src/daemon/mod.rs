@@ -608,10 +608,17 @@ async fn reload_config(path: &Path, ctx: &Context) -> anyhow::Result<(Context, V
     let feeds = config.feeds.clone();
     ctx.with_store(move |s| s.sync_feeds(&feeds, Utc::now()))
         .await?;
+    // By name: `Config::feed` is a scan, once per feed would be quadratic.
+    let before: HashMap<&str, &crate::config::FeedConfig> = ctx
+        .config
+        .feeds
+        .iter()
+        .map(|f| (f.name.as_str(), f))
+        .collect();
     let changed = config
         .feeds
         .iter()
-        .filter(|f| ctx.config.feed(&f.name) != Some(f))
+        .filter(|f| before.get(f.name.as_str()) != Some(f))
         .map(|f| f.name.clone())
         .collect();
     let fetcher = crate::fetch::Fetcher::new(pipeline::fetch_options(&config.fetch))?;
@@ -621,6 +628,7 @@ async fn reload_config(path: &Path, ctx: &Context) -> anyhow::Result<(Context, V
             pages: Arc::new(Semaphore::new(config.fetch.concurrency.max(1))),
             cpu: ctx.cpu.clone(),
             writer: ctx.writer.clone(),
+            polls: ctx.polls.clone(),
             config,
             fetcher,
             store: Arc::clone(&ctx.store),

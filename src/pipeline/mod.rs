@@ -62,6 +62,9 @@ pub struct Context {
     pub cpu: Workers,
     /// The one thread that runs the store's work (see [`crate::workers`]).
     pub writer: Workers,
+    /// Finished polls on their way to the writer: all that are waiting go
+    /// in one transaction (group commit, [`Store::record_polls`]).
+    pub polls: crate::workers::Batcher<crate::store::PendingPoll, Result<PollSummary, StoreError>>,
     /// Counters for `/metrics`.
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Article pages being fetched, by canonical URL: concurrent requests
@@ -98,6 +101,10 @@ pub struct PollReport {
     pub gone: bool,
 }
 
+/// Most polls one transaction writes: bounds how long the writer holds
+/// other jobs (a reader's query, the article queue) behind one commit.
+const POLLS_PER_COMMIT: usize = 256;
+
 /// How many CPU-bound jobs run at once: the cores this process may use.
 fn cpu_slots() -> usize {
     std::thread::available_parallelism().map_or(2, usize::from)
@@ -108,13 +115,24 @@ impl Context {
     pub fn new(config: Arc<Config>, store: Store) -> anyhow::Result<Context> {
         let fetcher = Fetcher::new(fetch_options(&config.fetch))?;
         let pages = Arc::new(Semaphore::new(config.fetch.concurrency.max(1)));
+        let store = Arc::new(Mutex::new(store));
+        let writer = Workers::new("newswire-store", 1)?;
+        let polls = {
+            let store = Arc::clone(&store);
+            crate::workers::Batcher::new(writer.clone(), POLLS_PER_COMMIT, move |polls| {
+                // As in `with_store`: a poisoned lock left no transaction open.
+                let mut guard = store.lock().unwrap_or_else(|p| p.into_inner());
+                guard.record_polls(&polls)
+            })
+        };
         Ok(Context {
             config,
             fetcher,
-            store: Arc::new(Mutex::new(store)),
+            store,
             pages,
             cpu: Workers::new("newswire-cpu", cpu_slots())?,
-            writer: Workers::new("newswire-store", 1)?,
+            writer,
+            polls,
             metrics: Arc::new(crate::metrics::Metrics::new()),
             page_flight: Arc::new(crate::fetch::SingleFlight::new()),
         })
@@ -220,11 +238,10 @@ pub async fn poll_feed(ctx: &Context, feed: &FeedConfig) -> Result<PollReport, S
     // Untrusted to the last field: only web links, bounded lengths (see `limits`).
     limits::vet_record(&mut record);
     let written = ctx
-        .with_store({
-            let record = record.clone();
-            move |s| s.record_poll_with_pages(&record, &pages)
-        })
-        .await;
+        .polls
+        .submit((record.clone(), pages))
+        .await
+        .unwrap_or_else(|payload| std::panic::resume_unwind(payload));
     let summary = match written {
         Ok(summary) => summary,
         Err(e) => {

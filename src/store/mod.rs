@@ -8,12 +8,15 @@
 //!
 //! The daemon owns one [`Store`] and is the only writer. A feed poll is written
 //! by [`Store::record_poll`] in one transaction: new items, their sources, the
-//! feed's state and the `fetches` row commit together or not at all.
+//! feed's state and the `fetches` row commit together or not at all. The
+//! pipeline writes through [`Store::record_polls`] instead: every poll waiting
+//! for the writer in one transaction, each still atomic (group commit); WAL checkpoints run on a thread of their own (`checkpoint`).
 //! Reading helpers for the CLI live in [`query`]; the article queue (pages
 //! waiting for their full text, with retries and leases) in [`articles`]. The tables are documented for
 //! downstream readers in `docs/schema.md`.
 
 pub mod articles;
+mod checkpoint;
 pub mod fts;
 mod migrate;
 pub mod query;
@@ -29,7 +32,9 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 pub use articles::{ArticleJob, ArticleOutcome, ArticleRow, PageJob, PageState, QueueStats};
 pub use query::{ItemCursor, ItemQuery, ItemRow, StoryQuery, StoryRow};
-pub use write::{FeedMeta, LinkedEntry, PollOutcome, PollRecord, PollSummary, StoredEntry};
+pub use write::{
+    FeedMeta, LinkedEntry, PendingPoll, PollOutcome, PollRecord, PollSummary, StoredEntry,
+};
 
 /// Errors from the store, naming the database file.
 #[derive(Debug, thiserror::Error)]
@@ -137,6 +142,9 @@ pub struct Store {
     conn: Connection,
     path: String,
     story_window: chrono::TimeDelta,
+    /// WAL checkpoints on their own thread (file-backed writable stores;
+    /// see [`checkpoint`]). Declared last: dropped after `conn`.
+    _checkpointer: Option<checkpoint::Checkpointer>,
 }
 
 /// How long a write waits for a reader's lock before failing with "busy".
@@ -156,7 +164,26 @@ impl Store {
             path: shown.clone(),
             source,
         })?;
-        Store::init(conn, shown, true)
+        let mut store = Store::init(conn, shown.clone(), true)?;
+        let checkpointer =
+            checkpoint::Checkpointer::start(path).map_err(|source| StoreError::Sqlite {
+                path: shown.clone(),
+                source,
+            })?;
+        store
+            .conn
+            .execute_batch(&format!(
+                "PRAGMA wal_autocheckpoint = {};
+                 PRAGMA journal_size_limit = {};",
+                checkpoint::WRITER_AUTOCHECKPOINT_PAGES,
+                checkpoint::WAL_SIZE_LIMIT
+            ))
+            .map_err(|source| StoreError::Sqlite {
+                path: shown,
+                source,
+            })?;
+        store._checkpointer = Some(checkpointer);
+        Ok(store)
     }
 
     /// Opens an existing store for reading only (no migration, no WAL change).
@@ -189,6 +216,7 @@ impl Store {
             conn,
             path,
             story_window: crate::dedup::default_window(),
+            _checkpointer: None,
         };
         let wrap = store.wrap();
         store.conn.busy_timeout(BUSY_TIMEOUT).map_err(&wrap)?;

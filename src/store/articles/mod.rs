@@ -31,7 +31,8 @@ mod write;
 use super::{FeedId, ItemId, Store, StoreError, parse_ts, ts};
 use crate::dedup::Fingerprint;
 use crate::model::{Extraction, NewItem};
-use write::{insert_page, join_story_later, update_item};
+pub(super) use write::insert_page;
+use write::{join_story_later, update_item};
 
 /// What the first attempt at an item's page gave, written with the poll.
 #[derive(Debug, Clone, PartialEq)]

@@ -10,7 +10,7 @@ use crate::model::NewItem;
 use crate::store::{FeedId, ItemId, ts};
 
 /// Writes the page row of a new item; an item that already has one keeps it.
-pub(super) fn insert_page(
+pub(in crate::store) fn insert_page(
     tx: &Transaction<'_>,
     feed_id: FeedId,
     page: &PageJob,
