@@ -271,13 +271,14 @@ fn a_store_from_before_the_queue_is_upgraded_with_its_items_dated() {
     let path = dir.path().join("old.db");
     {
         let store = Store::open(&path).expect("create");
-        // Back to the schema before migration 009, with one item in it.
+        // Back to the schema before migrations 009 and 010, with one item in it.
         store
             .conn
             .execute_batch(
                 "DROP TABLE article_queue;
                  DROP INDEX items_changed_at;
                  ALTER TABLE items DROP COLUMN changed_at;
+                 ALTER TABLE items DROP COLUMN extraction_path;
                  INSERT INTO items (url, canonical_url, first_seen_at, extraction, extraction_error)
                    VALUES ('http://a.example/1', 'http://a.example/1', '2026-11-01T00:00:00Z',
                            'failed', 'timed out');
