@@ -4,7 +4,7 @@
 //! SQLite's own tokenizers cannot split Chinese into words nor stem Russian,
 //! so `items_fts` (migration 008) indexes text analysed in Rust by
 //! [`crate::dedup::analyse`]: the SQL function `newswire_terms(text,
-//! language, sample)` that [`register`] adds to every connection is called by
+//! language, sample)` that `register` adds to every connection is called by
 //! the triggers that keep the index in step. A query goes through the same
 //! analyser ([`translate`]): each word becomes the OR of the forms it can
 //! have in the index (unstemmed, and stemmed by every stemmer of its script,

@@ -3,7 +3,7 @@
 //!
 //! Two entry points:
 //!
-//! - [`assign_story`], inside the poll's transaction, for a new item;
+//! - `assign_story`, inside the poll's transaction, for a new item;
 //! - [`Store::refresh_story`], for an item whose full text arrives later (the
 //!   article stage retrying a page): the item's text columns are replaced,
 //!   its fingerprint re-made and its story chosen again, in one transaction.
