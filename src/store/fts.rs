@@ -128,9 +128,9 @@ fn pieces(query: &str) -> Vec<Piece> {
     out
 }
 
-/// The FTS5 expression for one word or phrase: the OR of the phrases its
-/// analysed forms make, `None` when it has no words at all.
-fn expand(text: &str, prefix: bool, lang: Option<Lang>) -> Option<String> {
+/// The distinct analysed forms of one word or phrase (terms one space
+/// apart), `None` when it has no words at all.
+fn phrases(text: &str, prefix: bool, lang: Option<Lang>) -> Option<Vec<String>> {
     let words = analyse::words(text);
     if words.is_empty() {
         return None;
@@ -155,6 +155,13 @@ fn expand(text: &str, prefix: bool, lang: Option<Lang>) -> Option<String> {
             phrases.push(phrase);
         }
     }
+    Some(phrases)
+}
+
+/// The FTS5 expression for one word or phrase: the OR of the phrases its
+/// analysed forms make, `None` when it has no words at all.
+fn expand(text: &str, prefix: bool, lang: Option<Lang>) -> Option<String> {
+    let phrases = phrases(text, prefix, lang)?;
     let star = if prefix { "*" } else { "" };
     let quoted: Vec<String> = phrases.iter().map(|p| format!("\"{p}\"{star}")).collect();
     Some(if quoted.len() == 1 {
@@ -228,6 +235,111 @@ pub fn highlight_terms(query: &str, lang: Option<Lang>) -> Vec<(String, bool)> {
         }
     }
     out
+}
+
+/// The PostgreSQL `to_tsquery('simple', …)` text for a user's query: the
+/// same syntax and the same analysed forms as [`translate`] (a phrase is
+/// `<->`, a prefix `:*`, `NOT` is `& !`, adjacent words are ANDed). `None`
+/// when the query has no words or is not well formed (a dangling operator,
+/// unbalanced parentheses): [`tsquery_plain`] is the fallback then.
+pub fn tsquery(query: &str, lang: Option<Lang>) -> Option<String> {
+    let mut out: Vec<String> = Vec::new();
+    for piece in pieces(query) {
+        match piece {
+            Piece::Operator(op) => out.push(op.to_owned()),
+            Piece::Word { text, prefix } | Piece::Phrase { text, prefix } => {
+                if let Some(e) = ts_operand(&text, prefix, lang) {
+                    out.push(e);
+                }
+            }
+        }
+    }
+    ts_join(&out)
+}
+
+/// Every word of the query ANDed, as [`translate_plain`].
+pub fn tsquery_plain(query: &str, lang: Option<Lang>) -> Option<String> {
+    let parts: Vec<String> = query
+        .split_whitespace()
+        .filter(|w| !matches!(*w, "AND" | "OR" | "NOT"))
+        .filter_map(|w| {
+            let w = w.trim_matches(|c: char| c == '(' || c == ')' || c == '"');
+            ts_operand(w.trim_end_matches('*'), w.ends_with('*'), lang)
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" & "))
+}
+
+/// One word or phrase: the OR of its forms, each a `<->` chain of quoted
+/// terms (the server's parser reads a quoted term back as one lexeme, or as
+/// a phrase of the pieces it splits into, as it did when indexing).
+fn ts_operand(text: &str, prefix: bool, lang: Option<Lang>) -> Option<String> {
+    let phrases = phrases(text, prefix, lang)?;
+    let star = if prefix { ":*" } else { "" };
+    let chains: Vec<String> = phrases
+        .iter()
+        .map(|p| {
+            let terms: Vec<String> = p
+                .split(' ')
+                .map(|t| format!("'{}'", t.replace('\\', "\\\\").replace('\'', "''")))
+                .collect();
+            format!("{}{star}", terms.join(" <-> "))
+        })
+        .collect();
+    Some(if chains.len() == 1 && !chains[0].contains("<->") {
+        chains.concat()
+    } else {
+        format!("({})", chains.join(" | "))
+    })
+}
+
+/// Joins operands and operators into tsquery text when they form a valid
+/// expression (operand (op operand)*, parentheses balanced).
+fn ts_join(tokens: &[String]) -> Option<String> {
+    let mut out = String::new();
+    let mut depth = 0usize;
+    // Whether the last token ended an operand (a term or a `)`).
+    let mut after_operand = false;
+    let mut has_terms = false;
+    for t in tokens {
+        match t.as_str() {
+            "AND" | "OR" | "NOT" => {
+                if !after_operand {
+                    return None;
+                }
+                out.push_str(match t.as_str() {
+                    "AND" => " & ",
+                    "OR" => " | ",
+                    _ => " & !",
+                });
+                after_operand = false;
+            }
+            "(" => {
+                if after_operand {
+                    out.push_str(" & ");
+                }
+                out.push('(');
+                depth += 1;
+                after_operand = false;
+            }
+            ")" => {
+                if !after_operand || depth == 0 {
+                    return None;
+                }
+                out.push(')');
+                depth -= 1;
+            }
+            term => {
+                if after_operand {
+                    out.push_str(" & ");
+                }
+                out.push_str(term);
+                after_operand = true;
+                has_terms = true;
+            }
+        }
+    }
+    (after_operand && depth == 0 && has_terms).then_some(out)
 }
 
 /// Words a snippet shows.
@@ -327,6 +439,29 @@ mod tests {
         assert_eq!(
             translate_plain("(grain AND", Some(Lang::En)).unwrap(),
             "\"grain\""
+        );
+    }
+
+    #[test]
+    fn tsqueries_keep_the_same_syntax() {
+        assert_eq!(
+            tsquery("grain AND port*", Some(Lang::En)).unwrap(),
+            "'grain' & 'port':*"
+        );
+        assert_eq!(
+            tsquery("\"black sea\" OR (ports NOT storm)", Some(Lang::En)).unwrap(),
+            "('black' <-> 'sea') | (('ports' | 'port') & !'storm')"
+        );
+        assert_eq!(tsquery("宇航员", None).unwrap(), "('宇航' <-> '航员')");
+        assert_eq!(
+            tsquery("grain wheat", Some(Lang::En)).unwrap(),
+            "'grain' & 'wheat'"
+        );
+        assert_eq!(tsquery("(grain AND", Some(Lang::En)), None);
+        assert_eq!(tsquery("NOT grain", Some(Lang::En)), None);
+        assert_eq!(
+            tsquery_plain("(grain AND", Some(Lang::En)).unwrap(),
+            "'grain'"
         );
     }
 

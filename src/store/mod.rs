@@ -19,6 +19,8 @@ pub mod articles;
 mod checkpoint;
 pub mod fts;
 mod migrate;
+#[cfg(feature = "postgres")]
+pub mod pg;
 pub mod query;
 pub mod stories;
 pub mod stories_hook;
@@ -75,11 +77,40 @@ pub enum StoreError {
         /// Latest version this build knows.
         known: i64,
     },
+    /// PostgreSQL refused, or the connection failed.
+    #[cfg(feature = "postgres")]
+    #[error("store {store}: {}", pg::one_line(source))]
+    Postgres {
+        /// `postgres://host:port/db` (never the password).
+        store: String,
+        /// The driver's error.
+        source: postgres::Error,
+    },
+    /// The PostgreSQL URL or TLS setup is unusable.
+    #[cfg(feature = "postgres")]
+    #[error("store {store}: {message}")]
+    PostgresConfig {
+        /// `postgres://host:port/db` (never the password).
+        store: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The poll's lease on its feed ran out and another instance claimed the
+    /// feed: nothing of the poll was written.
+    #[error("feed {feed}: lease lost to another instance; the poll was not written")]
+    LeaseLost {
+        /// The feed (its id when the name is not known).
+        feed: String,
+    },
 }
 
 impl StoreError {
     /// True when retrying later may succeed (locked or busy database, full disk).
     pub fn is_transient(&self) -> bool {
+        #[cfg(feature = "postgres")]
+        if let StoreError::Postgres { source, .. } = self {
+            return pg::is_transient_error(source);
+        }
         matches!(self, StoreError::Sqlite { source: rusqlite::Error::SqliteFailure(e, _), .. }
             if matches!(e.code, rusqlite::ErrorCode::DatabaseBusy
                 | rusqlite::ErrorCode::DatabaseLocked
@@ -89,6 +120,10 @@ impl StoreError {
 
     /// The file is damaged or not a database: writing on would make it worse.
     pub fn is_corrupt(&self) -> bool {
+        #[cfg(feature = "postgres")]
+        if let StoreError::Postgres { source, .. } = self {
+            return pg::is_corrupt_error(source);
+        }
         matches!(self, StoreError::Sqlite { source: rusqlite::Error::SqliteFailure(e, _), .. }
             if matches!(e.code, rusqlite::ErrorCode::DatabaseCorrupt
                 | rusqlite::ErrorCode::NotADatabase))
@@ -96,6 +131,10 @@ impl StoreError {
 
     /// The disk (or the file's size limit) is full.
     pub fn is_full(&self) -> bool {
+        #[cfg(feature = "postgres")]
+        if let StoreError::Postgres { source, .. } = self {
+            return pg::is_full_error(source);
+        }
         matches!(self, StoreError::Sqlite { source: rusqlite::Error::SqliteFailure(e, _), .. }
             if e.code == rusqlite::ErrorCode::DiskFull)
     }

@@ -1,0 +1,317 @@
+//! The story index on PostgreSQL: the reads and writes behind
+//! [`crate::dedup::StoryIndex`] over the same tables as SQLite's
+//! (`story_fingerprints`, `story_bands`, `story_samples`). The decision is
+//! the shared one ([`crate::dedup::assign_story`]); it runs under the items
+//! lock (module notes of [`super`]), so every earlier item is a candidate.
+
+use std::cell::RefCell;
+
+use chrono::{DateTime, Utc};
+use postgres::Transaction;
+
+use super::PgStore;
+use crate::dedup::{self, Candidate, Fingerprint, StoryDecision, StoryIndex};
+use crate::store::stories::{SPREAD_POSTINGS, StoryStoreError};
+use crate::store::stories_hook::{NewItemText, StoryRefresh, fingerprint_of, is_teaser};
+use crate::store::{ItemId, StoreError, StoredEntry};
+
+/// What the PostgreSQL story index fails with.
+#[derive(Debug, thiserror::Error)]
+pub enum PgIndexError {
+    /// A statement failed.
+    #[error("story index: {0}")]
+    Sql(#[from] postgres::Error),
+    /// A stored row could not be read.
+    #[error(transparent)]
+    Row(#[from] StoryStoreError),
+}
+
+/// A [`StoryIndex`] inside one transaction.
+pub(super) struct PgIndex<'t, 'c> {
+    tx: RefCell<&'t mut Transaction<'c>>,
+    #[cfg(test)]
+    after_lookup: Option<&'t (dyn Fn() + Send)>,
+}
+
+impl StoryIndex for PgIndex<'_, '_> {
+    type Error = PgIndexError;
+
+    fn candidates(
+        &self,
+        bands: &[i64],
+        samples: &[i64],
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Candidate>, PgIndexError> {
+        if bands.is_empty() && samples.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = self.tx.borrow_mut().query(
+            "SELECT f.item_id, f.story_id, f.seen_at, f.fingerprint FROM story_fingerprints f
+             WHERE f.item_id IN (SELECT b.item_id FROM story_bands b
+               WHERE b.band_key = ANY($2) AND b.seen_at >= $1
+               UNION SELECT s.item_id FROM story_samples s
+               WHERE s.sample_key = ANY($3) AND s.seen_at >= $1)",
+            &[&since.timestamp(), &bands, &samples],
+        )?;
+        #[cfg(test)]
+        if let Some(hook) = self.after_lookup {
+            hook();
+        }
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let item_id: i64 = row.get(0);
+            let seen: i64 = row.get(2);
+            let fingerprint = Fingerprint::from_bytes(row.get::<_, &[u8]>(3))
+                .map_err(|source| StoryStoreError::Fingerprint { item_id, source })?;
+            let seen_at = DateTime::from_timestamp(seen, 0).ok_or(StoryStoreError::Time {
+                item_id,
+                seen_at: seen,
+            })?;
+            out.push(Candidate {
+                item_id,
+                story_id: row.get(1),
+                seen_at,
+                fingerprint,
+            });
+        }
+        Ok(out)
+    }
+
+    fn sample_spread(
+        &self,
+        samples: &[i64],
+        since: DateTime<Utc>,
+        cap: u32,
+    ) -> Result<Vec<u32>, PgIndexError> {
+        // One statement for every key, each bounded like SQLite's.
+        let rows = self.tx.borrow_mut().query(
+            "SELECT k.ord, (SELECT count(*) FROM (SELECT DISTINCT f.story_id FROM
+                 (SELECT item_id FROM story_samples WHERE sample_key = k.key AND seen_at >= $2 LIMIT $3) s
+                 JOIN story_fingerprints f ON f.item_id = s.item_id LIMIT $4) d)
+             FROM unnest($1::bigint[]) WITH ORDINALITY AS k(key, ord) ORDER BY k.ord",
+            &[&samples, &since.timestamp(), &SPREAD_POSTINGS, &i64::from(cap)],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| u32::try_from(r.get::<_, i64>(1)).unwrap_or(u32::MAX))
+            .collect())
+    }
+
+    fn insert(
+        &mut self,
+        item_id: i64,
+        story_id: i64,
+        seen_at: DateTime<Utc>,
+        fingerprint: &Fingerprint,
+        bands: &[i64],
+        samples: &[i64],
+    ) -> Result<(), PgIndexError> {
+        let seen = seen_at.timestamp();
+        let tx = self.tx.get_mut();
+        tx.execute("DELETE FROM story_bands WHERE item_id = $1", &[&item_id])?;
+        tx.execute("DELETE FROM story_samples WHERE item_id = $1", &[&item_id])?;
+        tx.execute(
+            "INSERT INTO story_fingerprints (item_id, story_id, seen_at, fingerprint) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (item_id) DO UPDATE SET story_id = excluded.story_id,
+               seen_at = excluded.seen_at, fingerprint = excluded.fingerprint",
+            &[&item_id, &story_id, &seen, &fingerprint.to_bytes()],
+        )?;
+        tx.execute(
+            "INSERT INTO story_bands (band_key, seen_at, item_id)
+             SELECT DISTINCT k, $2::bigint, $3::bigint FROM unnest($1::bigint[]) k ON CONFLICT DO NOTHING",
+            &[&bands, &seen, &item_id],
+        )?;
+        tx.execute(
+            "INSERT INTO story_samples (sample_key, seen_at, item_id)
+             SELECT DISTINCT k, $2::bigint, $3::bigint FROM unnest($1::bigint[]) k ON CONFLICT DO NOTHING",
+            &[&samples, &seen, &item_id],
+        )?;
+        tx.execute(
+            "UPDATE items SET story_id = $2 WHERE id = $1",
+            &[&item_id, &story_id],
+        )?;
+        Ok(())
+    }
+}
+
+impl PgStore {
+    fn index<'t, 'c>(&'t self, tx: &'t mut Transaction<'c>) -> PgIndex<'t, 'c> {
+        PgIndex {
+            tx: RefCell::new(tx),
+            #[cfg(test)]
+            after_lookup: self.hooks.after_lookup.as_deref(),
+        }
+    }
+
+    /// The story the new item `id` belongs to (its own id when nothing
+    /// matches); a damaged index row costs only this match.
+    pub(super) fn assign_story(
+        &self,
+        tx: &mut Transaction<'_>,
+        id: ItemId,
+        entry: &StoredEntry,
+        seen_at: DateTime<Utc>,
+    ) -> Result<ItemId, StoreError> {
+        let computed;
+        let fingerprint = match &entry.fingerprint {
+            Some(fp) => fp,
+            None => {
+                computed = fingerprint_of(&entry.item);
+                &computed
+            }
+        };
+        let teaser = is_teaser(entry.item.extraction, fingerprint);
+        match self.decide(tx, id, fingerprint, teaser, seen_at) {
+            Ok(decision) => Ok(decision.story_for(id)),
+            Err(PgIndexError::Sql(source)) => Err(self.wrap()(source)),
+            Err(e) => {
+                tracing::warn!(item = id, error = %e, "story matching skipped");
+                Ok(id)
+            }
+        }
+    }
+
+    /// Records `id` in the index and chooses its story (none for a teaser).
+    pub(super) fn decide(
+        &self,
+        tx: &mut Transaction<'_>,
+        id: ItemId,
+        fingerprint: &Fingerprint,
+        teaser: bool,
+        seen_at: DateTime<Utc>,
+    ) -> Result<StoryDecision, PgIndexError> {
+        let window = self.story_window;
+        let mut index = self.index(tx);
+        if teaser {
+            index.insert(id, id, seen_at, fingerprint, &[], &[])?;
+            return Ok(StoryDecision::none());
+        }
+        dedup::assign_story(&mut index, id, fingerprint, seen_at, window)
+    }
+
+    /// See [`crate::store::Store::refresh_story`]: the item's text replaced
+    /// and its story chosen again, under the items lock.
+    pub fn refresh_story(
+        &mut self,
+        item_id: ItemId,
+        text: &NewItemText,
+    ) -> Result<Option<StoryRefresh>, StoreError> {
+        let wrap = self.wrap();
+        self.in_tx(|tx| {
+            self.items_lock(tx).map_err(&wrap)?;
+            let Some(row) = tx
+                .query_opt(
+                    "SELECT title, first_seen_at, COALESCE(story_id, id), language FROM items WHERE id = $1",
+                    &[&item_id],
+                )
+                .map_err(&wrap)?
+            else {
+                return Ok(None);
+            };
+            let stored_title: Option<String> = row.get(0);
+            let first_seen: DateTime<Utc> = row.get(1);
+            let previous: i64 = row.get(2);
+            let stored_lang: Option<String> = row.get(3);
+            let title = text.title.clone().or(stored_title);
+            let language = text.language.clone().or(stored_lang);
+            let (st, sx) = super::write::search_terms(
+                title.as_deref(),
+                text.content_text.as_deref(),
+                language.as_deref(),
+            );
+            tx.execute(
+                "UPDATE items SET title = $2, content_html = $3, content_text = $4, language = $5,
+                   extraction = $6, extraction_error = $7, search_title = $8, search_text = $9
+                 WHERE id = $1",
+                &[
+                    &item_id,
+                    &title,
+                    &text.content_html,
+                    &text.content_text,
+                    &language,
+                    &text.extraction.as_str(),
+                    &text.extraction_error,
+                    &st,
+                    &sx,
+                ],
+            )
+            .map_err(&wrap)?;
+            let fingerprint = text.fingerprint.clone().unwrap_or_else(|| {
+                Fingerprint::from_parts(
+                    title.as_deref(),
+                    text.content_text.as_deref().unwrap_or_default(),
+                )
+            });
+            let seen_at = tx
+                .query_opt(
+                    "SELECT seen_at FROM story_fingerprints WHERE item_id = $1",
+                    &[&item_id],
+                )
+                .map_err(&wrap)?
+                .and_then(|r| DateTime::from_timestamp(r.get::<_, i64>(0), 0))
+                .unwrap_or(first_seen);
+            let joined_by_others: bool = tx
+                .query_one(
+                    "SELECT EXISTS (SELECT 1 FROM items WHERE story_id = $1 AND id <> $1)",
+                    &[&item_id],
+                )
+                .map_err(&wrap)?
+                .get(0);
+            let teaser = is_teaser(text.extraction, &fingerprint);
+            let story_error = |e: PgIndexError| match e {
+                PgIndexError::Sql(source) => wrap(source),
+                PgIndexError::Row(source) => StoreError::StoryIndex {
+                    path: self.path().to_owned(),
+                    source,
+                },
+            };
+            if joined_by_others && previous == item_id {
+                let (bands, keys) = if teaser {
+                    (Vec::new(), Vec::new())
+                } else {
+                    (dedup::band_keys(&fingerprint), fingerprint.sample_keys())
+                };
+                self.index(tx)
+                    .insert(item_id, item_id, seen_at, &fingerprint, &bands, &keys)
+                    .map_err(story_error)?;
+                return Ok(Some(StoryRefresh {
+                    story_id: item_id,
+                    previous_story_id: previous,
+                    matched_item: None,
+                    teaser,
+                }));
+            }
+            let decision = self
+                .decide(tx, item_id, &fingerprint, teaser, seen_at)
+                .map_err(story_error)?;
+            Ok(Some(StoryRefresh {
+                story_id: decision.story_for(item_id),
+                previous_story_id: previous,
+                matched_item: decision.matched_item,
+                teaser,
+            }))
+        })
+    }
+
+    /// See [`crate::store::Store::prune_story_index`]; takes the items lock
+    /// so no poll is matching meanwhile.
+    pub fn prune_story_index(&mut self, before: DateTime<Utc>) -> Result<usize, StoreError> {
+        let wrap = self.wrap();
+        self.in_tx(|tx| {
+            self.items_lock(tx).map_err(&wrap)?;
+            let mut removed = 0;
+            for table in ["story_bands", "story_samples"] {
+                removed += tx
+                    .execute(
+                        &format!(
+                            "DELETE FROM {table} WHERE item_id IN
+                             (SELECT item_id FROM story_fingerprints WHERE seen_at < $1)"
+                        ),
+                        &[&before.timestamp()],
+                    )
+                    .map_err(&wrap)?;
+            }
+            Ok(usize::try_from(removed).unwrap_or(usize::MAX))
+        })
+    }
+}

@@ -1,0 +1,501 @@
+//! Writing one feed poll (SCALE-OUT §4.1–4.3): the fence, the items lock,
+//! the insert that respects tombstones and another instance's insert, the
+//! sources, the feed row and the `fetches` row, in one transaction.
+
+use chrono::{DateTime, Utc};
+use postgres::Transaction;
+
+use super::{Lease, PgStore, big, lock_key};
+use crate::model::EntryKey;
+use crate::store::{
+    FeedId, ItemId, PageJob, PendingPoll, PollOutcome, PollRecord, PollSummary, StoreError,
+    StoredEntry, articles::PageState, fts, write::REDIRECT_SIGHTINGS,
+};
+
+/// Analysed search terms kept per column: PostgreSQL refuses a `tsvector`
+/// over 1 MB, and positions past 16,383 are not told apart anyway.
+pub const SEARCH_TERMS_MAX: usize = 256 * 1024;
+
+/// Who writes a poll: the instance recorded in `fetches`, the lease that
+/// fences it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Writer<'a> {
+    /// `fetches.instance`.
+    pub instance: Option<&'a str>,
+    /// The lease the poll was made under; `None` writes unfenced (the CLI's
+    /// one-off `poll`).
+    pub lease: Option<&'a Lease>,
+}
+
+impl PgStore {
+    /// Writes one poll in one transaction (see the module notes).
+    pub fn record_poll(&mut self, poll: &PollRecord) -> Result<PollSummary, StoreError> {
+        self.record_poll_with_pages(poll, &[])
+    }
+
+    /// Writes one poll and its items' article-queue rows in one transaction.
+    pub fn record_poll_with_pages(
+        &mut self,
+        poll: &PollRecord,
+        pages: &[PageJob],
+    ) -> Result<PollSummary, StoreError> {
+        let instance = self.instance.clone();
+        let writer = Writer {
+            instance: Some(&instance),
+            lease: None,
+        };
+        self.record_poll_as(poll, pages, writer)
+    }
+
+    /// Writes one poll as `writer`: fenced by its lease when it has one.
+    pub fn record_poll_as(
+        &mut self,
+        poll: &PollRecord,
+        pages: &[PageJob],
+        writer: Writer<'_>,
+    ) -> Result<PollSummary, StoreError> {
+        self.in_tx(|tx| self.write_poll(tx, poll, pages, writer))
+    }
+
+    /// Writes `polls` in one transaction (group commit), each atomic: when
+    /// one fails, the group is rolled back and each is written alone, so the
+    /// failure (a lost lease, say) costs that poll only.
+    pub fn record_polls(&mut self, polls: &[PendingPoll]) -> Vec<Result<PollSummary, StoreError>> {
+        let instance = self.instance.clone();
+        let writer = Writer {
+            instance: Some(&instance),
+            lease: None,
+        };
+        self.record_polls_as(polls, |_| writer)
+    }
+
+    /// [`PgStore::record_polls`] with each poll's writer.
+    pub fn record_polls_as<'w>(
+        &mut self,
+        polls: &[PendingPoll],
+        writer: impl Fn(&PollRecord) -> Writer<'w>,
+    ) -> Vec<Result<PollSummary, StoreError>> {
+        if polls.len() > 1 {
+            let group = self.in_tx(|tx| {
+                polls
+                    .iter()
+                    .map(|(poll, pages)| self.write_poll(tx, poll, pages, writer(poll)))
+                    .collect::<Result<Vec<_>, _>>()
+            });
+            match group {
+                Ok(summaries) => return summaries.into_iter().map(Ok).collect(),
+                Err(e) => {
+                    tracing::debug!(error = %e, polls = polls.len(), "group write failed; writing its polls one by one")
+                }
+            }
+        }
+        polls
+            .iter()
+            .map(|(poll, pages)| self.in_tx(|tx| self.write_poll(tx, poll, pages, writer(poll))))
+            .collect()
+    }
+
+    fn write_poll(
+        &self,
+        tx: &mut Transaction<'_>,
+        poll: &PollRecord,
+        pages: &[PageJob],
+        writer: Writer<'_>,
+    ) -> Result<PollSummary, StoreError> {
+        let wrap = self.wrap();
+        if let Some(lease) = writer.lease {
+            // The fence: the feed row is locked first (lock order: feed row,
+            // items lock, item rows), and a token that moved on means another
+            // instance polls this feed now.
+            let held = tx
+                .query_opt(
+                    "SELECT 1 FROM feeds WHERE id = $1 AND lease_owner = $2 AND lease_token = $3 FOR UPDATE",
+                    &[&poll.feed_id, &lease.owner, &lease.token],
+                )
+                .map_err(&wrap)?;
+            if held.is_none() {
+                return Err(StoreError::LeaseLost {
+                    feed: feed_name(tx, poll.feed_id),
+                });
+            }
+        }
+        if !poll.new_entries.is_empty() || !poll.linked.is_empty() {
+            self.items_lock(tx).map_err(&wrap)?;
+        }
+        let now = poll.started_at;
+        let mut summary = PollSummary::default();
+        for entry in &poll.new_entries {
+            match self.insert_item(tx, entry, now)? {
+                Some((item_id, inserted)) => {
+                    if inserted {
+                        summary.new_items += 1;
+                    } else {
+                        summary.linked += 1;
+                    }
+                    add_source(
+                        tx,
+                        poll.feed_id,
+                        item_id,
+                        &entry.key,
+                        entry.entry_url.as_deref(),
+                        now,
+                    )
+                    .map_err(&wrap)?;
+                }
+                // Pruned by retention meanwhile: remembered as pruned so it
+                // is not fetched again.
+                None => {
+                    tx.execute(
+                        "INSERT INTO pruned_sources (feed_id, entry_key, pruned_at) VALUES ($1, $2, $3)
+                         ON CONFLICT DO NOTHING",
+                        &[&poll.feed_id, &entry.key.as_str(), &now],
+                    )
+                    .map_err(&wrap)?;
+                }
+            }
+        }
+        for link in &poll.linked {
+            if add_source(
+                tx,
+                poll.feed_id,
+                link.item_id,
+                &link.key,
+                link.entry_url.as_deref(),
+                now,
+            )
+            .map_err(&wrap)?
+            {
+                summary.linked += 1;
+            }
+        }
+        for page in pages {
+            insert_page(tx, poll.feed_id, page, now).map_err(&wrap)?;
+        }
+        write_feed(tx, poll, &summary, writer).map_err(&wrap)?;
+        Ok(summary)
+    }
+
+    /// The one global items lock (per schema), held to commit.
+    pub(super) fn items_lock(&self, tx: &mut Transaction<'_>) -> Result<(), postgres::Error> {
+        #[cfg(test)]
+        if self.hooks.skip_items_lock {
+            return Ok(());
+        }
+        tx.batch_execute(&format!(
+            "SELECT pg_advisory_xact_lock({})",
+            lock_key("items")
+        ))
+    }
+
+    /// Inserts the item unless it is stored or tombstoned; its id and whether
+    /// this poll inserted it, `None` when it is tombstoned.
+    fn insert_item(
+        &self,
+        tx: &mut Transaction<'_>,
+        entry: &StoredEntry,
+        seen_at: DateTime<Utc>,
+    ) -> Result<Option<(ItemId, bool)>, StoreError> {
+        let wrap = self.wrap();
+        let item = &entry.item;
+        let (search_title, search_text) = search_terms(
+            item.title.as_deref(),
+            item.content_text.as_deref(),
+            item.language.as_deref(),
+        );
+        let row = tx
+            .query_opt(
+                "INSERT INTO items (url, canonical_url, title, author, published_at, updated_at,
+                   first_seen_at, summary, content_html, content_text, language, image, site_name,
+                   extraction, extraction_error, changed_at, extraction_path, search_title, search_text)
+                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $7, $16, $17, $18
+                 WHERE NOT EXISTS (SELECT 1 FROM tombstones WHERE canonical_url = $2)
+                 ON CONFLICT (canonical_url) DO NOTHING
+                 RETURNING id",
+                &[
+                    &item.url,
+                    &item.canonical_url,
+                    &item.title,
+                    &item.author,
+                    &item.published_at,
+                    &item.updated_at,
+                    &seen_at,
+                    &item.summary,
+                    &item.content_html,
+                    &item.content_text,
+                    &item.language,
+                    &item.image,
+                    &item.site_name,
+                    &item.extraction.as_str(),
+                    &item.extraction_error,
+                    &item.extraction_path,
+                    &search_title,
+                    &search_text,
+                ],
+            )
+            .map_err(&wrap)?;
+        if let Some(row) = row {
+            let id: ItemId = row.get(0);
+            let story = self.assign_story(tx, id, entry, seen_at)?;
+            tx.execute(
+                "UPDATE items SET story_id = $2 WHERE id = $1",
+                &[&id, &story],
+            )
+            .map_err(&wrap)?;
+            return Ok(Some((id, true)));
+        }
+        let stored = tx
+            .query_opt(
+                "SELECT id FROM items WHERE canonical_url = $1",
+                &[&item.canonical_url],
+            )
+            .map_err(&wrap)?;
+        Ok(stored.map(|r| (r.get(0), false)))
+    }
+}
+
+/// The analysed terms of an item's title and text, as SQLite's
+/// `newswire_terms(title|text, language, text)` makes them.
+pub(super) fn search_terms(
+    title: Option<&str>,
+    text: Option<&str>,
+    language: Option<&str>,
+) -> (Option<String>, Option<String>) {
+    let lang = fts::item_language(language, || text.map(str::to_owned));
+    let terms = |s: Option<&str>| {
+        s.map(|s| {
+            let mut t = crate::dedup::analyse::index_text(s, lang);
+            if t.len() > SEARCH_TERMS_MAX {
+                let cut = t[..SEARCH_TERMS_MAX].rfind(' ').unwrap_or(0);
+                t.truncate(cut);
+            }
+            t
+        })
+    };
+    (terms(title), terms(text))
+}
+
+fn feed_name(tx: &mut Transaction<'_>, feed_id: FeedId) -> String {
+    tx.query_opt("SELECT name FROM feeds WHERE id = $1", &[&feed_id])
+        .ok()
+        .flatten()
+        .map_or_else(|| format!("#{feed_id}"), |r| r.get(0))
+}
+
+/// Records that `feed_id` carried `item_id` under `key`; false if it already had.
+fn add_source(
+    tx: &mut Transaction<'_>,
+    feed_id: FeedId,
+    item_id: ItemId,
+    key: &EntryKey,
+    entry_url: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<bool, postgres::Error> {
+    let n = tx.execute(
+        "INSERT INTO item_sources (feed_id, item_id, entry_key, entry_url, first_seen_at)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        &[&feed_id, &item_id, &key.as_str(), &entry_url, &now],
+    )?;
+    Ok(n > 0)
+}
+
+/// The feed's row and the `fetches` row; the lease, if any, is given back.
+fn write_feed(
+    tx: &mut Transaction<'_>,
+    poll: &PollRecord,
+    summary: &PollSummary,
+    writer: Writer<'_>,
+) -> Result<(), postgres::Error> {
+    let id = poll.feed_id;
+    let now = poll.started_at;
+    if writer.lease.is_some() {
+        tx.execute(
+            "UPDATE feeds SET lease_owner = NULL, lease_until = NULL WHERE id = $1",
+            &[&id],
+        )?;
+    }
+    let (status, http_status, bytes, error): (&str, Option<i64>, Option<i64>, Option<&str>) =
+        match &poll.outcome {
+            PollOutcome::Deferred => {
+                tx.execute(
+                    "UPDATE feeds SET next_due_at = $2 WHERE id = $1",
+                    &[&id, &poll.next_due_at],
+                )?;
+                return Ok(());
+            }
+            PollOutcome::Fetched {
+                http_status,
+                bytes,
+                etag,
+                last_modified,
+                meta,
+                permanent_redirect,
+            } => {
+                tx.execute(
+                    "UPDATE feeds SET etag = $2, last_modified = $3, title = COALESCE($4, title),
+                       site_url = COALESCE($5, site_url), format = COALESCE($6, format),
+                       last_success_at = $7
+                     WHERE id = $1",
+                    &[
+                        &id,
+                        etag,
+                        last_modified,
+                        &meta.title,
+                        &meta.site_url,
+                        &meta.format,
+                        &now,
+                    ],
+                )?;
+                record_redirect(tx, id, permanent_redirect.as_deref())?;
+                (
+                    "ok",
+                    Some(i64::from(*http_status)),
+                    Some(i64::try_from(*bytes).unwrap_or(i64::MAX)),
+                    meta.broken.as_deref(),
+                )
+            }
+            PollOutcome::NotModified {
+                etag,
+                last_modified,
+            } => {
+                tx.execute(
+                    "UPDATE feeds SET etag = COALESCE($2, etag),
+                       last_modified = COALESCE($3, last_modified), last_success_at = $4
+                     WHERE id = $1",
+                    &[&id, etag, last_modified, &now],
+                )?;
+                ("not_modified", Some(304), Some(0), None)
+            }
+            PollOutcome::Failed {
+                http_status,
+                error,
+                gone,
+            } => {
+                if *gone {
+                    tx.execute(
+                        "UPDATE feeds SET disabled_reason = $2 WHERE id = $1",
+                        &[&id, &format!("{}: {error}", crate::store::ts(now))],
+                    )?;
+                }
+                (
+                    "error",
+                    http_status.map(i64::from),
+                    None,
+                    Some(error.as_str()),
+                )
+            }
+        };
+    tx.execute(
+        "UPDATE feeds SET last_polled_at = $2, last_status = $3, last_http_status = $4,
+           last_error = $5, error_count = $6, next_due_at = $7 WHERE id = $1",
+        &[
+            &id,
+            &now,
+            &status,
+            &http_status,
+            &error,
+            &i64::from(poll.error_count),
+            &poll.next_due_at,
+        ],
+    )?;
+    let elapsed_ms = i64::try_from(poll.elapsed.as_millis()).unwrap_or(i64::MAX);
+    tx.execute(
+        "INSERT INTO fetches (feed_id, started_at, elapsed_ms, status, http_status, bytes, entries,
+           new_items, error, instance)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        &[
+            &id,
+            &now,
+            &elapsed_ms,
+            &status,
+            &http_status,
+            &bytes,
+            &big(poll.entries),
+            &big(summary.new_items),
+            &error,
+            &writer.instance,
+        ],
+    )?;
+    Ok(())
+}
+
+fn record_redirect(
+    tx: &mut Transaction<'_>,
+    feed_id: FeedId,
+    target: Option<&str>,
+) -> Result<(), postgres::Error> {
+    match target {
+        None => tx.execute(
+            "UPDATE feeds SET redirect_to = NULL, redirect_seen = 0 WHERE id = $1",
+            &[&feed_id],
+        )?,
+        Some(to) => tx.execute(
+            "UPDATE feeds SET
+               redirect_seen = CASE WHEN redirect_to = $2 THEN redirect_seen + 1 ELSE 1 END,
+               redirect_to = $2
+             WHERE id = $1",
+            &[&feed_id, &to],
+        )?,
+    };
+    tx.execute(
+        "UPDATE feeds SET effective_url = redirect_to, redirect_to = NULL, redirect_seen = 0
+         WHERE id = $1 AND redirect_seen >= $2",
+        &[&feed_id, &REDIRECT_SIGHTINGS],
+    )?;
+    Ok(())
+}
+
+/// Writes the page row of a new item; an item that already has one keeps it.
+pub(super) fn insert_page(
+    tx: &mut Transaction<'_>,
+    feed_id: FeedId,
+    page: &PageJob,
+    now: DateTime<Utc>,
+) -> Result<(), postgres::Error> {
+    let (state, attempts, next, error, status, extraction) = match &page.state {
+        PageState::Pending {
+            attempts,
+            next_attempt_at,
+            error,
+            http_status,
+        } => (
+            "pending",
+            *attempts,
+            Some(*next_attempt_at),
+            error.clone(),
+            *http_status,
+            None,
+        ),
+        PageState::Done { extraction } => ("done", 1, None, None, None, Some(extraction.as_str())),
+        PageState::Failed {
+            attempts,
+            error,
+            http_status,
+        } => (
+            "failed",
+            *attempts,
+            None,
+            Some(error.clone()),
+            *http_status,
+            None,
+        ),
+    };
+    tx.execute(
+        "INSERT INTO article_queue (item_id, url, feed_id, state, attempts, next_attempt_at, last_error,
+           last_http_status, extraction, created_at, updated_at)
+         SELECT id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10 FROM items WHERE canonical_url = $1
+         ON CONFLICT (item_id) DO NOTHING",
+        &[
+            &page.canonical_url,
+            &page.url,
+            &feed_id,
+            &state,
+            &i64::from(attempts),
+            &next,
+            &error,
+            &status.map(i64::from),
+            &extraction,
+            &now,
+        ],
+    )?;
+    Ok(())
+}
