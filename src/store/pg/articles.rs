@@ -5,7 +5,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use postgres::Row;
 
-use super::{PgStore, big, text};
+use super::{PgStore, big, text, whole};
 use crate::model::{Extraction, NewItem};
 use crate::store::articles::{ArticleJob, ArticleOutcome, ArticleRow, QueueStats};
 use crate::store::{ItemId, StoreError, StoredEntry};
@@ -140,8 +140,8 @@ impl PgStore {
                             canonical,
                             &item.title,
                             &item.author,
-                            &item.published_at,
-                            &item.updated_at,
+                            &item.published_at.map(whole),
+                            &item.updated_at.map(whole),
                             &item.content_html,
                             &item.content_text,
                             &item.language,
@@ -149,7 +149,7 @@ impl PgStore {
                             &item.site_name,
                             &item.extraction.as_str(),
                             &item.extraction_error,
-                            &now,
+                            &whole(now),
                             &item.extraction_path,
                             &st,
                             &sx,

@@ -190,6 +190,12 @@ fn opt_text(t: Option<DateTime<Utc>>) -> Option<String> {
     t.map(super::ts)
 }
 
+/// A time as items store it: whole seconds, as SQLite's text form holds
+/// them, so a reader's cursor (`TIME~ID`, seconds) compares exactly.
+fn whole(t: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(t)
+}
+
 /// A count or size as the `bigint` columns take it.
 fn big(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use postgres::Transaction;
 
-use super::{Lease, PgStore, big, lock_key};
+use super::{Lease, PgStore, big, lock_key, whole};
 use crate::model::EntryKey;
 use crate::store::{
     FeedId, ItemId, PageJob, PendingPoll, PollOutcome, PollRecord, PollSummary, StoreError,
@@ -122,7 +122,7 @@ impl PgStore {
         if !poll.new_entries.is_empty() || !poll.linked.is_empty() {
             self.items_lock(tx).map_err(&wrap)?;
         }
-        let now = poll.started_at;
+        let now = whole(poll.started_at);
         let mut summary = PollSummary::default();
         for entry in &poll.new_entries {
             match self.insert_item(tx, entry, now)? {
@@ -216,8 +216,8 @@ impl PgStore {
                     &item.canonical_url,
                     &item.title,
                     &item.author,
-                    &item.published_at,
-                    &item.updated_at,
+                    &item.published_at.map(whole),
+                    &item.updated_at.map(whole),
                     &seen_at,
                     &item.summary,
                     &item.content_html,
