@@ -467,3 +467,41 @@ fn leases_are_claimed_once_extended_released_and_taken_over_at_expiry() {
     );
     assert!(a.is_clustered());
 }
+
+#[test]
+fn tls_modes_encrypt_and_verify_full_checks_the_certificate() {
+    let Some(db) = TestDb::new("tls") else {
+        return;
+    };
+    let ssl_on: String = db
+        .store("t")
+        .client()
+        .expect("client")
+        .query_one("SHOW ssl", &[])
+        .expect("show")
+        .get(0);
+    if ssl_on != "on" {
+        eprintln!("tls: skipped: the test server has no TLS");
+        return;
+    }
+    let base = db.url.shown().to_owned();
+    let require: PgUrl = format!("{base}?sslmode=require").parse().expect("url");
+    let store = PgStore::connect(&require.with_schema(&db.schema), "t").expect("TLS connect");
+    let encrypted: bool = store
+        .client()
+        .expect("client")
+        .query_one(
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            &[],
+        )
+        .expect("ssl")
+        .get(0);
+    assert!(encrypted);
+    // A self-signed test certificate is not trusted by verify-full.
+    let verify: PgUrl = format!("{base}?sslmode=verify-full").parse().expect("url");
+    if let Err(err) = PgStore::connect(&verify.with_schema(&db.schema), "t") {
+        let msg = err.to_string();
+        eprintln!("verify-full: {msg}");
+        assert!(!msg.contains('\n') && msg.contains("TLS"), "{msg}");
+    }
+}

@@ -222,3 +222,65 @@ fn a_poll_whose_lease_expired_and_was_taken_over_writes_nothing() {
         Err(StoreError::LeaseLost { .. })
     ));
 }
+
+#[test]
+fn an_after_id_reader_collects_every_item_while_four_instances_write() {
+    let Some(db) = TestDb::new("after_id") else {
+        return;
+    };
+    let mut setup = db.store("setup");
+    let ids = feeds(&mut setup, &["f0", "f1", "f2", "f3"]);
+    let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let writers: Vec<_> = ids
+        .iter()
+        .enumerate()
+        .map(|(w, &feed)| {
+            let url = db.url.clone();
+            let done = done.clone();
+            std::thread::spawn(move || {
+                let mut store = PgStore::connect(&url, &format!("w{w}")).expect("connect");
+                for n in 0..20 {
+                    let entries = (0..3)
+                        .map(|k| {
+                            let u = format!("https://w{w}.test/{n}/{k}");
+                            entry(&u, item(&u, "T", &format!("writer {w} poll {n} item {k}")))
+                        })
+                        .collect();
+                    store
+                        .record_poll(&poll(feed, entries, vec![]))
+                        .expect("write");
+                }
+                done.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            })
+        })
+        .collect();
+    let mut seen: Vec<i64> = Vec::new();
+    loop {
+        let finished = done.load(std::sync::atomic::Ordering::SeqCst) == 4;
+        let page = setup
+            .items(&crate::store::ItemQuery {
+                after_id: seen.last().copied().or(Some(0)),
+                omit_text: true,
+                limit: 7,
+                ..crate::store::ItemQuery::default()
+            })
+            .expect("page");
+        if page.is_empty() && finished {
+            break;
+        }
+        seen.extend(page.iter().map(|r| r.id));
+    }
+    for w in writers {
+        w.join().expect("writer");
+    }
+    let all: Vec<i64> = setup
+        .client()
+        .expect("client")
+        .query("SELECT id FROM items ORDER BY id", &[])
+        .expect("ids")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(all.len(), 240);
+    assert_eq!(seen, all, "the reader skipped an item that committed late");
+}
