@@ -31,6 +31,7 @@ mod admin;
 mod articles;
 mod cluster;
 mod conn;
+pub mod copy;
 pub mod migrate;
 mod query;
 mod search;

@@ -13,6 +13,7 @@ use crate::model::{EntryKey, Extraction, NewItem};
 use crate::store::{FeedId, FeedMeta, LinkedEntry, PollOutcome, PollRecord, StoredEntry};
 
 mod behaviour;
+mod copy;
 mod races;
 
 static NEXT: AtomicUsize = AtomicUsize::new(0);
