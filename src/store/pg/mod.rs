@@ -32,6 +32,7 @@ mod articles;
 mod cluster;
 mod conn;
 pub mod copy;
+mod feed_row;
 pub mod migrate;
 mod query;
 mod search;

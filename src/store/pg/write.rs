@@ -5,11 +5,10 @@
 use chrono::{DateTime, Utc};
 use postgres::Transaction;
 
-use super::{Lease, PgStore, big, lock_key, whole};
+use super::{Lease, PgStore, lock_key, whole};
 use crate::model::EntryKey;
 use crate::store::{
-    FeedId, ItemId, PageJob, PendingPoll, PollOutcome, PollRecord, PollSummary, StoreError,
-    StoredEntry, articles::PageState, fts, write::REDIRECT_SIGHTINGS,
+    FeedId, ItemId, PageJob, PendingPoll, PollRecord, PollSummary, StoreError, StoredEntry, fts,
 };
 
 /// Analysed search terms kept per column: PostgreSQL refuses a `tsvector`
@@ -169,9 +168,9 @@ impl PgStore {
             }
         }
         for page in pages {
-            insert_page(tx, poll.feed_id, page, now).map_err(&wrap)?;
+            super::feed_row::insert_page(tx, poll.feed_id, page, now).map_err(&wrap)?;
         }
-        write_feed(tx, poll, &summary, writer).map_err(&wrap)?;
+        super::feed_row::write_feed(tx, poll, &summary, writer).map_err(&wrap)?;
         Ok(summary)
     }
 
@@ -296,206 +295,4 @@ fn add_source(
         &[&feed_id, &item_id, &key.as_str(), &entry_url, &now],
     )?;
     Ok(n > 0)
-}
-
-/// The feed's row and the `fetches` row; the lease, if any, is given back.
-fn write_feed(
-    tx: &mut Transaction<'_>,
-    poll: &PollRecord,
-    summary: &PollSummary,
-    writer: Writer<'_>,
-) -> Result<(), postgres::Error> {
-    let id = poll.feed_id;
-    let now = poll.started_at;
-    if writer.lease.is_some() {
-        tx.execute(
-            "UPDATE feeds SET lease_owner = NULL, lease_until = NULL WHERE id = $1",
-            &[&id],
-        )?;
-    }
-    let (status, http_status, bytes, error): (&str, Option<i64>, Option<i64>, Option<&str>) =
-        match &poll.outcome {
-            PollOutcome::Deferred => {
-                tx.execute(
-                    "UPDATE feeds SET next_due_at = $2 WHERE id = $1",
-                    &[&id, &poll.next_due_at],
-                )?;
-                return Ok(());
-            }
-            PollOutcome::Fetched {
-                http_status,
-                bytes,
-                etag,
-                last_modified,
-                meta,
-                permanent_redirect,
-            } => {
-                tx.execute(
-                    "UPDATE feeds SET etag = $2, last_modified = $3, title = COALESCE($4, title),
-                       site_url = COALESCE($5, site_url), format = COALESCE($6, format),
-                       last_success_at = $7
-                     WHERE id = $1",
-                    &[
-                        &id,
-                        etag,
-                        last_modified,
-                        &meta.title,
-                        &meta.site_url,
-                        &meta.format,
-                        &now,
-                    ],
-                )?;
-                record_redirect(tx, id, permanent_redirect.as_deref())?;
-                (
-                    "ok",
-                    Some(i64::from(*http_status)),
-                    Some(i64::try_from(*bytes).unwrap_or(i64::MAX)),
-                    meta.broken.as_deref(),
-                )
-            }
-            PollOutcome::NotModified {
-                etag,
-                last_modified,
-            } => {
-                tx.execute(
-                    "UPDATE feeds SET etag = COALESCE($2, etag),
-                       last_modified = COALESCE($3, last_modified), last_success_at = $4
-                     WHERE id = $1",
-                    &[&id, etag, last_modified, &now],
-                )?;
-                ("not_modified", Some(304), Some(0), None)
-            }
-            PollOutcome::Failed {
-                http_status,
-                error,
-                gone,
-            } => {
-                if *gone {
-                    tx.execute(
-                        "UPDATE feeds SET disabled_reason = $2 WHERE id = $1",
-                        &[&id, &format!("{}: {error}", crate::store::ts(now))],
-                    )?;
-                }
-                (
-                    "error",
-                    http_status.map(i64::from),
-                    None,
-                    Some(error.as_str()),
-                )
-            }
-        };
-    tx.execute(
-        "UPDATE feeds SET last_polled_at = $2, last_status = $3, last_http_status = $4,
-           last_error = $5, error_count = $6, next_due_at = $7 WHERE id = $1",
-        &[
-            &id,
-            &now,
-            &status,
-            &http_status,
-            &error,
-            &i64::from(poll.error_count),
-            &poll.next_due_at,
-        ],
-    )?;
-    let elapsed_ms = i64::try_from(poll.elapsed.as_millis()).unwrap_or(i64::MAX);
-    tx.execute(
-        "INSERT INTO fetches (feed_id, started_at, elapsed_ms, status, http_status, bytes, entries,
-           new_items, error, instance)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        &[
-            &id,
-            &now,
-            &elapsed_ms,
-            &status,
-            &http_status,
-            &bytes,
-            &big(poll.entries),
-            &big(summary.new_items),
-            &error,
-            &writer.instance,
-        ],
-    )?;
-    Ok(())
-}
-
-fn record_redirect(
-    tx: &mut Transaction<'_>,
-    feed_id: FeedId,
-    target: Option<&str>,
-) -> Result<(), postgres::Error> {
-    match target {
-        None => tx.execute(
-            "UPDATE feeds SET redirect_to = NULL, redirect_seen = 0 WHERE id = $1",
-            &[&feed_id],
-        )?,
-        Some(to) => tx.execute(
-            "UPDATE feeds SET
-               redirect_seen = CASE WHEN redirect_to = $2 THEN redirect_seen + 1 ELSE 1 END,
-               redirect_to = $2
-             WHERE id = $1",
-            &[&feed_id, &to],
-        )?,
-    };
-    tx.execute(
-        "UPDATE feeds SET effective_url = redirect_to, redirect_to = NULL, redirect_seen = 0
-         WHERE id = $1 AND redirect_seen >= $2",
-        &[&feed_id, &REDIRECT_SIGHTINGS],
-    )?;
-    Ok(())
-}
-
-/// Writes the page row of a new item; an item that already has one keeps it.
-pub(super) fn insert_page(
-    tx: &mut Transaction<'_>,
-    feed_id: FeedId,
-    page: &PageJob,
-    now: DateTime<Utc>,
-) -> Result<(), postgres::Error> {
-    let (state, attempts, next, error, status, extraction) = match &page.state {
-        PageState::Pending {
-            attempts,
-            next_attempt_at,
-            error,
-            http_status,
-        } => (
-            "pending",
-            *attempts,
-            Some(*next_attempt_at),
-            error.clone(),
-            *http_status,
-            None,
-        ),
-        PageState::Done { extraction } => ("done", 1, None, None, None, Some(extraction.as_str())),
-        PageState::Failed {
-            attempts,
-            error,
-            http_status,
-        } => (
-            "failed",
-            *attempts,
-            None,
-            Some(error.clone()),
-            *http_status,
-            None,
-        ),
-    };
-    tx.execute(
-        "INSERT INTO article_queue (item_id, url, feed_id, state, attempts, next_attempt_at, last_error,
-           last_http_status, extraction, created_at, updated_at)
-         SELECT id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10 FROM items WHERE canonical_url = $1
-         ON CONFLICT (item_id) DO NOTHING",
-        &[
-            &page.canonical_url,
-            &page.url,
-            &feed_id,
-            &state,
-            &i64::from(attempts),
-            &next,
-            &error,
-            &status.map(i64::from),
-            &extraction,
-            &now,
-        ],
-    )?;
-    Ok(())
 }

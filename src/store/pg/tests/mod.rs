@@ -14,6 +14,7 @@ use crate::store::{FeedId, FeedMeta, LinkedEntry, PollOutcome, PollRecord, Store
 
 mod behaviour;
 mod copy;
+mod queues;
 mod races;
 
 static NEXT: AtomicUsize = AtomicUsize::new(0);
