@@ -194,7 +194,7 @@ fn check(explicit: Option<&Path>) -> Result<ExitCode, Failure> {
                 feed.schedule
                     .upcoming(now, feed.timezone, 3)
                     .iter()
-                    .map(|t| crate::store::ts(*t))
+                    .map(|t| crate::model::ts(*t))
                     .collect::<Vec<_>>()
                     .join(", ")
             });

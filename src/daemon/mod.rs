@@ -484,7 +484,7 @@ async fn housekeeping(ctx: &Context) {
         {
             Ok(0) => {}
             Ok(n) => {
-                tracing::info!(rows = n, before = %crate::store::ts(before), "pruned the poll log")
+                tracing::info!(rows = n, before = %crate::model::ts(before), "pruned the poll log")
             }
             Err(e) => tracing::error!(error = %e, "pruning the poll log failed; will retry"),
         }
@@ -494,7 +494,7 @@ async fn housekeeping(ctx: &Context) {
         match ctx.with_store(move |s| s.prune(before, 500)).await {
             Ok(0) => {}
             Ok(n) => {
-                tracing::info!(items = n, before = %crate::store::ts(before), "pruned old items")
+                tracing::info!(items = n, before = %crate::model::ts(before), "pruned old items")
             }
             Err(e) => tracing::error!(error = %e, "pruning old items failed; will retry"),
         }

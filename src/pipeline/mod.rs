@@ -33,9 +33,10 @@ use url::Url;
 use crate::config::{Config, FeedConfig};
 use crate::fetch::{FetchError, Fetcher, Request};
 use crate::model::EntryKey;
+use crate::model::{FeedMeta, FeedState, PollOutcome, PollRecord, PollSummary};
 use crate::parse::ParseError;
 use crate::scheduler;
-use crate::store::{FeedMeta, FeedState, PollOutcome, PollRecord, PollSummary, Store, StoreError};
+use crate::store::{Store, StoreError};
 use crate::workers::Workers;
 pub use feed_item::{feed_item, item_from_entry};
 pub use write_failure::STORE_WRITE_FAILED;
@@ -156,7 +157,7 @@ impl Context {
         self.writer
             .run(move || {
                 // A panic while holding the lock cannot leave a transaction
-                // half done (rusqlite rolls back on drop), so a poisoned lock
+                // half done (the store rolls back on drop), so a poisoned lock
                 // is safe to reuse.
                 let mut guard = store.lock().unwrap_or_else(|p| p.into_inner());
                 f(&mut guard)
@@ -174,9 +175,8 @@ pub async fn poll_feed(ctx: &Context, feed: &FeedConfig) -> Result<PollReport, S
     let state = ctx
         .with_store(move |s| s.feed_state(&name))
         .await?
-        .ok_or_else(|| StoreError::Sqlite {
-            path: "feeds".into(),
-            source: rusqlite::Error::QueryReturnedNoRows,
+        .ok_or_else(|| StoreError::UnknownFeed {
+            name: feed.name.clone(),
         })?;
     let url = state
         .effective_url
@@ -424,7 +424,7 @@ fn log_report(r: &PollReport) {
     // Logs are read more widely than the config: no credentials in them.
     let url = crate::redact::url(&r.url);
     let error = r.error.as_deref().map(crate::redact::text);
-    let next_due = crate::store::ts(r.next_due_at);
+    let next_due = crate::model::ts(r.next_due_at);
     match &error {
         None if r.status == "deferred" => tracing::info!(
             feed = %r.feed, url = %url, status = r.status, next_due = %next_due,

@@ -20,6 +20,8 @@ mod checkpoint;
 pub mod fts;
 mod migrate;
 pub mod query;
+mod read_pool;
+mod reads;
 pub mod stories;
 pub mod stories_hook;
 mod write;
@@ -27,25 +29,33 @@ mod write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 pub use articles::{ArticleJob, ArticleOutcome, ArticleRow, PageJob, PageState, QueueStats};
-pub use query::{ItemCursor, ItemQuery, ItemRow, StoryQuery, StoryRow};
-pub use write::{
-    FeedMeta, LinkedEntry, PendingPoll, PollOutcome, PollRecord, PollSummary, StoredEntry,
+// The vocabulary lives in `model`; re-exported for the store's callers.
+pub use crate::model::{
+    FeedId, FeedMeta, FeedState, ItemCursor, ItemId, ItemQuery, ItemRow, LinkedEntry, PollOutcome,
+    PollRecord, PollSummary, SearchHit, StoredEntry, StoryQuery, StoryRow, parse_ts, ts,
 };
+pub use read_pool::{CancelHandle, ReadPool};
+pub use write::PendingPoll;
 
-/// Errors from the store, naming the database file.
+/// Errors from the store, naming the store (a file path, or a server URL
+/// without its password). The backend's own error is carried boxed and
+/// classified by the backend ([`ErrorKind`]), so nothing outside the store
+/// names a backend type.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// SQLite refused (locked, read-only, disk full, corrupt...).
-    #[error("store {path}: {source}")]
-    Sqlite {
-        /// Database file.
-        path: String,
-        /// The SQLite error.
-        source: rusqlite::Error,
+    /// The database refused (locked, read-only, disk full, corrupt, gone...).
+    #[error("store {store}: {source}")]
+    Backend {
+        /// The store as shown in messages.
+        store: String,
+        /// What kind of failure the backend judged it to be.
+        kind: ErrorKind,
+        /// The backend's error.
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// The database directory could not be created.
     #[error("store {path}: cannot create directory: {source}")]
@@ -58,83 +68,97 @@ pub enum StoreError {
     /// The story index could not be read or written.
     #[error("store {path}: {source}")]
     StoryIndex {
-        /// Database file.
+        /// The store as shown in messages.
         path: String,
         /// What went wrong.
-        source: stories::StoryStoreError,
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
-    /// The file was written by a newer newswire.
+    /// The store was written by a newer newswire.
     #[error(
         "store {path} has schema version {found}, newer than this newswire supports ({known}); upgrade newswire"
     )]
     TooNew {
-        /// Database file.
+        /// The store as shown in messages.
         path: String,
-        /// Version in the file.
+        /// Version in the store.
         found: i64,
         /// Latest version this build knows.
         known: i64,
     },
+    /// A feed the caller named has no row (the config and the store disagree
+    /// until the next `sync_feeds`).
+    #[error("store: no feed named `{name}`")]
+    UnknownFeed {
+        /// The feed's configured name.
+        name: String,
+    },
+}
+
+/// How a backend judged one of its errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Locked, busy, read-only or unreachable for now: retrying later may succeed.
+    Transient,
+    /// The disk (or the file's size limit) is full; also transient.
+    Full,
+    /// The store is damaged or not a database: writing on would make it worse.
+    Corrupt,
+    /// Anything else (a bad statement, a constraint): retrying will not help.
+    Other,
 }
 
 impl StoreError {
     /// True when retrying later may succeed (locked or busy database, full disk).
     pub fn is_transient(&self) -> bool {
-        matches!(self, StoreError::Sqlite { source: rusqlite::Error::SqliteFailure(e, _), .. }
-            if matches!(e.code, rusqlite::ErrorCode::DatabaseBusy
-                | rusqlite::ErrorCode::DatabaseLocked
-                | rusqlite::ErrorCode::DiskFull
-                | rusqlite::ErrorCode::ReadOnly))
+        matches!(
+            self,
+            StoreError::Backend {
+                kind: ErrorKind::Transient | ErrorKind::Full,
+                ..
+            }
+        )
     }
 
-    /// The file is damaged or not a database: writing on would make it worse.
+    /// The store is damaged or not a database: writing on would make it worse.
     pub fn is_corrupt(&self) -> bool {
-        matches!(self, StoreError::Sqlite { source: rusqlite::Error::SqliteFailure(e, _), .. }
-            if matches!(e.code, rusqlite::ErrorCode::DatabaseCorrupt
-                | rusqlite::ErrorCode::NotADatabase))
+        matches!(
+            self,
+            StoreError::Backend {
+                kind: ErrorKind::Corrupt,
+                ..
+            }
+        )
     }
 
     /// The disk (or the file's size limit) is full.
     pub fn is_full(&self) -> bool {
-        matches!(self, StoreError::Sqlite { source: rusqlite::Error::SqliteFailure(e, _), .. }
-            if e.code == rusqlite::ErrorCode::DiskFull)
+        matches!(
+            self,
+            StoreError::Backend {
+                kind: ErrorKind::Full,
+                ..
+            }
+        )
     }
-}
 
-/// Row id of a feed.
-pub type FeedId = i64;
-/// Row id of an item.
-pub type ItemId = i64;
-
-/// A feed's stored state, as the scheduler and pipeline need it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FeedState {
-    /// Row id.
-    pub id: FeedId,
-    /// Configured name.
-    pub name: String,
-    /// Configured URL.
-    pub url: String,
-    /// URL to poll after a permanent redirect, if one was seen.
-    pub effective_url: Option<String>,
-    /// Stored `ETag`.
-    pub etag: Option<String>,
-    /// Stored `Last-Modified`.
-    pub last_modified: Option<String>,
-    /// Consecutive failed polls.
-    pub error_count: u32,
-    /// When the feed is next due.
-    pub next_due_at: Option<DateTime<Utc>>,
-    /// When it was last polled.
-    pub last_polled_at: Option<DateTime<Utc>>,
-    /// `ok`, `not_modified` or `error`.
-    pub last_status: Option<String>,
-    /// Last error message.
-    pub last_error: Option<String>,
-    /// Whether the config enables it.
-    pub enabled: bool,
-    /// Why newswire stopped polling it by itself (410 Gone), if it did.
-    pub disabled_reason: Option<String>,
+    /// A SQLite error on the store shown as `path`, classified.
+    pub(crate) fn sqlite(path: &str, source: rusqlite::Error) -> StoreError {
+        use rusqlite::ErrorCode as C;
+        let kind = match &source {
+            rusqlite::Error::SqliteFailure(e, _) => match e.code {
+                C::DatabaseBusy | C::DatabaseLocked | C::ReadOnly => ErrorKind::Transient,
+                C::DiskFull => ErrorKind::Full,
+                C::DatabaseCorrupt | C::NotADatabase => ErrorKind::Corrupt,
+                _ => ErrorKind::Other,
+            },
+            _ => ErrorKind::Other,
+        };
+        StoreError::Backend {
+            store: path.to_string(),
+            kind,
+            source: Box::new(source),
+        }
+    }
 }
 
 /// The store: one SQLite connection.
@@ -160,16 +184,11 @@ impl Store {
                 source,
             })?;
         }
-        let conn = Connection::open(path).map_err(|source| StoreError::Sqlite {
-            path: shown.clone(),
-            source,
-        })?;
+        let conn =
+            Connection::open(path).map_err(|source| StoreError::sqlite(&shown.clone(), source))?;
         let mut store = Store::init(conn, shown.clone(), true)?;
-        let checkpointer =
-            checkpoint::Checkpointer::start(path).map_err(|source| StoreError::Sqlite {
-                path: shown.clone(),
-                source,
-            })?;
+        let checkpointer = checkpoint::Checkpointer::start(path)
+            .map_err(|source| StoreError::sqlite(&shown.clone(), source))?;
         store
             .conn
             .execute_batch(&format!(
@@ -178,10 +197,7 @@ impl Store {
                 checkpoint::WRITER_AUTOCHECKPOINT_PAGES,
                 checkpoint::WAL_SIZE_LIMIT
             ))
-            .map_err(|source| StoreError::Sqlite {
-                path: shown,
-                source,
-            })?;
+            .map_err(|source| StoreError::sqlite(&shown, source))?;
         store._checkpointer = Some(checkpointer);
         Ok(store)
     }
@@ -195,19 +211,14 @@ impl Store {
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX
                 | OpenFlags::SQLITE_OPEN_URI,
         )
-        .map_err(|source| StoreError::Sqlite {
-            path: shown.clone(),
-            source,
-        })?;
+        .map_err(|source| StoreError::sqlite(&shown.clone(), source))?;
         Store::init(conn, shown, false)
     }
 
     /// A private in-memory store (tests, `inspect`).
     pub fn open_in_memory() -> Result<Store, StoreError> {
-        let conn = Connection::open_in_memory().map_err(|source| StoreError::Sqlite {
-            path: ":memory:".into(),
-            source,
-        })?;
+        let conn = Connection::open_in_memory()
+            .map_err(|source| StoreError::sqlite(":memory:", source))?;
         Store::init(conn, ":memory:".into(), true)
     }
 
@@ -243,10 +254,7 @@ impl Store {
 
     fn wrap(&self) -> impl Fn(rusqlite::Error) -> StoreError + use<> {
         let path = self.path.clone();
-        move |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        }
+        move |source| StoreError::sqlite(&path.clone(), source)
     }
 
     /// Sets how far apart in time two copies of a story may be first seen
@@ -260,9 +268,29 @@ impl Store {
         &self.path
     }
 
-    /// The raw connection, for readers that need SQL of their own.
+    /// The raw connection, for tests and tools that need SQL of their own.
     pub fn connection(&self) -> &Connection {
         &self.conn
+    }
+
+    /// A handle that stops the statement this store is running, from
+    /// another thread (SQLite's interrupt).
+    pub fn cancel_handle(&self) -> CancelHandle {
+        let handle = self.conn.get_interrupt_handle();
+        CancelHandle::new(move || handle.interrupt())
+    }
+
+    /// Runs `f` inside one read transaction, so its reads see one snapshot;
+    /// nothing is committed. `Err` only when the transaction cannot begin.
+    pub fn read_snapshot<T, E>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<T, E>,
+    ) -> Result<Result<T, E>, StoreError> {
+        let tx = self.conn.unchecked_transaction().map_err(self.wrap())?;
+        let result = f(self);
+        // Read-only: dropping rolls back and ends the snapshot.
+        drop(tx);
+        Ok(result)
     }
 
     /// Makes the `feeds` table match the config: inserts new feeds, updates URL
@@ -452,7 +480,7 @@ impl Store {
             .prune_bands_before(before)
             .map_err(|source| StoreError::StoryIndex {
                 path: self.path.clone(),
-                source,
+                source: Box::new(source),
             })
     }
 
@@ -508,18 +536,6 @@ impl Store {
             .map_err(wrap)?;
         Ok(if result == "ok" { Ok(()) } else { Err(result) })
     }
-}
-
-/// Formats a timestamp as stored: `2026-11-28T03:00:00Z`.
-pub fn ts(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-/// Parses a stored timestamp.
-pub fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
 }
 
 const FEED_COLUMNS: &str = "id, name, url, effective_url, etag, last_modified, error_count, \

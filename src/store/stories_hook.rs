@@ -198,9 +198,9 @@ impl Store {
             )
             .map_err(&wrap)?;
         let teaser = is_teaser(text.extraction, &fingerprint);
-        let story_error = |source| StoreError::StoryIndex {
+        let story_error = |source: StoryStoreError| StoreError::StoryIndex {
             path: path.clone(),
-            source,
+            source: Box::new(source),
         };
         let refresh = if joined_by_others && previous == item_id {
             // Others already hang on this item: re-index it in place.
