@@ -9,9 +9,11 @@
 //! one poll produced ([`poll`]: [`PollRecord`], [`PollOutcome`], [`FeedState`],
 //! the row ids), what readers get back ([`reads`]: [`ItemRow`], [`StoryRow`],
 //! [`SearchHit`], the API's rows, and the queries that ask for them), and
-//! the stored time format ([`ts`], [`parse_ts`]). The pipeline, the daemon,
+//! the stored time format ([`ts`], [`parse_ts`]), and where a store lives
+//! ([`StoreLocation`]: a SQLite file or a PostgreSQL URL). The pipeline, the daemon,
 //! the CLI, the API and every store backend import them from here.
 
+pub mod location;
 pub mod poll;
 pub mod reads;
 mod time;
@@ -19,8 +21,9 @@ mod time;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+pub use location::{PgUrl, SslMode, StoreLocation};
 pub use poll::{
-    FeedId, FeedMeta, FeedState, ItemId, LinkedEntry, PollOutcome, PollRecord, PollSummary,
+    FeedId, FeedMeta, FeedState, ItemId, Lease, LinkedEntry, PollOutcome, PollRecord, PollSummary,
     StoredEntry,
 };
 pub use reads::{

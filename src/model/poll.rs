@@ -110,6 +110,13 @@ pub struct PollRecord {
     pub next_due_at: DateTime<Utc>,
     /// Consecutive failures after this poll (0 on success).
     pub error_count: u32,
+    /// The daemon that polled (`[cluster] instance`), written to
+    /// `fetches.instance`; `None` for a one-off `newswire poll` on SQLite.
+    pub instance: Option<String>,
+    /// The lease under which the feed was polled (clustered stores): the
+    /// write is fenced by it, and a lease that has passed to another daemon
+    /// writes nothing and answers [`LeaseLost`](crate::store::StoreError::LeaseLost).
+    pub lease: Option<Lease>,
 }
 
 /// What [`Store::record_poll`] wrote.
@@ -155,4 +162,22 @@ pub struct FeedState {
     pub enabled: bool,
     /// Why newswire stopped polling it by itself (410 Gone), if it did.
     pub disabled_reason: Option<String>,
+    /// The daemon holding the feed's poll lease (clustered stores), if any.
+    pub lease_owner: Option<String>,
+    /// When that lease ends unless its holder extends it.
+    pub lease_until: Option<DateTime<Utc>>,
+}
+
+/// A daemon's right to poll one feed, on a clustered store: granted by
+/// `claim_due`, kept alive by `extend_leases`, ended by the poll's write
+/// or `release_leases`. The token grows with every claim of the feed, so
+/// a daemon whose lease passed to another one cannot write a late poll.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    /// The feed leased.
+    pub feed_id: FeedId,
+    /// The daemon holding it (`[cluster] instance`).
+    pub owner: String,
+    /// The claim's fencing token.
+    pub token: i64,
 }

@@ -16,7 +16,6 @@
 //! `/healthz` and `/metrics` read through [`Reader::probe`], which has slots
 //! of its own, so they never queue behind the API's queries.
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -24,6 +23,7 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 
 use super::error::ApiError;
+use crate::model::StoreLocation;
 use crate::store::{CancelHandle, ReadPool, Store, StoreError};
 
 /// Queries allowed to run at once; further requests wait their turn.
@@ -37,6 +37,7 @@ pub const HEALTH_DEADLINE: Duration = Duration::from_secs(2);
 
 /// Opens, pools and runs read-only store connections.
 pub struct Reader {
+    kind: &'static str,
     pool: ReadPool,
     permits: Arc<Semaphore>,
     probes: Arc<Semaphore>,
@@ -123,13 +124,20 @@ impl Drop for CancelOnDrop {
 }
 
 impl Reader {
-    /// A reader of the store at `path` (which need not exist yet).
-    pub fn new(path: PathBuf) -> Reader {
+    /// A reader of the store at `location` (a SQLite file need not exist yet).
+    pub fn new(location: impl Into<StoreLocation>) -> Reader {
+        let location = location.into();
         Reader {
-            pool: ReadPool::new(path),
+            kind: location.kind(),
+            pool: ReadPool::new(location),
             permits: Arc::new(Semaphore::new(CONCURRENT_QUERIES)),
             probes: Arc::new(Semaphore::new(CONCURRENT_PROBES)),
         }
+    }
+
+    /// `sqlite` or `postgres`: the kind of store read.
+    pub fn store_kind(&self) -> &'static str {
+        self.kind
     }
 
     /// Runs `f` on a read-only store inside one read transaction, on the

@@ -2,12 +2,12 @@
 
 use rusqlite::params_from_iter;
 
-use super::{Store, StoreError, fts};
+use super::{SqliteStore, StoreError, fts};
 use crate::dedup::analyse::Lang;
 use crate::model::ts;
 pub use crate::model::{ItemCursor, ItemQuery, ItemRow, SearchHit, StoryQuery, StoryRow};
 
-impl Store {
+impl SqliteStore {
     /// Newest items first (by publication time, else first-seen time); with
     /// `after_id`, in the order they were stored.
     ///
@@ -244,7 +244,7 @@ fn is_fts_syntax_error(e: &rusqlite::Error) -> bool {
         || text.contains("unterminated string")
 }
 
-impl Store {
+impl SqliteStore {
     /// Stories, newest first. A story whose items were never fingerprinted
     /// (no text) counts as first seen when its first item was.
     pub fn stories(&self, q: &StoryQuery) -> Result<Vec<StoryRow>, StoreError> {

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::{Store, StoreError};
+use crate::model::StoreLocation;
 
 /// Idle connections kept for reuse.
 const IDLE_CONNECTIONS: usize = 4;
@@ -58,13 +59,13 @@ impl Pooled {
 
 /// Opens and pools read-only stores.
 pub struct ReadPool {
-    location: std::path::PathBuf,
+    location: StoreLocation,
     idle: Mutex<Vec<Pooled>>,
 }
 
 impl ReadPool {
     /// A pool over the store at `location` (which need not exist yet).
-    pub fn new(location: std::path::PathBuf) -> ReadPool {
+    pub fn new(location: StoreLocation) -> ReadPool {
         ReadPool {
             location,
             idle: Mutex::new(Vec::new()),

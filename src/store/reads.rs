@@ -8,10 +8,10 @@ use std::collections::HashMap;
 
 use rusqlite::{OptionalExtension, Row, params_from_iter};
 
-use super::{Store, StoreError};
+use super::{SqliteStore, StoreError};
 use crate::model::{FeedRow, ItemBody, ItemDetail, ItemSource, StoreGauges};
 
-impl Store {
+impl SqliteStore {
     /// The item `id` with every feed that carried it, first first.
     pub fn item_detail(&self, id: i64) -> Result<Option<ItemDetail>, StoreError> {
         let wrap = self.wrap();

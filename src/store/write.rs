@@ -1,12 +1,12 @@
 //! Writing one feed poll: everything in one transaction.
 //!
-//! [`Store::record_poll`] writes the items, their sources, the feed's state and
-//! the `fetches` row; [`Store::record_poll_with_pages`] (in `articles`) adds
+//! [`SqliteStore::record_poll`] writes the items, their sources, the feed's state and
+//! the `fetches` row; [`SqliteStore::record_poll_with_pages`] (in `articles`) adds
 //! the items' article-queue rows to the same transaction. A
 //! [`PollOutcome::Deferred`] poll (the host asked us to wait) moves only the
 //! feed's due time: no error, no backoff, no `fetches` row.
 //!
-//! [`Store::record_polls`] is the group commit: every poll waiting for the
+//! [`SqliteStore::record_polls`] is the group commit: every poll waiting for the
 //! writer goes into one transaction. Each poll stays atomic: if one fails to
 //! write, the group rolls back and its polls are written one transaction
 //! each, so the failure costs that poll alone. A crash before the commit
@@ -20,12 +20,12 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::{Store, StoreError};
+use super::{SqliteStore, StoreError};
 use crate::model::{
     EntryKey, FeedId, ItemId, PollOutcome, PollRecord, PollSummary, StoredEntry, ts,
 };
 
-impl Store {
+impl SqliteStore {
     /// Writes one poll in one transaction.
     pub fn record_poll(&mut self, poll: &PollRecord) -> Result<PollSummary, StoreError> {
         let wrap = self.wrap();
@@ -39,7 +39,7 @@ impl Store {
 /// One poll waiting for the writer, with its items' article-queue rows.
 pub type PendingPoll = (PollRecord, Vec<super::PageJob>);
 
-impl Store {
+impl SqliteStore {
     /// Writes `polls` in one transaction; the result of each, in order. Each
     /// poll is atomic: if any fails to write, the group is rolled back and
     /// every poll is written again in a transaction of its own, so the
@@ -190,8 +190,8 @@ pub(super) fn write_poll(
         poll.error_count,
         ts(poll.next_due_at)
     ])?;
-    tx.prepare_cached("INSERT INTO fetches (feed_id, started_at, elapsed_ms, status, http_status, bytes, entries, new_items, error)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?.execute(params![
+    tx.prepare_cached("INSERT INTO fetches (feed_id, started_at, elapsed_ms, status, http_status, bytes, entries, new_items, error, instance)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")?.execute(params![
             poll.feed_id,
             now,
             elapsed_ms,
@@ -200,7 +200,8 @@ pub(super) fn write_poll(
             bytes.map(|b| i64::try_from(b).unwrap_or(i64::MAX)),
             poll.entries as i64,
             summary.new_items as i64,
-            error
+            error,
+            poll.instance
         ])?;
     Ok(summary)
 }
