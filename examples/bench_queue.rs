@@ -31,11 +31,11 @@ fn main() -> anyhow::Result<()> {
         .transpose()?
         .unwrap_or(1_000_000);
     let dir = tempfile::tempdir()?;
-    let mut store = Store::open(&dir.path().join("queue.db"))?;
+    let mut store = Store::open(dir.path().join("queue.db"))?;
     let now = Utc::now();
     let started = Instant::now();
     {
-        let conn = store.connection();
+        let conn = store.sqlite().expect("a SQLite store").connection();
         conn.execute_batch("BEGIN")?;
         let mut item = conn.prepare(
             "INSERT INTO items (id, url, canonical_url, first_seen_at, changed_at, content_text)

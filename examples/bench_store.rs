@@ -238,6 +238,8 @@ fn main() -> anyhow::Result<()> {
                     linked: Vec::new(),
                     next_due_at: now,
                     error_count: 0,
+                    instance: None,
+                    lease: None,
                 },
                 Vec::new(),
             ));

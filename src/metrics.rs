@@ -66,14 +66,7 @@ impl Histogram {
     }
 }
 
-/// Gauges the server reads from the store at scrape time.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct StoreGauges {
-    /// Rows in `items`.
-    pub items: u64,
-    /// Stories (distinct story ids of items).
-    pub stories: u64,
-}
+pub use crate::model::StoreGauges;
 
 /// The registry: one per process, shared behind an `Arc`.
 #[derive(Debug, Default)]

@@ -62,11 +62,15 @@ fn poll(feed_id: i64, urls: &[&str]) -> PollRecord {
         linked: Vec::new(),
         next_due_at: Utc::now(),
         error_count: 0,
+        instance: None,
+        lease: None,
     }
 }
 
 fn count(store: &Store, sql: &str) -> i64 {
     store
+        .sqlite()
+        .expect("a SQLite store")
         .connection()
         .query_row(sql, [], |r| r.get(0))
         .expect("count")
@@ -155,6 +159,8 @@ fn a_group_writes_what_the_same_polls_write_one_by_one() {
             }
         }
         let rows: Vec<(String, i64)> = store
+            .sqlite()
+            .expect("a SQLite store")
             .connection()
             .prepare(
                 "SELECT i.canonical_url, f.id FROM items i

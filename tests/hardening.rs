@@ -296,7 +296,7 @@ fn output_to_a_closed_pipe_ends_quietly() {
         .map(|i| feed(&format!("wire{i}"), format!("https://wire{i}.example/rss")))
         .collect();
     let setup = Setup::new(&feeds);
-    drop(newswire::store::Store::open(&setup.db()).expect("create the store"));
+    drop(newswire::store::Store::open(setup.db()).expect("create the store"));
     for args in [&["check"][..], &["items", "--format", "json"][..]] {
         let (reader, writer) = std::io::pipe().expect("pipe");
         // The reader is gone before the first line is written.

@@ -185,23 +185,24 @@ async fn article_pages_on_private_addresses_are_refused_and_entries_kept() {
         linked,
         next_due_at: chrono::Utc::now(),
         error_count: 0,
+        instance: None,
+        lease: None,
     };
     ctx.with_store(move |s| s.record_poll(&record))
         .await
         .expect("record");
     let failed: i64 = ctx
         .with_store(|s| {
-            s.connection()
+            Ok(s.sqlite()
+                .expect("a SQLite store")
+                .connection()
                 .query_row(
                     "SELECT count(*) FROM items WHERE extraction = 'failed' \
                      AND extraction_error LIKE '%not public%'",
                     [],
                     |r| r.get(0),
                 )
-                .map_err(|e| newswire::store::StoreError::Sqlite {
-                    path: "test".into(),
-                    source: e,
-                })
+                .expect("count"))
         })
         .await
         .expect("query");

@@ -29,10 +29,14 @@ async fn a_full_disk_leaves_the_failure_on_the_feed_row() {
         .expect("sync");
     // The file may not grow: the 200 items do not fit, a failure record does.
     let pages: i64 = store
+        .sqlite()
+        .expect("a SQLite store")
         .connection()
         .query_row("PRAGMA page_count", [], |r| r.get(0))
         .expect("pages");
     store
+        .sqlite()
+        .expect("a SQLite store")
         .connection()
         .query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| {
             r.get::<_, i64>(0)

@@ -183,6 +183,8 @@ fn copies_of_one_story_are_grouped_and_nothing_is_dropped() {
 fn story_summary_view_names_the_first_item() {
     let store = newswire::store::Store::open_in_memory().expect("open");
     let cols: Vec<String> = store
+        .sqlite()
+        .expect("a SQLite store")
         .connection()
         .prepare("SELECT * FROM story_summary")
         .expect("view exists")

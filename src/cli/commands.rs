@@ -42,7 +42,7 @@ pub(super) fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
                 listen: listen
                     .or(config.server.listen)
                     .unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], 8080))),
-                store_path: config.storage.path.clone(),
+                store: config.storage.location.clone(),
                 public_url: config.server.public_url.clone(),
             };
             let rt = runtime()?;
@@ -180,7 +180,11 @@ fn check(explicit: Option<&Path>) -> Result<ExitCode, Failure> {
         code: 2,
     })?;
     say!("config {} is valid", path.display());
-    say!("store  {}", config.storage.path.display());
+    say!(
+        "store  {} {}",
+        config.storage.location.kind(),
+        config.storage.location
+    );
     let now = Utc::now();
     // Feeds mostly share a few schedules: their next times are computed
     // once per schedule and zone, and the lines go out through one buffer
@@ -194,7 +198,7 @@ fn check(explicit: Option<&Path>) -> Result<ExitCode, Failure> {
                 feed.schedule
                     .upcoming(now, feed.timezone, 3)
                     .iter()
-                    .map(|t| crate::store::ts(*t))
+                    .map(|t| crate::model::ts(*t))
                     .collect::<Vec<_>>()
                     .join(", ")
             });
@@ -222,8 +226,8 @@ fn feeds(explicit: Option<&Path>, action: FeedsAction) -> Result<ExitCode, Failu
     match action {
         FeedsAction::List { format } => {
             let config = Config::load(&path)?;
-            let states = if config.storage.path.exists() {
-                Store::open_read_only(&config.storage.path)?.feed_states()?
+            let states = if config.storage.location.may_exist() {
+                Store::open_read_only(&config.storage.location)?.feed_states()?
             } else {
                 Vec::new()
             };
@@ -290,8 +294,8 @@ fn feeds(explicit: Option<&Path>, action: FeedsAction) -> Result<ExitCode, Failu
         FeedsAction::Enable { name } => {
             edit::set_enabled(&path, &name, true)?;
             let config = Config::load(&path)?;
-            if config.storage.path.exists()
-                && Store::open(&config.storage.path)?.clear_disabled_reason(&name)?
+            if config.storage.location.may_exist()
+                && Store::open(&config.storage.location)?.clear_disabled_reason(&name)?
             {
                 say!("feed `{name}` had stopped as gone (410); it will be polled again");
             }
@@ -418,7 +422,7 @@ fn article_states(states: &[super::ArticleState]) -> Vec<&'static str> {
 fn refetch(explicit: Option<&Path>, items: &[i64], failed: bool) -> Result<ExitCode, Failure> {
     let config = load(explicit)?;
     open_existing(&config)?;
-    let mut store = Store::open(&config.storage.path)?;
+    let mut store = Store::open(&config.storage.location)?;
     let now = Utc::now();
     let unknown = store.requeue_articles(items, now)?;
     if !unknown.is_empty() {
@@ -442,11 +446,11 @@ fn refetch(explicit: Option<&Path>, items: &[i64], failed: bool) -> Result<ExitC
 
 /// Opens the store read-only, with a hint when it does not exist yet.
 fn open_existing(config: &Config) -> Result<Store, Failure> {
-    if !config.storage.path.exists() {
+    if !config.storage.location.may_exist() {
         return Err(Failure {
             error: anyhow!(
                 "no store at {} yet: run `newswire poll` or `newswire run` first",
-                config.storage.path.display()
+                config.storage.location
             ),
             code: 1,
         });
@@ -454,10 +458,10 @@ fn open_existing(config: &Config) -> Result<Store, Failure> {
     // A store written by an older newswire gets this one's migrations first
     // (new columns such as `items.changed_at` are read below); a file this
     // user may only read is read as it is.
-    if let Err(e) = Store::open(&config.storage.path) {
+    if let Err(e) = Store::open(&config.storage.location) {
         tracing::debug!(error = %e, "store not upgraded; reading it as it is");
     }
-    Ok(Store::open_read_only(&config.storage.path)?)
+    Ok(Store::open_read_only(&config.storage.location)?)
 }
 
 /// `2026-11-01`, an RFC 3339 time, or an age such as `24h` / `7d`.

@@ -10,10 +10,10 @@ use super::{Format, TextFormat};
 use crate::config::Config;
 use crate::extract::Article;
 use crate::model::EntryKey;
+use crate::model::{FeedState, ItemRow, ts};
+use crate::model::{SearchHit, StoryRow};
 use crate::parse::ParsedFeed;
 use crate::pipeline::PollReport;
-use crate::store::query::{SearchHit, StoryRow};
-use crate::store::{FeedState, ItemRow, ts};
 
 /// Cuts `s` to `width` characters, marking the cut with `…`.
 fn fit(s: &str, width: usize) -> String {

@@ -21,6 +21,7 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 use url::Url;
 
+pub use crate::model::{PgUrl, StoreLocation};
 use crate::schedule::Schedule;
 pub use units::{format_duration, parse_bytes, parse_duration};
 
@@ -39,20 +40,59 @@ pub struct Config {
     pub stories: StoriesConfig,
     /// `[server]`.
     pub server: ServerConfig,
+    /// `[cluster]`.
+    pub cluster: ClusterConfig,
     /// `[[feeds]]`, in file order.
     pub feeds: Vec<FeedConfig>,
 }
 
-/// `[storage]`: where the SQLite store lives.
+/// `[storage]`: where the store lives (a SQLite file, `path`, or a
+/// PostgreSQL database, `url`) and what it keeps.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StorageConfig {
-    /// Absolute path of the database file.
-    pub path: PathBuf,
+    /// The SQLite file (absolute), or the PostgreSQL URL.
+    pub location: StoreLocation,
     /// Delete items first seen longer ago than this (`None`: keep everything).
     pub retain: Option<Duration>,
     /// Delete rows of the poll log (`fetches`) older than this (`None`: keep
     /// them all).
     pub retain_fetches: Option<Duration>,
+}
+
+impl StorageConfig {
+    /// The SQLite file, when the store is one.
+    pub fn sqlite_path(&self) -> Option<&Path> {
+        self.location.sqlite_path()
+    }
+}
+
+/// `[cluster]`: how this daemon shares a PostgreSQL store with others.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterConfig {
+    /// How long a claimed feed stays this daemon's without a heartbeat; the
+    /// heartbeat runs every third of it. A daemon killed outright loses its
+    /// feeds to the others after this long.
+    pub lease: Duration,
+    /// This daemon's name in leases and in `fetches.instance` (default: the
+    /// host name and the process id).
+    pub instance: String,
+}
+
+impl ClusterConfig {
+    /// The default lease.
+    pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
+}
+
+/// This process's default instance name: `host-pid`.
+pub fn default_instance() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()))
+        .unwrap_or_else(|| "newswire".into());
+    format!("{host}-{}", std::process::id())
 }
 
 /// `[fetch]`: HTTP behaviour shared by feed and article fetches.
@@ -294,7 +334,16 @@ struct RawConfig {
     #[serde(default)]
     server: RawServer,
     #[serde(default)]
+    cluster: RawCluster,
+    #[serde(default)]
     feeds: Vec<RawFeed>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawCluster {
+    lease: Option<Dur>,
+    instance: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -314,6 +363,7 @@ struct RawStories {
 #[serde(deny_unknown_fields)]
 struct RawStorage {
     path: Option<PathBuf>,
+    url: Option<String>,
     retain: Option<Dur>,
     retain_fetches: Option<Dur>,
 }
@@ -441,6 +491,43 @@ impl RawConfig {
             full_text: d.full_text.unwrap_or(true),
             max_backoff: d.max_backoff.map_or(Duration::from_secs(6 * 3600), |d| d.0),
         };
+        if self.storage.path.is_some() && self.storage.url.is_some() {
+            return Err(invalid(
+                &["storage", "url"],
+                "`path` (a SQLite file) and `url` (a PostgreSQL database) are exclusive: set one"
+                    .into(),
+            ));
+        }
+        let url = match self.storage.url.as_deref() {
+            Some(text) => Some(PgUrl::parse(text).map_err(|e| invalid(&["storage", "url"], e))?),
+            None => None,
+        };
+        let lease = self
+            .cluster
+            .lease
+            .map_or(ClusterConfig::DEFAULT_LEASE, |d| d.0);
+        if lease < Duration::from_secs(3) {
+            return Err(invalid(
+                &["cluster", "lease"],
+                "must be at least 3s (the heartbeat runs every third of it)".into(),
+            ));
+        }
+        let instance = match self.cluster.instance {
+            Some(name) if name.trim().is_empty() => {
+                return Err(invalid(
+                    &["cluster", "instance"],
+                    "must not be empty".into(),
+                ));
+            }
+            Some(name) if name.len() > 128 || name.chars().any(char::is_control) => {
+                return Err(invalid(
+                    &["cluster", "instance"],
+                    "must be at most 128 characters, without control characters".into(),
+                ));
+            }
+            Some(name) => name.trim().to_string(),
+            None => default_instance(),
+        };
         let path = match self.storage.path {
             Some(p) if p.as_os_str().is_empty() => {
                 return Err(invalid(&["storage", "path"], "must not be empty".into()));
@@ -505,13 +592,17 @@ impl RawConfig {
         Ok(Config {
             source_path: None,
             storage: StorageConfig {
-                path,
+                location: match url {
+                    Some(url) => StoreLocation::Postgres(url),
+                    None => StoreLocation::Sqlite(path),
+                },
                 retain: self.storage.retain.map(|d| d.0),
                 retain_fetches: self.storage.retain_fetches.map(|d| d.0),
             },
             fetch,
             defaults,
             stories: StoriesConfig { window },
+            cluster: ClusterConfig { lease, instance },
             server: ServerConfig {
                 listen: self.server.listen.map(|l| l.0),
                 public_url: self.server.public_url.map(|u| u.0),

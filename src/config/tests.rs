@@ -22,7 +22,10 @@ fn shipped_example_loads() {
     assert!(config.feeds.len() >= 4);
     assert_eq!(config.fetch.max_body, 10 * 1024 * 1024);
     assert!(!config.fetch.allow_private_networks);
-    assert_eq!(config.storage.path, Path::new("/etc/data/newswire.db"));
+    assert_eq!(
+        config.storage.sqlite_path().expect("sqlite"),
+        Path::new("/etc/data/newswire.db")
+    );
     let rt = config.feed("rt").expect("rt configured");
     assert_eq!(rt.schedule.source(), "*/10 * * * *");
     let tass = config.feed("tass").expect("tass configured");
@@ -157,7 +160,10 @@ fn feed_overrides_and_relative_paths() {
         "[storage]\npath = \"db/n.db\"\n[defaults]\nfull_text = false\ntimezone = \"Europe/Moscow\"\n{FEED}full_text = true\nenabled = false\ntags = [\"a\"]\n"
     );
     let config = load_str(&src).expect("valid");
-    assert_eq!(config.storage.path, Path::new("/etc/newswire/db/n.db"));
+    assert_eq!(
+        config.storage.sqlite_path().expect("sqlite"),
+        Path::new("/etc/newswire/db/n.db")
+    );
     assert_eq!(
         (config.storage.retain, config.storage.retain_fetches),
         (None, None)
@@ -166,4 +172,56 @@ fn feed_overrides_and_relative_paths() {
     assert!(rt.full_text && !rt.enabled);
     assert_eq!(rt.timezone, chrono_tz::Europe::Moscow);
     assert_eq!(rt.tags, ["a"]);
+}
+
+#[test]
+fn a_postgres_url_is_the_store_and_excludes_a_path() {
+    let config = load_str(
+        "[storage]\nurl = \"postgres://news:s3cret@db.internal:5433/wire?sslmode=verify-full\"\n\
+         [cluster]\nlease = \"90s\"\ninstance = \"edge-1\"\n",
+    )
+    .expect("valid");
+    let StoreLocation::Postgres(url) = &config.storage.location else {
+        panic!("expected a PostgreSQL store: {:?}", config.storage.location);
+    };
+    assert_eq!(url.host(), "db.internal");
+    assert_eq!(url.port(), 5433);
+    assert_eq!(url.dbname(), "wire");
+    assert_eq!(url.sslmode(), crate::model::SslMode::VerifyFull);
+    assert_eq!(
+        config.storage.location.to_string(),
+        "postgres://news@db.internal:5433/wire"
+    );
+    assert_eq!(config.cluster.lease, Duration::from_secs(90));
+    assert_eq!(config.cluster.instance, "edge-1");
+
+    let (_, key, message) = invalid("[storage]\npath = \"n.db\"\nurl = \"postgres://u@h/db\"\n");
+    assert_eq!(key.as_deref(), Some("storage.url"));
+    assert!(message.contains("exclusive"), "{message}");
+    let (_, key, message) = invalid("[storage]\nurl = \"postgres://u:pw@h/db?sslmode=sure\"\n");
+    assert_eq!(key.as_deref(), Some("storage.url"));
+    assert!(message.contains("sslmode `sure`"), "{message}");
+    assert!(!message.contains("pw"), "{message}");
+    let (_, key, _) = invalid("[storage]\nurl = \"postgres://u:pw@h\"\n");
+    assert_eq!(key.as_deref(), Some("storage.url"));
+    let (_, key, message) = invalid("[cluster]\nlease = \"1s\"\n");
+    assert_eq!(key.as_deref(), Some("cluster.lease"));
+    assert!(message.contains("at least 3s"), "{message}");
+    let (_, key, _) = invalid("[cluster]\ninstance = \" \"\n");
+    assert_eq!(key.as_deref(), Some("cluster.instance"));
+}
+
+#[test]
+fn the_cluster_defaults_to_a_one_minute_lease_and_host_pid() {
+    let config = load_str("").expect("valid");
+    assert_eq!(config.cluster.lease, Duration::from_secs(60));
+    assert!(
+        config
+            .cluster
+            .instance
+            .ends_with(&format!("-{}", std::process::id())),
+        "{}",
+        config.cluster.instance
+    );
+    assert_eq!(config.storage.location.kind(), "sqlite");
 }

@@ -54,12 +54,14 @@ const STORE_RETRY: Duration = Duration::from_secs(60);
 
 /// Opens the store named by `config` and aligns its feed rows with the config.
 pub fn open_store(config: &Config) -> anyhow::Result<Store> {
-    let damaged = |detail: String| {
-        anyhow::anyhow!(
+    let location = &config.storage.location;
+    let damaged = |detail: String| match location.sqlite_path() {
+        Some(path) => anyhow::anyhow!(
             "store {} is damaged ({detail}); restore a backup, or recover it with \
              `sqlite3 {0} .recover | sqlite3 recovered.db`",
-            config.storage.path.display()
-        )
+            path.display()
+        ),
+        None => anyhow::anyhow!("store {location} is damaged ({detail}); restore a backup"),
     };
     let or_damaged = |e: crate::store::StoreError| {
         if e.is_corrupt() {
@@ -68,7 +70,7 @@ pub fn open_store(config: &Config) -> anyhow::Result<Store> {
             e.into()
         }
     };
-    let mut store = Store::open(&config.storage.path).map_err(or_damaged)?;
+    let mut store = Store::open(location).map_err(or_damaged)?;
     // A damaged file can open and answer simple reads: check every page
     // before writing to it (issue 15), and refuse rather than make it worse.
     store.quick_check().map_err(or_damaged)?.map_err(damaged)?;
@@ -202,7 +204,7 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
     let store = open_store(&config)?;
     tracing::info!(
         config = %config_path.display(),
-        store = %config.storage.path.display(),
+        store = %config.storage.location,
         feeds = config.feeds.iter().filter(|f| f.enabled).count(),
         "newswire started"
     );
@@ -210,7 +212,7 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
     let server = config.server.listen.map(|listen| {
         let options = crate::server::ServerOptions {
             listen,
-            store_path: config.storage.path.clone(),
+            store: config.storage.location.clone(),
             public_url: config.server.public_url.clone(),
         };
         let (metrics, stop) = (Arc::clone(&ctx.metrics), shutdown.clone());
@@ -484,7 +486,7 @@ async fn housekeeping(ctx: &Context) {
         {
             Ok(0) => {}
             Ok(n) => {
-                tracing::info!(rows = n, before = %crate::store::ts(before), "pruned the poll log")
+                tracing::info!(rows = n, before = %crate::model::ts(before), "pruned the poll log")
             }
             Err(e) => tracing::error!(error = %e, "pruning the poll log failed; will retry"),
         }
@@ -494,7 +496,7 @@ async fn housekeeping(ctx: &Context) {
         match ctx.with_store(move |s| s.prune(before, 500)).await {
             Ok(0) => {}
             Ok(n) => {
-                tracing::info!(items = n, before = %crate::store::ts(before), "pruned old items")
+                tracing::info!(items = n, before = %crate::model::ts(before), "pruned old items")
             }
             Err(e) => tracing::error!(error = %e, "pruning old items failed; will retry"),
         }
@@ -519,7 +521,7 @@ fn status_line(config: &Config) -> String {
     format!(
         "polling {} feeds into {}",
         config.feeds.iter().filter(|f| f.enabled).count(),
-        config.storage.path.display()
+        config.storage.location
     )
 }
 

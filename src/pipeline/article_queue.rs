@@ -302,11 +302,11 @@ fn log_outcome(job: &ArticleJob, outcome: &ArticleOutcome) {
             error,
             ..
         } => tracing::info!(
-            item, url, attempt, error = %error, next_attempt_at = %crate::store::ts(*next_attempt_at),
+            item, url, attempt, error = %error, next_attempt_at = %crate::model::ts(*next_attempt_at),
             "page attempt failed; will retry"
         ),
         ArticleOutcome::Deferred { until } => tracing::debug!(
-            item, url, until = %crate::store::ts(*until), "host is backing off; page deferred"
+            item, url, until = %crate::model::ts(*until), "host is backing off; page deferred"
         ),
         ArticleOutcome::Failed { error, .. } => {
             tracing::warn!(item, url, attempt, error = %error, "page failed; kept feed content")

@@ -10,7 +10,7 @@
 //! boundary, HTML before its last `<` so no tag is cut in half.
 
 use crate::model::NewItem;
-use crate::store::{PollOutcome, PollRecord};
+use crate::model::{PollOutcome, PollRecord};
 
 /// Longest title kept (characters): feed, item.
 pub const MAX_TITLE: usize = 1_000;

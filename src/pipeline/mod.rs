@@ -33,9 +33,10 @@ use url::Url;
 use crate::config::{Config, FeedConfig};
 use crate::fetch::{FetchError, Fetcher, Request};
 use crate::model::EntryKey;
+use crate::model::{FeedMeta, FeedState, Lease, PollOutcome, PollRecord, PollSummary};
 use crate::parse::ParseError;
 use crate::scheduler;
-use crate::store::{FeedMeta, FeedState, PollOutcome, PollRecord, PollSummary, Store, StoreError};
+use crate::store::{Store, StoreError};
 use crate::workers::Workers;
 pub use feed_item::{feed_item, item_from_entry};
 pub use write_failure::STORE_WRITE_FAILED;
@@ -156,7 +157,7 @@ impl Context {
         self.writer
             .run(move || {
                 // A panic while holding the lock cannot leave a transaction
-                // half done (rusqlite rolls back on drop), so a poisoned lock
+                // half done (the store rolls back on drop), so a poisoned lock
                 // is safe to reuse.
                 let mut guard = store.lock().unwrap_or_else(|p| p.into_inner());
                 f(&mut guard)
@@ -168,15 +169,25 @@ impl Context {
 
 /// Polls one feed now and writes the result.
 pub async fn poll_feed(ctx: &Context, feed: &FeedConfig) -> Result<PollReport, StoreError> {
+    poll_feed_leased(ctx, feed, None).await
+}
+
+/// [`poll_feed`] under a lease from a clustered store's `claim_due`: the
+/// write is fenced by it, and [`StoreError::LeaseLost`] means another
+/// daemon owns the feed now (logged here; not a failure of the feed).
+pub async fn poll_feed_leased(
+    ctx: &Context,
+    feed: &FeedConfig,
+    lease: Option<Lease>,
+) -> Result<PollReport, StoreError> {
     let started_at = Utc::now();
     let clock = Instant::now();
     let name = feed.name.clone();
     let state = ctx
         .with_store(move |s| s.feed_state(&name))
         .await?
-        .ok_or_else(|| StoreError::Sqlite {
-            path: "feeds".into(),
-            source: rusqlite::Error::QueryReturnedNoRows,
+        .ok_or_else(|| StoreError::UnknownFeed {
+            name: feed.name.clone(),
         })?;
     let url = state
         .effective_url
@@ -207,6 +218,8 @@ pub async fn poll_feed(ctx: &Context, feed: &FeedConfig) -> Result<PollReport, S
                 linked: Vec::new(),
                 next_due_at: article_queue::ceil_secs(until),
                 error_count: state.error_count,
+                instance: None,
+                lease: None,
             };
             (deferred, Vec::new())
         }
@@ -231,10 +244,14 @@ pub async fn poll_feed(ctx: &Context, feed: &FeedConfig) -> Result<PollReport, S
                     failure.retry_after,
                 ),
                 error_count: state.error_count.saturating_add(1),
+                instance: None,
+                lease: None,
             },
             Vec::new(),
         ),
     };
+    record.instance = Some(ctx.config.cluster.instance.clone());
+    record.lease = lease;
     // Untrusted to the last field: only web links, bounded lengths (see `limits`).
     limits::vet_record(&mut record);
     let written = ctx
@@ -244,6 +261,12 @@ pub async fn poll_feed(ctx: &Context, feed: &FeedConfig) -> Result<PollReport, S
         .unwrap_or_else(|payload| std::panic::resume_unwind(payload));
     let summary = match written {
         Ok(summary) => summary,
+        Err(e @ StoreError::LeaseLost { .. }) => {
+            // Its lease ended (this daemon stalled past it) and another
+            // daemon claimed the feed: that one's poll counts, not ours.
+            tracing::info!(feed = %feed.name, "lease lost: another instance owns the feed now; poll dropped");
+            return Err(e);
+        }
         Err(e) => {
             record_write_failure(ctx, feed, &state, &record, &e).await;
             return Err(e);
@@ -305,6 +328,8 @@ async fn fetch_and_parse(
         linked: Vec::new(),
         next_due_at: scheduler::next_after_success(feed, Utc::now(), response.max_age),
         error_count: 0,
+        instance: None,
+        lease: None,
     };
     if response.not_modified() {
         return Ok((base, Vec::new()));
@@ -424,7 +449,7 @@ fn log_report(r: &PollReport) {
     // Logs are read more widely than the config: no credentials in them.
     let url = crate::redact::url(&r.url);
     let error = r.error.as_deref().map(crate::redact::text);
-    let next_due = crate::store::ts(r.next_due_at);
+    let next_due = crate::model::ts(r.next_due_at);
     match &error {
         None if r.status == "deferred" => tracing::info!(
             feed = %r.feed, url = %url, status = r.status, next_due = %next_due,

@@ -6,8 +6,9 @@ use chrono::Utc;
 
 use super::Context;
 use crate::config::FeedConfig;
+use crate::model::{FeedState, PollOutcome, PollRecord};
 use crate::scheduler;
-use crate::store::{FeedState, PollOutcome, PollRecord, StoreError};
+use crate::store::StoreError;
 
 /// How the error of a poll whose results could not be written starts, on
 /// the feed row and in reports.

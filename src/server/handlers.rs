@@ -17,8 +17,9 @@ use super::error::{ApiError, json};
 use super::params::{Page, Params, parse_id};
 use super::reader::store_error;
 use super::sql;
-use crate::store::query::SearchHit;
-use crate::store::{ItemCursor, ItemQuery, ItemRow, Store, StoryQuery, StoryRow};
+use crate::model::SearchHit;
+use crate::model::{ItemCursor, ItemQuery, ItemRow, StoryQuery, StoryRow};
+use crate::store::Store;
 
 /// Filters shared by `/items` and `/search`.
 pub const ITEM_FILTERS: [&str; 8] = [

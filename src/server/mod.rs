@@ -32,7 +32,6 @@ mod sql;
 pub mod syndication;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
@@ -42,6 +41,7 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::metrics::Metrics;
+use crate::model::StoreLocation;
 use reader::Reader;
 
 /// How to run the server.
@@ -49,8 +49,8 @@ use reader::Reader;
 pub struct ServerOptions {
     /// Address to listen on (`127.0.0.1:8080` by default in the config).
     pub listen: SocketAddr,
-    /// The SQLite store to read (it need not exist yet).
-    pub store_path: PathBuf,
+    /// The store to read (a SQLite file need not exist yet).
+    pub store: StoreLocation,
     /// The public base URL of the API (behind a reverse proxy), for the self
     /// links of the syndicated feeds; without it the request's `Host` is used.
     pub public_url: Option<Url>,
@@ -69,11 +69,15 @@ struct Shared {
 }
 
 impl AppState {
-    /// State reading the store at `store_path`.
-    pub fn new(store_path: PathBuf, public_url: Option<Url>, metrics: Arc<Metrics>) -> AppState {
+    /// State reading the store at `store`.
+    pub fn new(
+        store: impl Into<StoreLocation>,
+        public_url: Option<Url>,
+        metrics: Arc<Metrics>,
+    ) -> AppState {
         AppState {
             inner: Arc::new(Shared {
-                reader: Arc::new(Reader::new(store_path)),
+                reader: Arc::new(Reader::new(store)),
                 metrics,
                 public_url: public_url.map(with_trailing_slash),
             }),
@@ -176,11 +180,11 @@ pub async fn serve(
     let limits = conn::Limits::for_this_process();
     tracing::info!(
         addr = %local,
-        store = %opts.store_path.display(),
+        store = %opts.store,
         max_connections = limits.max_connections,
         "listening"
     );
-    let app = router(AppState::new(opts.store_path, opts.public_url, metrics));
+    let app = router(AppState::new(opts.store, opts.public_url, metrics));
     conn::serve_connections(listener, app, limits, shutdown, SHUTDOWN_GRACE).await;
     tracing::info!(addr = %local, "http server stopped");
     Ok(())

@@ -19,7 +19,7 @@ use super::handlers::{item_query, items_page};
 use super::params::Params;
 use super::sql;
 use super::syndication::{self, FeedHead, FeedItem};
-use crate::store::parse_ts;
+use crate::model::parse_ts;
 
 #[derive(Serialize)]
 struct Health {

@@ -201,14 +201,14 @@ mod tests {
         assert_eq!(
             p.since("since")
                 .expect("since")
-                .map(crate::store::ts)
+                .map(crate::model::ts)
                 .as_deref(),
             Some("2026-11-27T00:00:00Z")
         );
         assert_eq!(
             p.until("until")
                 .expect("until")
-                .map(crate::store::ts)
+                .map(crate::model::ts)
                 .as_deref(),
             Some("2026-11-28T00:00:00Z")
         );
@@ -220,7 +220,7 @@ mod tests {
         assert_eq!(
             p.since("since")
                 .expect("since")
-                .map(crate::store::ts)
+                .map(crate::model::ts)
                 .as_deref(),
             Some("2026-11-27T05:00:00Z")
         );

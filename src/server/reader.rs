@@ -1,41 +1,35 @@
 //! Read-only access to the store for request handlers.
 //!
 //! [`Reader`] hands each request a read-only [`Store`] (never the daemon's
-//! writer) and runs the request's queries on the blocking thread pool, inside
-//! one short read transaction so a response sees one consistent snapshot.
-//! A few idle connections are kept for reuse (each at most a minute old, so
-//! a replaced file is noticed), and a semaphore bounds how many queries run at
-//! once. A store that does not exist yet, or cannot be opened, is reported as
+//! writer) from the store's [`ReadPool`] and runs the request's queries on
+//! the blocking thread pool, inside one read snapshot
+//! ([`Store::read_snapshot`]) so a response is consistent. A semaphore
+//! bounds how many queries run at once. A store that does not exist yet, or cannot be opened, is reported as
 //! [`ApiError::Unavailable`] (503), never a crash.
 //!
 //! Every request has a deadline ([`QUERY_DEADLINE`]; [`HEALTH_DEADLINE`] for
 //! the probes). When it passes, or when the client leaves and the request is
-//! dropped, the running query is cancelled through its backend's own means
-//! (`Cancel`: SQLite's `sqlite3_interrupt`; a PostgreSQL backend would set
-//! `statement_timeout` and send a cancel request) and the request answers
+//! dropped, the running query is cancelled through the store's
+//! [`CancelHandle`] (SQLite's `sqlite3_interrupt`; a server backend's cancel
+//! request) and the request answers
 //! 503: one costly search can hold a query slot for seconds, not minutes.
 //! `/healthz` and `/metrics` read through [`Reader::probe`], which has slots
 //! of its own, so they never queue behind the API's queries.
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use rusqlite::InterruptHandle;
 use tokio::sync::Semaphore;
 
 use super::error::ApiError;
-use crate::store::{Store, StoreError};
+use crate::model::StoreLocation;
+use crate::store::{CancelHandle, ReadPool, Store, StoreError};
 
-/// Idle connections kept for reuse.
-const IDLE_CONNECTIONS: usize = 4;
 /// Queries allowed to run at once; further requests wait their turn.
 const CONCURRENT_QUERIES: usize = 8;
 /// Probes (`/healthz`, `/metrics`) allowed at once, beside the queries.
 const CONCURRENT_PROBES: usize = 4;
-/// An idle connection older than this is closed rather than reused.
-const MAX_CONNECTION_AGE: Duration = Duration::from_secs(60);
 /// The longest a request may wait for a query slot and run its queries.
 pub const QUERY_DEADLINE: Duration = Duration::from_secs(5);
 /// The same for `/healthz` and `/metrics`, whose queries are tiny.
@@ -43,39 +37,39 @@ pub const HEALTH_DEADLINE: Duration = Duration::from_secs(2);
 
 /// Opens, pools and runs read-only store connections.
 pub struct Reader {
-    path: PathBuf,
-    idle: Mutex<Vec<(Instant, Store)>>,
+    kind: &'static str,
+    pool: ReadPool,
     permits: Arc<Semaphore>,
     probes: Arc<Semaphore>,
 }
 
 /// Cancels one request's running query: set by the query's thread while it
-/// holds a connection, fired by the request on its deadline or when it is
-/// dropped (the client left). Backend-neutral in shape: all the request
-/// knows is "stop what you run for me".
+/// holds a store, fired by the request on its deadline or when it is
+/// dropped (the client left). Backend-neutral: the store's [`CancelHandle`]
+/// does the stopping.
 #[derive(Default)]
 struct Cancel {
     fired: AtomicBool,
     done: AtomicBool,
-    handle: Mutex<Option<InterruptHandle>>,
+    handle: Mutex<Option<CancelHandle>>,
 }
 
 impl Cancel {
-    /// Registers the connection's handle; false if cancelled already.
-    fn arm(&self, handle: InterruptHandle) -> bool {
+    /// Registers the store's handle; false if cancelled already.
+    fn arm(&self, handle: CancelHandle) -> bool {
         let mut slot = self.handle.lock().unwrap_or_else(|p| p.into_inner());
         *slot = Some(handle);
         !self.fired.load(Ordering::SeqCst)
     }
 
-    /// Forgets the handle before the connection goes back to the pool, so a
+    /// Forgets the handle before the store goes back to the pool, so a
     /// late cancel cannot reach another request's query.
     fn disarm(&self) {
         self.done.store(true, Ordering::SeqCst);
         self.handle.lock().unwrap_or_else(|p| p.into_inner()).take();
     }
 
-    /// Interrupts the running statement. SQLite forgets an interrupt that
+    /// Stops the running statement. SQLite forgets an interrupt that
     /// lands between two statements, so [`Cancel::until_done`] repeats it.
     fn fire(&self) {
         self.fired.store(true, Ordering::SeqCst);
@@ -85,7 +79,7 @@ impl Cancel {
             .unwrap_or_else(|p| p.into_inner())
             .as_ref()
         {
-            h.interrupt();
+            h.cancel();
         }
     }
 }
@@ -130,14 +124,20 @@ impl Drop for CancelOnDrop {
 }
 
 impl Reader {
-    /// A reader of the store at `path` (which need not exist yet).
-    pub fn new(path: PathBuf) -> Reader {
+    /// A reader of the store at `location` (a SQLite file need not exist yet).
+    pub fn new(location: impl Into<StoreLocation>) -> Reader {
+        let location = location.into();
         Reader {
-            path,
-            idle: Mutex::new(Vec::new()),
+            kind: location.kind(),
+            pool: ReadPool::new(location),
             permits: Arc::new(Semaphore::new(CONCURRENT_QUERIES)),
             probes: Arc::new(Semaphore::new(CONCURRENT_PROBES)),
         }
+    }
+
+    /// `sqlite` or `postgres`: the kind of store read.
+    pub fn store_kind(&self) -> &'static str {
+        self.kind
     }
 
     /// Runs `f` on a read-only store inside one read transaction, on the
@@ -216,59 +216,27 @@ impl Reader {
             }
         }
         let _disarm = Disarm(cancel);
-        let store = self.checkout()?;
-        let opened = store.0;
-        if !cancel.arm(store.1.connection().get_interrupt_handle()) {
+        let pooled = self.pool.checkout().map_err(|e| unavailable(&e))?;
+        let store = pooled.store();
+        if !cancel.arm(store.cancel_handle()) {
             cancel.disarm();
-            // Nothing ran: the connection is clean.
-            self.checkin(opened, store.1);
+            // Nothing ran: the store is clean.
+            self.pool.checkin(pooled);
             return Err(ApiError::Unavailable("request cancelled".into()));
         }
-        let result = {
-            let tx = store
-                .1
-                .connection()
-                .unchecked_transaction()
-                .map_err(|source| query_error(&self.path, source));
-            match tx {
-                Ok(tx) => {
-                    let result = f(&store.1);
-                    // Read-only: nothing to commit; dropping rolls back and ends the snapshot.
-                    drop(tx);
-                    result
-                }
-                Err(e) => Err(e),
-            }
+        let result = match store.read_snapshot(f) {
+            Ok(result) => result,
+            Err(e) => Err(store_error(e)),
         };
         cancel.disarm();
-        // A connection whose query failed inside SQLite is not reused.
+        // A store whose query failed inside the database is not reused.
         if !matches!(
             result,
             Err(ApiError::Unavailable(_) | ApiError::Internal(_))
         ) {
-            self.checkin(opened, store.1);
+            self.pool.checkin(pooled);
         }
         result
-    }
-
-    fn checkout(&self) -> Result<(Instant, Store), ApiError> {
-        if let Ok(mut idle) = self.idle.lock() {
-            while let Some((opened, store)) = idle.pop() {
-                if opened.elapsed() < MAX_CONNECTION_AGE {
-                    return Ok((opened, store));
-                }
-            }
-        }
-        let store = Store::open_read_only(&self.path).map_err(|e| unavailable(&e))?;
-        Ok((Instant::now(), store))
-    }
-
-    fn checkin(&self, opened: Instant, store: Store) {
-        if let Ok(mut idle) = self.idle.lock()
-            && idle.len() < IDLE_CONNECTIONS
-        {
-            idle.push((opened, store));
-        }
     }
 }
 
@@ -284,12 +252,4 @@ pub fn store_error(e: StoreError) -> ApiError {
     } else {
         ApiError::Internal(e.to_string())
     }
-}
-
-/// [`store_error`] for a raw SQLite error on the store at `path`.
-pub fn query_error(path: &std::path::Path, source: rusqlite::Error) -> ApiError {
-    store_error(StoreError::Sqlite {
-        path: path.display().to_string(),
-        source,
-    })
 }

@@ -17,7 +17,7 @@ use serde::Serialize;
 use url::Url;
 
 use super::sql::ItemBody;
-use crate::store::{ItemRow, parse_ts, ts};
+use crate::model::{ItemRow, parse_ts, ts};
 
 /// Content type of the Atom feed.
 pub const ATOM_CONTENT_TYPE: &str = "application/atom+xml; charset=utf-8";

@@ -36,6 +36,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "extraction_path",
         include_str!("migrations/010_extraction_path.sql"),
     ),
+    (
+        11,
+        "fetch_instance",
+        include_str!("migrations/011_fetch_instance.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
@@ -45,10 +50,7 @@ pub fn latest() -> i64 {
 
 fn version(conn: &Connection, path: &str) -> Result<i64, StoreError> {
     conn.query_row("PRAGMA user_version", [], |r| r.get(0))
-        .map_err(|source| StoreError::Sqlite {
-            path: path.to_string(),
-            source,
-        })
+        .map_err(|source| StoreError::sqlite(path, source))
 }
 
 /// Refuses a file written by a newer newswire.
@@ -66,10 +68,7 @@ pub fn check_version(conn: &Connection, path: &str) -> Result<i64, StoreError> {
 
 /// Applies every migration the file has not seen yet.
 pub fn run(conn: &mut Connection, path: &str) -> Result<(), StoreError> {
-    let wrap = |source| StoreError::Sqlite {
-        path: path.to_string(),
-        source,
-    };
+    let wrap = |source| StoreError::sqlite(path, source);
     let current = check_version(conn, path)?;
     for (number, name, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
         let tx = conn.transaction().map_err(wrap)?;

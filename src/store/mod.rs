@@ -1,53 +1,71 @@
-//! The SQLite store: SQL only.
+//! The store: SQL only, behind one backend-neutral interface.
 //!
-//! One file, opened in WAL mode so readers (the sqlite3 shell, Python,
-//! Datasette) never block the writer, with a `busy_timeout` so a reader's lock
-//! makes the writer wait rather than fail. Migrations in `migrations/` are
-//! numbered and append-only; `PRAGMA user_version` records how far a file has
-//! come, and a file written by a newer newswire is refused rather than damaged.
+//! [`Store`] is what the daemon, the pipeline, the CLI and the API use; it
+//! dispatches each call to a backend: [`SqliteStore`] (one file, the
+//! default; `sqlite.rs`) or, in builds with the `postgres` feature, a
+//! PostgreSQL database shared by several daemons. The vocabulary both
+//! speak (polls, feed states, rows, queries, times) lives in
+//! [`crate::model`]; errors ([`StoreError`]) name the store, never a
+//! backend type.
 //!
-//! The daemon owns one [`Store`] and is the only writer. A feed poll is written
-//! by [`Store::record_poll`] in one transaction: new items, their sources, the
-//! feed's state and the `fetches` row commit together or not at all. The
-//! pipeline writes through [`Store::record_polls`] instead: every poll waiting
-//! for the writer in one transaction, each still atomic (group commit); WAL checkpoints run on a thread of their own (`checkpoint`).
-//! Reading helpers for the CLI live in [`query`]; the article queue (pages
-//! waiting for their full text, with retries and leases) in [`articles`]. The tables are documented for
-//! downstream readers in `docs/schema.md`.
+//! The daemon owns one [`Store`] as the only writer of a SQLite file. A feed
+//! poll is written by [`Store::record_poll`] in one transaction: new items,
+//! their sources, the feed's state and the `fetches` row commit together or
+//! not at all. The pipeline writes through [`Store::record_polls`] instead:
+//! every poll waiting for the writer in one transaction, each still atomic
+//! (group commit); SQLite's WAL checkpoints run on a thread of their own
+//! (`checkpoint`). On a clustered store each daemon polls the feeds it
+//! leased ([`Store::claim_due`]), and a poll is written only while its
+//! lease holds ([`StoreError::LeaseLost`]).
+//!
+//! Reading helpers for the CLI live in [`query`], the API's own reads in
+//! `reads.rs`, its pooled read-only stores in [`ReadPool`]; the article
+//! queue (pages waiting for their full text, with retries and leases) in
+//! [`articles`]. The tables are documented for downstream readers in
+//! `docs/schema.md`.
 
 pub mod articles;
 mod checkpoint;
+mod facade;
 pub mod fts;
 mod migrate;
 #[cfg(feature = "postgres")]
 pub mod pg;
 pub mod query;
+mod read_pool;
+mod reads;
+mod sqlite;
 pub mod stories;
 pub mod stories_hook;
 mod write;
 
-use std::path::{Path, PathBuf};
-use std::time::Duration;
-
-use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
-
 pub use articles::{ArticleJob, ArticleOutcome, ArticleRow, PageJob, PageState, QueueStats};
-pub use query::{ItemCursor, ItemQuery, ItemRow, StoryQuery, StoryRow};
-pub use write::{
-    FeedMeta, LinkedEntry, PendingPoll, PollOutcome, PollRecord, PollSummary, StoredEntry,
+// The vocabulary lives in `model`; re-exported for the store's callers.
+pub use crate::model::{
+    FeedId, FeedMeta, FeedState, ItemCursor, ItemId, ItemQuery, ItemRow, Lease, LinkedEntry,
+    PollOutcome, PollRecord, PollSummary, SearchHit, StoreLocation, StoredEntry, StoryQuery,
+    StoryRow, parse_ts, ts,
 };
+pub use facade::Store;
+pub use read_pool::{CancelHandle, ReadPool};
+pub use sqlite::{BUSY_TIMEOUT, SqliteStore};
+pub use write::PendingPoll;
 
-/// Errors from the store, naming the database file.
+/// Errors from the store, naming the store (a file path, or a server URL
+/// without its password). The backend's own error is carried boxed and
+/// classified by the backend ([`ErrorKind`]), so nothing outside the store
+/// names a backend type.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// SQLite refused (locked, read-only, disk full, corrupt...).
-    #[error("store {path}: {source}")]
-    Sqlite {
-        /// Database file.
-        path: String,
-        /// The SQLite error.
-        source: rusqlite::Error,
+    /// The database refused (locked, read-only, disk full, corrupt, gone...).
+    #[error("store {store}: {source}")]
+    Backend {
+        /// The store as shown in messages.
+        store: String,
+        /// What kind of failure the backend judged it to be.
+        kind: ErrorKind,
+        /// The backend's error.
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// The database directory could not be created.
     #[error("store {path}: cannot create directory: {source}")]
@@ -60,534 +78,113 @@ pub enum StoreError {
     /// The story index could not be read or written.
     #[error("store {path}: {source}")]
     StoryIndex {
-        /// Database file.
+        /// The store as shown in messages.
         path: String,
         /// What went wrong.
-        source: stories::StoryStoreError,
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
-    /// The file was written by a newer newswire.
+    /// The store was written by a newer newswire.
     #[error(
         "store {path} has schema version {found}, newer than this newswire supports ({known}); upgrade newswire"
     )]
     TooNew {
-        /// Database file.
+        /// The store as shown in messages.
         path: String,
-        /// Version in the file.
+        /// Version in the store.
         found: i64,
         /// Latest version this build knows.
         known: i64,
     },
-    /// PostgreSQL refused, or the connection failed.
-    #[cfg(feature = "postgres")]
-    #[error("store {store}: {}", pg::one_line(source))]
-    Postgres {
-        /// `postgres://host:port/db` (never the password).
+    /// The store cannot be used by this build or in this way.
+    #[error("store {store}: {reason}")]
+    Unsupported {
+        /// The store as shown in messages.
         store: String,
-        /// The driver's error.
-        source: postgres::Error,
+        /// Why, and what to do instead.
+        reason: String,
     },
-    /// The PostgreSQL URL or TLS setup is unusable.
-    #[cfg(feature = "postgres")]
-    #[error("store {store}: {message}")]
-    PostgresConfig {
-        /// `postgres://host:port/db` (never the password).
-        store: String,
-        /// What is wrong.
-        message: String,
-    },
-    /// The poll's lease on its feed ran out and another instance claimed the
-    /// feed: nothing of the poll was written.
-    #[error("feed {feed}: lease lost to another instance; the poll was not written")]
+    /// The feed's poll lease passed to another daemon before this poll was
+    /// written (clustered stores): the poll wrote nothing, and the feed is
+    /// that daemon's to poll now.
+    #[error("feed `{feed}`: its lease passed to another instance; this poll was not written")]
     LeaseLost {
-        /// The feed (its id when the name is not known).
+        /// The feed's name.
         feed: String,
     },
+    /// A feed the caller named has no row (the config and the store disagree
+    /// until the next `sync_feeds`).
+    #[error("store: no feed named `{name}`")]
+    UnknownFeed {
+        /// The feed's configured name.
+        name: String,
+    },
+}
+
+/// How a backend judged one of its errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Locked, busy, read-only or unreachable for now: retrying later may succeed.
+    Transient,
+    /// The disk (or the file's size limit) is full; also transient.
+    Full,
+    /// The store is damaged or not a database: writing on would make it worse.
+    Corrupt,
+    /// Anything else (a bad statement, a constraint): retrying will not help.
+    Other,
 }
 
 impl StoreError {
     /// True when retrying later may succeed (locked or busy database, full disk).
     pub fn is_transient(&self) -> bool {
-        #[cfg(feature = "postgres")]
-        if let StoreError::Postgres { source, .. } = self {
-            return pg::is_transient_error(source);
-        }
-        matches!(self, StoreError::Sqlite { source: rusqlite::Error::SqliteFailure(e, _), .. }
-            if matches!(e.code, rusqlite::ErrorCode::DatabaseBusy
-                | rusqlite::ErrorCode::DatabaseLocked
-                | rusqlite::ErrorCode::DiskFull
-                | rusqlite::ErrorCode::ReadOnly))
+        matches!(
+            self,
+            StoreError::Backend {
+                kind: ErrorKind::Transient | ErrorKind::Full,
+                ..
+            }
+        )
     }
 
-    /// The file is damaged or not a database: writing on would make it worse.
+    /// The store is damaged or not a database: writing on would make it worse.
     pub fn is_corrupt(&self) -> bool {
-        #[cfg(feature = "postgres")]
-        if let StoreError::Postgres { source, .. } = self {
-            return pg::is_corrupt_error(source);
-        }
-        matches!(self, StoreError::Sqlite { source: rusqlite::Error::SqliteFailure(e, _), .. }
-            if matches!(e.code, rusqlite::ErrorCode::DatabaseCorrupt
-                | rusqlite::ErrorCode::NotADatabase))
+        matches!(
+            self,
+            StoreError::Backend {
+                kind: ErrorKind::Corrupt,
+                ..
+            }
+        )
     }
 
     /// The disk (or the file's size limit) is full.
     pub fn is_full(&self) -> bool {
-        #[cfg(feature = "postgres")]
-        if let StoreError::Postgres { source, .. } = self {
-            return pg::is_full_error(source);
-        }
-        matches!(self, StoreError::Sqlite { source: rusqlite::Error::SqliteFailure(e, _), .. }
-            if e.code == rusqlite::ErrorCode::DiskFull)
-    }
-}
-
-/// Row id of a feed.
-pub type FeedId = i64;
-/// Row id of an item.
-pub type ItemId = i64;
-
-/// A feed's stored state, as the scheduler and pipeline need it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FeedState {
-    /// Row id.
-    pub id: FeedId,
-    /// Configured name.
-    pub name: String,
-    /// Configured URL.
-    pub url: String,
-    /// URL to poll after a permanent redirect, if one was seen.
-    pub effective_url: Option<String>,
-    /// Stored `ETag`.
-    pub etag: Option<String>,
-    /// Stored `Last-Modified`.
-    pub last_modified: Option<String>,
-    /// Consecutive failed polls.
-    pub error_count: u32,
-    /// When the feed is next due.
-    pub next_due_at: Option<DateTime<Utc>>,
-    /// When it was last polled.
-    pub last_polled_at: Option<DateTime<Utc>>,
-    /// `ok`, `not_modified` or `error`.
-    pub last_status: Option<String>,
-    /// Last error message.
-    pub last_error: Option<String>,
-    /// Whether the config enables it.
-    pub enabled: bool,
-    /// Why newswire stopped polling it by itself (410 Gone), if it did.
-    pub disabled_reason: Option<String>,
-}
-
-/// The store: one SQLite connection.
-pub struct Store {
-    conn: Connection,
-    path: String,
-    story_window: chrono::TimeDelta,
-    /// WAL checkpoints on their own thread (file-backed writable stores;
-    /// see [`checkpoint`]). Declared last: dropped after `conn`.
-    _checkpointer: Option<checkpoint::Checkpointer>,
-}
-
-/// How long a write waits for a reader's lock before failing with "busy".
-pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
-
-impl Store {
-    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
-    pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let shown = path.display().to_string();
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
-                path: shown.clone(),
-                source,
-            })?;
-        }
-        let conn = Connection::open(path).map_err(|source| StoreError::Sqlite {
-            path: shown.clone(),
-            source,
-        })?;
-        let mut store = Store::init(conn, shown.clone(), true)?;
-        let checkpointer =
-            checkpoint::Checkpointer::start(path).map_err(|source| StoreError::Sqlite {
-                path: shown.clone(),
-                source,
-            })?;
-        store
-            .conn
-            .execute_batch(&format!(
-                "PRAGMA wal_autocheckpoint = {};
-                 PRAGMA journal_size_limit = {};",
-                checkpoint::WRITER_AUTOCHECKPOINT_PAGES,
-                checkpoint::WAL_SIZE_LIMIT
-            ))
-            .map_err(|source| StoreError::Sqlite {
-                path: shown,
-                source,
-            })?;
-        store._checkpointer = Some(checkpointer);
-        Ok(store)
-    }
-
-    /// Opens an existing store for reading only (no migration, no WAL change).
-    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
-        let shown = path.display().to_string();
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX
-                | OpenFlags::SQLITE_OPEN_URI,
+        matches!(
+            self,
+            StoreError::Backend {
+                kind: ErrorKind::Full,
+                ..
+            }
         )
-        .map_err(|source| StoreError::Sqlite {
-            path: shown.clone(),
-            source,
-        })?;
-        Store::init(conn, shown, false)
     }
 
-    /// A private in-memory store (tests, `inspect`).
-    pub fn open_in_memory() -> Result<Store, StoreError> {
-        let conn = Connection::open_in_memory().map_err(|source| StoreError::Sqlite {
-            path: ":memory:".into(),
-            source,
-        })?;
-        Store::init(conn, ":memory:".into(), true)
-    }
-
-    fn init(conn: Connection, path: String, writable: bool) -> Result<Store, StoreError> {
-        let mut store = Store {
-            conn,
-            path,
-            story_window: crate::dedup::default_window(),
-            _checkpointer: None,
+    /// A SQLite error on the store shown as `path`, classified.
+    pub(crate) fn sqlite(path: &str, source: rusqlite::Error) -> StoreError {
+        use rusqlite::ErrorCode as C;
+        let kind = match &source {
+            rusqlite::Error::SqliteFailure(e, _) => match e.code {
+                C::DatabaseBusy | C::DatabaseLocked | C::ReadOnly => ErrorKind::Transient,
+                C::DiskFull => ErrorKind::Full,
+                C::DatabaseCorrupt | C::NotADatabase => ErrorKind::Corrupt,
+                _ => ErrorKind::Other,
+            },
+            _ => ErrorKind::Other,
         };
-        let wrap = store.wrap();
-        store.conn.busy_timeout(BUSY_TIMEOUT).map_err(&wrap)?;
-        // The search-index triggers call it (migration 008).
-        fts::register(&store.conn).map_err(&wrap)?;
-        if writable {
-            // WAL lets readers work while the daemon writes; NORMAL sync is
-            // durable across process crashes (only power loss can lose the
-            // last transactions, never corrupt the file).
-            store
-                .conn
-                .execute_batch(
-                    "PRAGMA journal_mode = WAL;
-                     PRAGMA synchronous = NORMAL;
-                     PRAGMA foreign_keys = ON;",
-                )
-                .map_err(&wrap)?;
-            migrate::run(&mut store.conn, &store.path)?;
-        } else {
-            migrate::check_version(&store.conn, &store.path)?;
-        }
-        Ok(store)
-    }
-
-    fn wrap(&self) -> impl Fn(rusqlite::Error) -> StoreError + use<> {
-        let path = self.path.clone();
-        move |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
+        StoreError::Backend {
+            store: path.to_string(),
+            kind,
+            source: Box::new(source),
         }
     }
-
-    /// Sets how far apart in time two copies of a story may be first seen
-    /// and still be joined (`[stories] window`).
-    pub fn set_story_window(&mut self, window: std::time::Duration) {
-        self.story_window = chrono::TimeDelta::from_std(window).unwrap_or(chrono::TimeDelta::MAX);
-    }
-
-    /// The database file as shown in messages.
-    pub fn path(&self) -> &str {
-        &self.path
-    }
-
-    /// The raw connection, for readers that need SQL of their own.
-    pub fn connection(&self) -> &Connection {
-        &self.conn
-    }
-
-    /// Makes the `feeds` table match the config: inserts new feeds, updates URL
-    /// and tags, and marks feeds no longer configured (or disabled) as
-    /// `enabled = 0`. Nothing is deleted: removed feeds keep their items.
-    pub fn sync_feeds(
-        &mut self,
-        feeds: &[crate::config::FeedConfig],
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let wrap = self.wrap();
-        let tx = self.conn.transaction().map_err(&wrap)?;
-        tx.execute("UPDATE feeds SET enabled = 0", [])
-            .map_err(&wrap)?;
-        for feed in feeds {
-            let tags = serde_json::to_string(&feed.tags).unwrap_or_else(|_| "[]".into());
-            tx.prepare_cached(
-                "INSERT INTO feeds (name, url, tags, enabled, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (name) DO UPDATE SET
-                   effective_url = CASE WHEN feeds.url = excluded.url THEN feeds.effective_url END,
-                   disabled_reason = CASE WHEN feeds.url = excluded.url THEN feeds.disabled_reason END,
-                   etag = CASE WHEN feeds.url = excluded.url THEN feeds.etag END,
-                   last_modified = CASE WHEN feeds.url = excluded.url THEN feeds.last_modified END,
-                   url = excluded.url, tags = excluded.tags, enabled = excluded.enabled",
-            )
-            .and_then(|mut stmt| {
-                stmt.execute(params![feed.name, feed.url.as_str(), tags, feed.enabled, ts(now)])
-            })
-            .map_err(&wrap)?;
-        }
-        tx.commit().map_err(&wrap)
-    }
-
-    /// The stored state of every feed, by name.
-    pub fn feed_states(&self) -> Result<Vec<FeedState>, StoreError> {
-        let wrap = self.wrap();
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!("SELECT {FEED_COLUMNS} FROM feeds ORDER BY name"))
-            .map_err(&wrap)?;
-        let rows = stmt.query_map([], feed_from_row).map_err(&wrap)?;
-        rows.collect::<Result<_, _>>().map_err(&wrap)
-    }
-
-    /// The stored state of the feed called `name`.
-    pub fn feed_state(&self, name: &str) -> Result<Option<FeedState>, StoreError> {
-        let wrap = self.wrap();
-        self.conn
-            .prepare_cached(&format!("SELECT {FEED_COLUMNS} FROM feeds WHERE name = ?1"))
-            .and_then(|mut s| s.query_row([name], feed_from_row).optional())
-            .map_err(wrap)
-    }
-
-    /// Which of `keys` this feed has already stored, with the item each points to.
-    pub fn known_entries(
-        &self,
-        feed_id: FeedId,
-        keys: &[crate::model::EntryKey],
-    ) -> Result<std::collections::HashMap<String, ItemId>, StoreError> {
-        let wrap = self.wrap();
-        let mut stmt = self
-            .conn
-            // A pruned entry counts as known (item id 0): it must not come back.
-            .prepare_cached(
-                "SELECT item_id FROM item_sources WHERE feed_id = ?1 AND entry_key = ?2
-                 UNION ALL SELECT 0 FROM pruned_sources WHERE feed_id = ?1 AND entry_key = ?2
-                 LIMIT 1",
-            )
-            .map_err(&wrap)?;
-        let mut known = std::collections::HashMap::new();
-        for key in keys {
-            if let Some(id) = stmt
-                .query_row(params![feed_id, key.as_str()], |r| r.get::<_, ItemId>(0))
-                .optional()
-                .map_err(&wrap)?
-            {
-                known.insert(key.0.clone(), id);
-            }
-        }
-        Ok(known)
-    }
-
-    /// The item stored under `canonical_url`, if any.
-    pub fn item_by_canonical(&self, canonical_url: &str) -> Result<Option<ItemId>, StoreError> {
-        let wrap = self.wrap();
-        self.conn
-            .prepare_cached("SELECT id FROM items WHERE canonical_url = ?1")
-            .and_then(|mut s| s.query_row([canonical_url], |r| r.get(0)).optional())
-            .map_err(wrap)
-    }
-
-    /// Whether an item with this canonical URL was pruned by retention.
-    pub fn is_tombstoned(&self, canonical_url: &str) -> Result<bool, StoreError> {
-        let wrap = self.wrap();
-        self.conn
-            .prepare_cached("SELECT 1 FROM tombstones WHERE canonical_url = ?1")
-            .and_then(|mut s| s.exists([canonical_url]))
-            .map_err(wrap)
-    }
-
-    /// Deletes items first seen before `before`, at most `batch` per
-    /// transaction so the writer is never held for long, leaving tombstones
-    /// (their canonical URLs and entry keys) so they are not stored again.
-    /// Returns how many items were deleted.
-    pub fn prune(&mut self, before: DateTime<Utc>, batch: usize) -> Result<usize, StoreError> {
-        let wrap = self.wrap();
-        let cutoff = ts(before);
-        let now = ts(Utc::now());
-        let mut total = 0;
-        loop {
-            let tx = self.conn.transaction().map_err(&wrap)?;
-            let ids: Vec<i64> = {
-                let mut stmt = tx
-                    .prepare_cached(
-                        "SELECT id FROM items WHERE first_seen_at < ?1 ORDER BY id LIMIT ?2",
-                    )
-                    .map_err(&wrap)?;
-                let rows = stmt
-                    .query_map(params![cutoff, batch.max(1) as i64], |r| r.get(0))
-                    .map_err(&wrap)?;
-                rows.collect::<Result<_, _>>().map_err(&wrap)?
-            };
-            if ids.is_empty() {
-                break;
-            }
-            for id in &ids {
-                tx.execute(
-                    "INSERT OR IGNORE INTO pruned_sources (feed_id, entry_key, pruned_at)
-                     SELECT feed_id, entry_key, ?2 FROM item_sources WHERE item_id = ?1",
-                    params![id, now],
-                )
-                .map_err(&wrap)?;
-                tx.execute(
-                    "INSERT OR IGNORE INTO tombstones (canonical_url, pruned_at)
-                     SELECT canonical_url, ?2 FROM items WHERE id = ?1",
-                    params![id, now],
-                )
-                .map_err(&wrap)?;
-                tx.execute("DELETE FROM item_sources WHERE item_id = ?1", [id])
-                    .map_err(&wrap)?;
-                tx.execute("DELETE FROM items WHERE id = ?1", [id])
-                    .map_err(&wrap)?;
-            }
-            tx.commit().map_err(&wrap)?;
-            total += ids.len();
-        }
-        Ok(total)
-    }
-
-    /// Deletes rows of the poll log (`fetches`) that started before `before`,
-    /// `batch` rows a transaction so the writer is never held for long.
-    /// Returns the rows deleted.
-    pub fn prune_fetches(
-        &mut self,
-        before: DateTime<Utc>,
-        batch: usize,
-    ) -> Result<usize, StoreError> {
-        let wrap = self.wrap();
-        let cutoff = ts(before);
-        let batch = batch.max(1);
-        let mut total = 0;
-        loop {
-            // Rows are written in (nearly) time order, so the old ones are the lowest
-            // ids: look at the next `batch` of those only, and stop at the
-            // first batch that is not all old (no scan of the recent log).
-            let n = self
-                .conn
-                .prepare_cached(
-                    "DELETE FROM fetches WHERE started_at < ?1 AND id IN
-                     (SELECT id FROM fetches ORDER BY id LIMIT ?2)",
-                )
-                .and_then(|mut stmt| stmt.execute(params![cutoff, batch as i64]))
-                .map_err(&wrap)?;
-            total += n;
-            if n < batch {
-                return Ok(total);
-            }
-        }
-    }
-
-    /// Drops story-index band keys of items first seen before `before`: they
-    /// can never be candidates again, and keeping the index to the matching
-    /// window keeps each lookup as fast at a million items as at ten thousand.
-    /// Fingerprints and story ids are kept. Returns the rows removed.
-    pub fn prune_story_index(&mut self, before: DateTime<Utc>) -> Result<usize, StoreError> {
-        stories::SqliteIndex(&self.conn)
-            .prune_bands_before(before)
-            .map_err(|source| StoreError::StoryIndex {
-                path: self.path.clone(),
-                source,
-            })
-    }
-
-    /// Sets when a feed is next due (used at start-up and after config changes).
-    pub fn set_next_due(&mut self, feed_id: FeedId, at: DateTime<Utc>) -> Result<(), StoreError> {
-        let wrap = self.wrap();
-        self.conn
-            .execute(
-                "UPDATE feeds SET next_due_at = ?2 WHERE id = ?1",
-                params![feed_id, ts(at)],
-            )
-            .map(|_| ())
-            .map_err(wrap)
-    }
-
-    /// Clears `disabled_reason` (the user re-enabled the feed); true if it was set.
-    pub fn clear_disabled_reason(&mut self, name: &str) -> Result<bool, StoreError> {
-        let wrap = self.wrap();
-        self.conn
-            .execute(
-                "UPDATE feeds SET disabled_reason = NULL, error_count = 0
-                 WHERE name = ?1 AND disabled_reason IS NOT NULL",
-                [name],
-            )
-            .map(|n| n > 0)
-            .map_err(wrap)
-    }
-
-    /// `PRAGMA quick_check`: `Ok(())` when the file's pages and records are
-    /// sound (the integrity check without its index-content pass; it reads
-    /// the whole file once).
-    pub fn quick_check(&self) -> Result<Result<(), String>, StoreError> {
-        let wrap = self.wrap();
-        let mut stmt = self.conn.prepare("PRAGMA quick_check(5)").map_err(&wrap)?;
-        let lines: Vec<String> = stmt
-            .query_map([], |r| r.get(0))
-            .map_err(&wrap)?
-            .collect::<Result<_, _>>()
-            .map_err(&wrap)?;
-        Ok(if lines == ["ok"] {
-            Ok(())
-        } else {
-            Err(lines.join("; "))
-        })
-    }
-
-    /// `PRAGMA integrity_check`: `Ok(())` when the file is sound.
-    pub fn integrity_check(&self) -> Result<Result<(), String>, StoreError> {
-        let wrap = self.wrap();
-        let result: String = self
-            .conn
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-            .map_err(wrap)?;
-        Ok(if result == "ok" { Ok(()) } else { Err(result) })
-    }
-}
-
-/// Formats a timestamp as stored: `2026-11-28T03:00:00Z`.
-pub fn ts(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-/// Parses a stored timestamp.
-pub fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
-}
-
-const FEED_COLUMNS: &str = "id, name, url, effective_url, etag, last_modified, error_count, \
-    next_due_at, last_polled_at, last_status, last_error, enabled, disabled_reason";
-
-fn feed_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FeedState> {
-    let time = |i: usize| -> rusqlite::Result<Option<DateTime<Utc>>> {
-        Ok(r.get::<_, Option<String>>(i)?.as_deref().and_then(parse_ts))
-    };
-    Ok(FeedState {
-        id: r.get(0)?,
-        name: r.get(1)?,
-        url: r.get(2)?,
-        effective_url: r.get(3)?,
-        etag: r.get(4)?,
-        last_modified: r.get(5)?,
-        error_count: r.get(6)?,
-        next_due_at: time(7)?,
-        last_polled_at: time(8)?,
-        last_status: r.get(9)?,
-        last_error: r.get(10)?,
-        enabled: r.get(11)?,
-        disabled_reason: r.get(12)?,
-    })
-}
-
-/// Where the store for `config` lives (re-exported for the CLI's messages).
-pub fn store_path(config: &crate::config::Config) -> PathBuf {
-    config.storage.path.clone()
 }
 
 #[cfg(test)]

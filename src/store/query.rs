@@ -1,132 +1,13 @@
 //! Read queries shared by the command line (`newswire items`, `search`, `stories`) and the HTTP API.
 
-use chrono::{DateTime, Utc};
 use rusqlite::params_from_iter;
-use serde::Serialize;
 
-use super::{Store, StoreError, fts, ts};
+use super::{SqliteStore, StoreError, fts};
 use crate::dedup::analyse::Lang;
+use crate::model::ts;
+pub use crate::model::{ItemCursor, ItemQuery, ItemRow, SearchHit, StoryQuery, StoryRow};
 
-/// Filters for [`Store::items`].
-#[derive(Debug, Clone, Default)]
-pub struct ItemQuery {
-    /// Only items carried by this feed (name).
-    pub feed: Option<String>,
-    /// Only items carried by a feed with this tag.
-    pub tag: Option<String>,
-    /// Only items in this language (`en` also matches `en-GB`).
-    pub language: Option<String>,
-    /// Only items published (or, without a date, first seen) at or after this.
-    pub since: Option<DateTime<Utc>>,
-    /// Only items published before this.
-    pub until: Option<DateTime<Utc>>,
-    /// Only items of this story.
-    pub story: Option<i64>,
-    /// Only items stored after this one (a greater id). [`Store::items`]
-    /// then lists oldest first, so a reader that passes the last id it saw
-    /// gets everything stored since, in order, page by page.
-    pub after_id: Option<i64>,
-    /// Only items whose row changed at or after this (first stored, or full
-    /// text arrived later: `items.changed_at`). [`Store::items`] then lists
-    /// in the order they changed, oldest first.
-    pub updated_since: Option<DateTime<Utc>>,
-    /// Only items older in the newest-first order than this one: the keyset
-    /// cursor of the last row of the previous page ([`ItemRow::cursor`]).
-    pub before: Option<ItemCursor>,
-    /// Rows skipped before the first one returned. Only ids and sort keys
-    /// are read for skipped rows; a cursor is cheaper still.
-    pub offset: usize,
-    /// Leave `content_text` out of the rows (lists that do not show it).
-    pub omit_text: bool,
-    /// At most this many rows.
-    pub limit: usize,
-}
-
-/// Where a newest-first page ended: the last row's sort time and id.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ItemCursor {
-    /// `COALESCE(published_at, first_seen_at)` of the row, as stored.
-    pub at: String,
-    /// Its id (breaks ties between rows of the same time).
-    pub id: i64,
-}
-
-impl std::fmt::Display for ItemCursor {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}~{}", self.at, self.id)
-    }
-}
-
-impl std::str::FromStr for ItemCursor {
-    type Err = String;
-
-    /// The `TIME~ID` form [`ItemCursor`]'s `Display` writes.
-    fn from_str(s: &str) -> Result<ItemCursor, String> {
-        let (at, id) = s
-            .rsplit_once('~')
-            .ok_or_else(|| format!("`{s}` is not a cursor (TIME~ID, from `next_cursor`)"))?;
-        let id = id
-            .parse::<i64>()
-            .map_err(|_| format!("`{s}` is not a cursor (TIME~ID, from `next_cursor`)"))?;
-        if at.is_empty() || at.len() > 64 {
-            return Err(format!(
-                "`{s}` is not a cursor (TIME~ID, from `next_cursor`)"
-            ));
-        }
-        Ok(ItemCursor {
-            at: at.to_string(),
-            id,
-        })
-    }
-}
-
-/// One item as listed.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct ItemRow {
-    /// Row id.
-    pub id: i64,
-    /// Title.
-    pub title: Option<String>,
-    /// URL as the feed gave it.
-    pub url: String,
-    /// Canonical URL.
-    pub canonical_url: String,
-    /// Author.
-    pub author: Option<String>,
-    /// Publication time (stored text form).
-    pub published_at: Option<String>,
-    /// When newswire first stored it.
-    pub first_seen_at: String,
-    /// When newswire last wrote the row (its full text may come later).
-    pub changed_at: Option<String>,
-    /// Names of the feeds that carried it.
-    pub feeds: Vec<String>,
-    /// Story id.
-    pub story_id: Option<i64>,
-    /// How the text was obtained.
-    pub extraction: String,
-    /// Language.
-    pub language: Option<String>,
-    /// Summary (plain text).
-    pub summary: Option<String>,
-    /// Article text.
-    pub content_text: Option<String>,
-}
-
-impl ItemRow {
-    /// The keyset cursor after this row in the newest-first order.
-    pub fn cursor(&self) -> ItemCursor {
-        ItemCursor {
-            at: self
-                .published_at
-                .clone()
-                .unwrap_or_else(|| self.first_seen_at.clone()),
-            id: self.id,
-        }
-    }
-}
-
-impl Store {
+impl SqliteStore {
     /// Newest items first (by publication time, else first-seen time); with
     /// `after_id`, in the order they were stored.
     ///
@@ -212,7 +93,11 @@ impl Store {
         };
         let highlight = fts::highlight_terms(text, lang);
         match self.search_raw(&expr, q, &highlight) {
-            Err(StoreError::Sqlite { source, .. }) if is_fts_syntax_error(&source) => {
+            Err(StoreError::Backend { source, .. })
+                if source
+                    .downcast_ref::<rusqlite::Error>()
+                    .is_some_and(is_fts_syntax_error) =>
+            {
                 match fts::translate_plain(text, lang) {
                     Some(plain) => self.search_raw(&plain, q, &highlight),
                     None => Ok(Vec::new()),
@@ -282,27 +167,6 @@ impl Store {
             )
             .map_err(wrap)
     }
-}
-
-/// One search result.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct SearchHit {
-    /// Item id.
-    pub id: i64,
-    /// Title.
-    pub title: Option<String>,
-    /// URL.
-    pub url: String,
-    /// Publication (else first-seen) time.
-    pub published_at: String,
-    /// Feeds that carried it.
-    pub feeds: Vec<String>,
-    /// Story id.
-    pub story_id: Option<i64>,
-    /// The best-matching passage of the text, matches in `[brackets]`.
-    pub snippet: Option<String>,
-    /// BM25 score (lower is better).
-    pub rank: f64,
 }
 
 /// Appends the `WHERE` clauses for `q` (table alias `i`) and their arguments.
@@ -380,37 +244,7 @@ fn is_fts_syntax_error(e: &rusqlite::Error) -> bool {
         || text.contains("unterminated string")
 }
 
-/// One story as listed by `newswire stories` and `GET /stories`.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct StoryRow {
-    /// Story id (the id of its first item).
-    pub id: i64,
-    /// When its first item was seen.
-    pub first_seen_at: Option<String>,
-    /// Items that carry it.
-    pub item_count: i64,
-    /// Names of the feeds that carried it.
-    pub outlets: Vec<String>,
-    /// Title of its first item.
-    pub title: Option<String>,
-    /// URL of its first item.
-    pub url: Option<String>,
-}
-
-/// Filters and paging for [`Store::stories`].
-#[derive(Debug, Clone, Copy)]
-pub struct StoryQuery {
-    /// Only stories first seen at or after this.
-    pub since: Option<DateTime<Utc>>,
-    /// Only stories with at least this many items.
-    pub min_items: u64,
-    /// Rows wanted.
-    pub limit: usize,
-    /// Rows skipped.
-    pub offset: usize,
-}
-
-impl Store {
+impl SqliteStore {
     /// Stories, newest first. A story whose items were never fingerprinted
     /// (no text) counts as first seen when its first item was.
     pub fn stories(&self, q: &StoryQuery) -> Result<Vec<StoryRow>, StoreError> {

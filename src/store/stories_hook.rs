@@ -4,7 +4,7 @@
 //! Two entry points:
 //!
 //! - `assign_story`, inside the poll's transaction, for a new item;
-//! - [`Store::refresh_story`], for an item whose full text arrives later (the
+//! - [`SqliteStore::refresh_story`], for an item whose full text arrives later (the
 //!   article stage retrying a page): the item's text columns are replaced,
 //!   its fingerprint re-made and its story chosen again, in one transaction.
 //!
@@ -17,7 +17,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::stories::{SqliteIndex, StoryStoreError};
-use super::{ItemId, Store, StoreError, StoredEntry};
+use super::{ItemId, SqliteStore, StoreError, StoredEntry};
 use crate::dedup::{self, Fingerprint, StoryDecision, StoryIndex};
 use crate::model::{Extraction, NewItem};
 
@@ -98,7 +98,7 @@ pub fn fingerprint_of(item: &NewItem) -> Fingerprint {
 }
 
 /// The text of an item that arrives after the item was stored (the article
-/// page fetched on a retry): what [`Store::refresh_story`] writes.
+/// page fetched on a retry): what [`SqliteStore::refresh_story`] writes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewItemText {
     /// The page's title, when it has one (else the stored title is kept).
@@ -119,7 +119,7 @@ pub struct NewItemText {
     pub fingerprint: Option<Fingerprint>,
 }
 
-/// What [`Store::refresh_story`] did.
+/// What [`SqliteStore::refresh_story`] did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoryRefresh {
     /// The item's story now.
@@ -132,7 +132,7 @@ pub struct StoryRefresh {
     pub teaser: bool,
 }
 
-impl Store {
+impl SqliteStore {
     /// Replaces the text of stored item `item_id` with `text` and chooses its
     /// story again, in one transaction: the item is re-fingerprinted and,
     /// unless the text is still a teaser, matched against the window around
@@ -198,9 +198,9 @@ impl Store {
             )
             .map_err(&wrap)?;
         let teaser = is_teaser(text.extraction, &fingerprint);
-        let story_error = |source| StoreError::StoryIndex {
+        let story_error = |source: StoryStoreError| StoreError::StoryIndex {
             path: path.clone(),
-            source,
+            source: Box::new(source),
         };
         let refresh = if joined_by_others && previous == item_id {
             // Others already hang on this item: re-index it in place.

@@ -1,4 +1,4 @@
-//! Store-level tests of story assignment, `refresh_story`, the multilingual
+//! SqliteStore-level tests of story assignment, `refresh_story`, the multilingual
 //! search index and its migration.
 
 use std::time::Duration;
@@ -9,18 +9,18 @@ use super::*;
 use crate::model::EntryKey;
 use crate::store::{FeedMeta, ItemQuery, PollOutcome, PollRecord};
 
-fn store_with_feeds(names: &[&str]) -> Store {
+fn store_with_feeds(names: &[&str]) -> SqliteStore {
     let toml: String = names
         .iter()
         .map(|n| format!("[[feeds]]\nname = \"{n}\"\nurl = \"https://{n}.example/rss\"\n"))
         .collect();
     let config = crate::config::Config::from_toml(&toml, "t", None).expect("valid");
-    let mut store = Store::open_in_memory().expect("store");
+    let mut store = SqliteStore::open_in_memory().expect("store");
     store.sync_feeds(&config.feeds, Utc::now()).expect("feeds");
     store
 }
 
-fn feed_id(store: &Store, name: &str) -> i64 {
+fn feed_id(store: &SqliteStore, name: &str) -> i64 {
     store
         .feed_states()
         .expect("feeds")
@@ -51,7 +51,7 @@ fn item(url: &str, title: &str, text: &str, extraction: Extraction, lang: Option
 }
 
 /// Stores `items` as one poll of feed `feed`; returns their ids in order.
-fn store_items(store: &mut Store, feed: &str, items: Vec<NewItem>) -> Vec<i64> {
+fn store_items(store: &mut SqliteStore, feed: &str, items: Vec<NewItem>) -> Vec<i64> {
     let id = feed_id(store, feed);
     let urls: Vec<String> = items.iter().map(|i| i.canonical_url.clone()).collect();
     let entries = items
@@ -81,6 +81,8 @@ fn store_items(store: &mut Store, feed: &str, items: Vec<NewItem>) -> Vec<i64> {
             linked: Vec::new(),
             next_due_at: Utc::now(),
             error_count: 0,
+            instance: None,
+            lease: None,
         })
         .expect("poll");
     urls.iter()
@@ -88,7 +90,7 @@ fn store_items(store: &mut Store, feed: &str, items: Vec<NewItem>) -> Vec<i64> {
         .collect()
 }
 
-fn story_of(store: &Store, id: i64) -> i64 {
+fn story_of(store: &SqliteStore, id: i64) -> i64 {
     store
         .connection()
         .query_row("SELECT story_id FROM items WHERE id = ?1", [id], |r| {
@@ -267,7 +269,7 @@ const AR: &str = "أعلنت الحكومة اليوم أن المفاوضات �
 const TR: &str = "İstanbul'daki liman yetkilileri, fırtınanın ardından tahıl sevkiyatlarının yeniden \
     başladığını ve gemilerin limandan ayrılmaya başladığını açıkladı.";
 
-fn multilingual_store() -> (Store, [i64; 4]) {
+fn multilingual_store() -> (SqliteStore, [i64; 4]) {
     let mut store = store_with_feeds(&["world"]);
     let ids = store_items(
         &mut store,
@@ -307,7 +309,7 @@ fn multilingual_store() -> (Store, [i64; 4]) {
     (store, [ids[0], ids[1], ids[2], ids[3]])
 }
 
-fn found(store: &Store, query: &str) -> Vec<i64> {
+fn found(store: &SqliteStore, query: &str) -> Vec<i64> {
     store
         .search(
             query,
@@ -420,7 +422,7 @@ fn migration_008_reindexes_an_existing_store() {
             "the old index cannot find a word inside a sentence"
         );
     }
-    let store = Store::open(&path).expect("migrate");
+    let store = SqliteStore::open(&path).expect("migrate");
     assert_eq!(found(&store, "航天"), vec![1]);
     assert_eq!(found(&store, "留学生"), vec![1]);
 }

@@ -1,5 +1,8 @@
 use super::*;
+use std::time::Duration;
+
 use crate::model::{EntryKey, Extraction, NewItem};
+use chrono::Utc;
 
 fn feed_config(name: &str, url: &str) -> crate::config::FeedConfig {
     let config = crate::config::Config::from_toml(
@@ -49,6 +52,8 @@ fn poll(feed_id: FeedId, entries: Vec<StoredEntry>, linked: Vec<LinkedEntry>) ->
         linked,
         next_due_at: Utc::now(),
         error_count: 0,
+        instance: None,
+        lease: None,
     }
 }
 
@@ -56,8 +61,8 @@ fn poll(feed_id: FeedId, entries: Vec<StoredEntry>, linked: Vec<LinkedEntry>) ->
 fn migrations_are_applied_once_and_versioned() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("sub/dir/n.db");
-    drop(Store::open(&path).expect("create"));
-    let store = Store::open(&path).expect("reopen");
+    drop(SqliteStore::open(&path).expect("create"));
+    let store = SqliteStore::open(&path).expect("reopen");
     let v: i64 = store
         .connection()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
@@ -73,7 +78,7 @@ fn migrations_are_applied_once_and_versioned() {
         .pragma_update(None, "user_version", 999)
         .expect("bump");
     drop(store);
-    let err = Store::open(&path).err().expect("too new is refused");
+    let err = SqliteStore::open(&path).err().expect("too new is refused");
     assert!(
         matches!(err, StoreError::TooNew { found: 999, .. }),
         "{err}"
@@ -82,7 +87,7 @@ fn migrations_are_applied_once_and_versioned() {
 
 #[test]
 fn one_item_per_canonical_url_with_every_source() {
-    let mut store = Store::open_in_memory().expect("open");
+    let mut store = SqliteStore::open_in_memory().expect("open");
     let feeds = [
         feed_config("a", "https://a.example/rss"),
         feed_config("b", "https://b.example/rss"),
@@ -149,7 +154,7 @@ fn one_item_per_canonical_url_with_every_source() {
 
 #[test]
 fn removed_feeds_are_disabled_not_deleted() {
-    let mut store = Store::open_in_memory().expect("open");
+    let mut store = SqliteStore::open_in_memory().expect("open");
     store
         .sync_feeds(
             &[
@@ -169,7 +174,7 @@ fn removed_feeds_are_disabled_not_deleted() {
 
 #[test]
 fn search_ranks_titles_and_survives_bad_syntax() {
-    let mut store = Store::open_in_memory().expect("open");
+    let mut store = SqliteStore::open_in_memory().expect("open");
     store
         .sync_feeds(&[feed_config("a", "https://a.example/rss")], Utc::now())
         .expect("sync");
@@ -274,7 +279,7 @@ fn search_ranks_titles_and_survives_bad_syntax() {
 
 #[test]
 fn pruning_leaves_tombstones_so_items_do_not_return() {
-    let mut store = Store::open_in_memory().expect("open");
+    let mut store = SqliteStore::open_in_memory().expect("open");
     store
         .sync_feeds(&[feed_config("a", "https://a.example/rss")], Utc::now())
         .expect("sync");
@@ -330,7 +335,7 @@ fn pruning_leaves_tombstones_so_items_do_not_return() {
 
 #[test]
 fn pruning_the_poll_log_keeps_recent_rows_and_every_item() {
-    let mut store = Store::open_in_memory().expect("open");
+    let mut store = SqliteStore::open_in_memory().expect("open");
     store
         .sync_feeds(&[feed_config("a", "https://a.example/rss")], Utc::now())
         .expect("sync");
@@ -369,7 +374,7 @@ fn pruning_the_poll_log_keeps_recent_rows_and_every_item() {
 
 #[test]
 fn newest_items_are_listed_from_the_index_not_a_sort() {
-    let store = Store::open_in_memory().expect("open");
+    let store = SqliteStore::open_in_memory().expect("open");
     let plan: Vec<String> = store
         .connection()
         .prepare(
@@ -384,4 +389,68 @@ fn newest_items_are_listed_from_the_index_not_a_sort() {
     let plan = plan.join("\n");
     assert!(plan.contains("items_newest"), "{plan}");
     assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+}
+
+#[test]
+fn a_postgres_store_in_a_build_without_it_is_a_clear_error() {
+    let url = crate::model::PgUrl::parse("postgres://news:s3cret@127.0.0.1:1/wire").expect("url");
+    let err = crate::store::Store::open(crate::model::StoreLocation::Postgres(url))
+        .err()
+        .expect("refused");
+    let text = err.to_string();
+    assert!(text.contains("postgres://news@127.0.0.1:1/wire"), "{text}");
+    assert!(!text.contains("s3cret"), "{text}");
+}
+
+#[test]
+fn the_facade_answers_for_sqlite_and_fetches_name_the_instance() {
+    let mut store = crate::store::Store::open_in_memory().expect("open");
+    assert_eq!(store.kind(), "sqlite");
+    assert!(!store.is_clustered());
+    store
+        .sync_feeds(&[feed_config("a", "https://a.example/feed")], Utc::now())
+        .expect("sync");
+    let names = vec!["a".to_string()];
+    assert!(
+        store
+            .claim_due("me", &names, 10, Duration::from_secs(60))
+            .expect("claim")
+            .is_empty(),
+        "nothing is leased on SQLite"
+    );
+    assert!(
+        store
+            .try_periodic("housekeeping", Duration::from_secs(3600), "me")
+            .expect("periodic")
+    );
+    // Never polled: due at once.
+    assert!(store.next_due_at(&names).expect("next").is_some());
+    let state = store.feed_state("a").expect("state").expect("row");
+    assert_eq!(state.lease_owner, None);
+    let poll = PollRecord {
+        feed_id: state.id,
+        started_at: Utc::now(),
+        elapsed: Duration::from_millis(5),
+        outcome: PollOutcome::NotModified {
+            etag: None,
+            last_modified: None,
+        },
+        entries: 0,
+        new_entries: Vec::new(),
+        linked: Vec::new(),
+        next_due_at: Utc::now() + chrono::TimeDelta::hours(1),
+        error_count: 0,
+        instance: Some("host-1".into()),
+        lease: None,
+    };
+    store.record_poll(&poll).expect("write");
+    let instance: Option<String> = store
+        .sqlite()
+        .expect("sqlite")
+        .connection()
+        .query_row("SELECT instance FROM fetches", [], |r| r.get(0))
+        .expect("row");
+    assert_eq!(instance.as_deref(), Some("host-1"));
+    let next = store.next_due_at(&names).expect("next").expect("due");
+    assert!(next > Utc::now());
 }

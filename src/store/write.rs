@@ -1,12 +1,12 @@
 //! Writing one feed poll: everything in one transaction.
 //!
-//! [`Store::record_poll`] writes the items, their sources, the feed's state and
-//! the `fetches` row; [`Store::record_poll_with_pages`] (in `articles`) adds
+//! [`SqliteStore::record_poll`] writes the items, their sources, the feed's state and
+//! the `fetches` row; [`SqliteStore::record_poll_with_pages`] (in `articles`) adds
 //! the items' article-queue rows to the same transaction. A
 //! [`PollOutcome::Deferred`] poll (the host asked us to wait) moves only the
 //! feed's due time: no error, no backoff, no `fetches` row.
 //!
-//! [`Store::record_polls`] is the group commit: every poll waiting for the
+//! [`SqliteStore::record_polls`] is the group commit: every poll waiting for the
 //! writer goes into one transaction. Each poll stays atomic: if one fails to
 //! write, the group rolls back and its polls are written one transaction
 //! each, so the failure costs that poll alone. A crash before the commit
@@ -17,129 +17,15 @@
 //! `fetches` b-trees, the search index's pending segment) are written to the
 //! WAL once per group.
 
-use std::time::Duration;
-
 use chrono::{DateTime, TimeDelta, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::{FeedId, ItemId, Store, StoreError, ts};
-use crate::model::{EntryKey, NewItem};
+use super::{SqliteStore, StoreError};
+use crate::model::{
+    EntryKey, FeedId, ItemId, PollOutcome, PollRecord, PollSummary, StoredEntry, ts,
+};
 
-/// What fetching the feed document gave.
-#[derive(Debug, Clone, PartialEq)]
-pub enum PollOutcome {
-    /// A document was fetched and parsed.
-    Fetched {
-        /// HTTP status (200).
-        http_status: u16,
-        /// Body size after decompression.
-        bytes: u64,
-        /// New `ETag` (stored; `None` clears).
-        etag: Option<String>,
-        /// New `Last-Modified`.
-        last_modified: Option<String>,
-        /// What the document says about itself.
-        meta: FeedMeta,
-        /// Where a permanent redirect pointed, to poll from now on.
-        permanent_redirect: Option<String>,
-    },
-    /// 304 Not Modified.
-    NotModified {
-        /// Validators to keep (the server may send fresh ones with a 304).
-        etag: Option<String>,
-        /// See `etag`.
-        last_modified: Option<String>,
-    },
-    /// The poll failed; nothing else changes.
-    Failed {
-        /// HTTP status, when the server answered.
-        http_status: Option<u16>,
-        /// The error, as shown to users.
-        error: String,
-        /// The feed is gone for good (410): stop polling it until the user
-        /// re-enables it or changes its URL.
-        gone: bool,
-    },
-    /// No request was sent: the feed's host asked us to back off
-    /// (`Retry-After`) because of another request. The feed is due again
-    /// when the back-off ends; nothing is recorded as an error.
-    Deferred,
-}
-
-/// Feed-level metadata from the document.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct FeedMeta {
-    /// Feed title.
-    pub title: Option<String>,
-    /// The site the feed belongs to.
-    pub site_url: Option<String>,
-    /// `rss`, `rdf`, `atom` or `json`.
-    pub format: Option<String>,
-    /// Salvage mode: the XML error the document broke at (its complete
-    /// entries were kept). Stored as the poll's `last_error` and the fetch's
-    /// `error` while the status stays `ok`.
-    pub broken: Option<String>,
-}
-
-/// An entry not seen before whose article is not stored yet: a new item.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredEntry {
-    /// The entry's key in this feed.
-    pub key: EntryKey,
-    /// The entry's link as the feed gave it.
-    pub entry_url: Option<String>,
-    /// The article.
-    pub item: NewItem,
-    /// The article text's story fingerprint, computed by the caller off the
-    /// writer thread; computed at write time when `None`.
-    pub fingerprint: Option<crate::dedup::Fingerprint>,
-}
-
-/// An entry not seen before in this feed whose article is already stored
-/// (another feed carried it, or the same URL under another key).
-#[derive(Debug, Clone, PartialEq)]
-pub struct LinkedEntry {
-    /// The entry's key in this feed.
-    pub key: EntryKey,
-    /// The entry's link as the feed gave it.
-    pub entry_url: Option<String>,
-    /// The stored item it is another copy of.
-    pub item_id: ItemId,
-}
-
-/// Everything one poll of one feed produced.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PollRecord {
-    /// The feed polled.
-    pub feed_id: FeedId,
-    /// When the poll started.
-    pub started_at: DateTime<Utc>,
-    /// How long it took, page fetches included.
-    pub elapsed: Duration,
-    /// The feed fetch's result.
-    pub outcome: PollOutcome,
-    /// Entries in the document.
-    pub entries: usize,
-    /// New items.
-    pub new_entries: Vec<StoredEntry>,
-    /// New sources of stored items.
-    pub linked: Vec<LinkedEntry>,
-    /// When the feed is next due.
-    pub next_due_at: DateTime<Utc>,
-    /// Consecutive failures after this poll (0 on success).
-    pub error_count: u32,
-}
-
-/// What [`Store::record_poll`] wrote.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct PollSummary {
-    /// Item rows inserted.
-    pub new_items: usize,
-    /// Source rows that point at items stored before.
-    pub linked: usize,
-}
-
-impl Store {
+impl SqliteStore {
     /// Writes one poll in one transaction.
     pub fn record_poll(&mut self, poll: &PollRecord) -> Result<PollSummary, StoreError> {
         let wrap = self.wrap();
@@ -153,7 +39,7 @@ impl Store {
 /// One poll waiting for the writer, with its items' article-queue rows.
 pub type PendingPoll = (PollRecord, Vec<super::PageJob>);
 
-impl Store {
+impl SqliteStore {
     /// Writes `polls` in one transaction; the result of each, in order. Each
     /// poll is atomic: if any fails to write, the group is rolled back and
     /// every poll is written again in a transaction of its own, so the
@@ -304,8 +190,8 @@ pub(super) fn write_poll(
         poll.error_count,
         ts(poll.next_due_at)
     ])?;
-    tx.prepare_cached("INSERT INTO fetches (feed_id, started_at, elapsed_ms, status, http_status, bytes, entries, new_items, error)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?.execute(params![
+    tx.prepare_cached("INSERT INTO fetches (feed_id, started_at, elapsed_ms, status, http_status, bytes, entries, new_items, error, instance)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")?.execute(params![
             poll.feed_id,
             now,
             elapsed_ms,
@@ -314,7 +200,8 @@ pub(super) fn write_poll(
             bytes.map(|b| i64::try_from(b).unwrap_or(i64::MAX)),
             poll.entries as i64,
             summary.new_items as i64,
-            error
+            error,
+            poll.instance
         ])?;
     Ok(summary)
 }

@@ -94,6 +94,8 @@ pub fn poll(
         linked,
         next_due_at: started + chrono::TimeDelta::minutes(15),
         error_count: 0,
+        instance: None,
+        lease: None,
     }
 }
 

@@ -20,6 +20,8 @@ pub const ENDLESS: &str =
 
 pub fn endless(store: &newswire::store::Store) -> Result<i64, ApiError> {
     store
+        .sqlite()
+        .expect("a SQLite store")
         .connection()
         .query_row(ENDLESS, [], |r| r.get(0))
         .map_err(|e| ApiError::Internal(e.to_string()))
@@ -86,7 +88,9 @@ async fn a_query_past_its_deadline_is_cancelled_and_answered_503() {
     // The reader is usable again at once.
     let n = reader
         .run(|s| {
-            s.connection()
+            s.sqlite()
+                .expect("a SQLite store")
+                .connection()
                 .query_row("SELECT count(*) FROM items", [], |r| r.get::<_, i64>(0))
                 .map_err(|e| ApiError::Internal(e.to_string()))
         })
@@ -107,7 +111,9 @@ async fn probes_answer_while_every_query_slot_is_taken() {
     let asked = Instant::now();
     let probe = reader
         .probe(|s| {
-            s.connection()
+            s.sqlite()
+                .expect("a SQLite store")
+                .connection()
                 .query_row("SELECT max(last_polled_at) FROM feeds", [], |r| {
                     r.get::<_, Option<String>>(0)
                 })

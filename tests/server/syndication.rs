@@ -389,7 +389,7 @@ async fn serve_binds_answers_and_stops_when_cancelled() {
     let shutdown = CancellationToken::new();
     let opts = ServerOptions {
         listen: addr,
-        store_path: fx.path.clone(),
+        store: fx.path.clone().into(),
         public_url: Some(url::Url::parse("https://news.example.org/api").expect("url")),
     };
     let task = tokio::spawn(serve(opts, Arc::new(Metrics::new()), shutdown.clone()));

@@ -30,7 +30,8 @@ use super::{Context, feed_item};
 use crate::config::FeedConfig;
 use crate::extract::SiteRule;
 use crate::model::{Entry, EntryKey, Extraction, NewItem};
-use crate::store::{LinkedEntry, PageJob, PageState, StoredEntry};
+use crate::model::{LinkedEntry, StoredEntry};
+use crate::store::{PageJob, PageState};
 
 /// What the article stage hands the store: new items, new links, and the
 /// page rows of the new items.
@@ -262,7 +263,7 @@ fn first_attempt(
                     next_attempt_at,
                     ..
                 } => {
-                    tracing::info!(feed, url = %url, error = %e, next_attempt_at = %crate::store::ts(*next_attempt_at),
+                    tracing::info!(feed, url = %url, error = %e, next_attempt_at = %crate::model::ts(*next_attempt_at),
                         "full text unavailable for now; kept feed content, will retry");
                     item.extraction = Extraction::Failed;
                     item.extraction_error = Some(format!("{e} (will retry)"));

@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 use rusqlite::params;
 
 use super::{ArticleRow, QueueStats};
-use crate::store::{ItemId, Store, StoreError, parse_ts, ts};
+use crate::store::{ItemId, SqliteStore, StoreError, parse_ts, ts};
 
-impl Store {
+impl SqliteStore {
     /// Hands back every row left `running` (a daemon killed mid-fetch): they
     /// are due again at once. Called by the daemon at start-up; on SQLite it
     /// is the only worker. Returns the rows released.

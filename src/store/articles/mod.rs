@@ -2,17 +2,17 @@
 //! text (table `article_queue`, migration 009, docs/schema.md).
 //!
 //! A poll writes each new item's row in the poll's own transaction
-//! ([`Store::record_poll_with_pages`]): `done` when the first attempt got
+//! ([`SqliteStore::record_poll_with_pages`]): `done` when the first attempt got
 //! the page, `failed` when it cannot succeed (404, 410, 451, robots.txt, not
 //! HTML, too large), `pending` with a next attempt time when it may
 //! (timeouts, 429, 5xx, a host's back-off). Workers take due rows with
-//! [`Store::claim_articles`], an `UPDATE … RETURNING` that leases them (owner,
+//! [`SqliteStore::claim_articles`], an `UPDATE … RETURNING` that leases them (owner,
 //! expiry, a token bumped on every claim), and report with
-//! [`Store::finish_article`], fenced by that token. The shape is the one a
+//! [`SqliteStore::finish_article`], fenced by that token. The shape is the one a
 //! PostgreSQL store implements with `FOR UPDATE SKIP LOCKED` (SCALE-OUT
 //! §4.1): several daemons can then share the page work, and a dead daemon's
 //! rows are claimed again when their lease runs out. On SQLite one daemon
-//! writes; [`Store::release_articles`] hands back the rows a killed daemon
+//! writes; [`SqliteStore::release_articles`] hands back the rows a killed daemon
 //! left `running`.
 //!
 //! When the text arrives, one transaction updates the item's text, HTML,
@@ -28,7 +28,7 @@ mod admin;
 mod tests;
 mod write;
 
-use super::{FeedId, ItemId, Store, StoreError, parse_ts, ts};
+use super::{FeedId, ItemId, SqliteStore, StoreError, parse_ts, ts};
 use crate::dedup::Fingerprint;
 use crate::model::{Extraction, NewItem};
 pub(super) use write::insert_page;
@@ -90,7 +90,7 @@ pub struct ArticleJob {
     pub attempts: u32,
     /// When the page was first queued (the retry window counts from here).
     pub created_at: DateTime<Utc>,
-    /// The lease token of this claim; [`Store::finish_article`] checks it.
+    /// The lease token of this claim; [`SqliteStore::finish_article`] checks it.
     pub lease_token: i64,
     /// The item as stored (the feed's content, for a page never fetched).
     pub item: NewItem,
@@ -192,9 +192,9 @@ fn extraction_from(s: &str) -> Extraction {
 /// attempts, created at, lease token.
 type Claimed = (i64, ItemId, String, Option<FeedId>, u32, String, i64);
 
-impl Store {
+impl SqliteStore {
     /// Writes one poll and its items' page rows in one transaction (see
-    /// [`Store::record_poll`]). A page row is written only for an item that
+    /// [`SqliteStore::record_poll`]). A page row is written only for an item that
     /// has none yet.
     pub fn record_poll_with_pages(
         &mut self,

@@ -31,8 +31,8 @@ fn item(url: &str, text: &str) -> NewItem {
 }
 
 /// A store with one feed and one item stored with a pending page.
-fn store_with_pending(next: DateTime<Utc>) -> Store {
-    let mut store = Store::open_in_memory().expect("store");
+fn store_with_pending(next: DateTime<Utc>) -> SqliteStore {
+    let mut store = SqliteStore::open_in_memory().expect("store");
     let config = crate::config::Config::from_toml(
         "[[feeds]]\nname = \"rt\"\nurl = \"http://rt.example/rss\"\n",
         "t",
@@ -64,6 +64,8 @@ fn store_with_pending(next: DateTime<Utc>) -> Store {
         linked: Vec::new(),
         next_due_at: at(60),
         error_count: 0,
+        instance: None,
+        lease: None,
     };
     let page = PageJob {
         canonical_url: url.into(),
@@ -270,8 +272,8 @@ fn a_store_from_before_the_queue_is_upgraded_with_its_items_dated() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("old.db");
     {
-        let store = Store::open(&path).expect("create");
-        // Back to the schema before migrations 009 and 010, with one item in it.
+        let store = SqliteStore::open(&path).expect("create");
+        // Back to the schema before migrations 009 to 011, with one item in it.
         store
             .conn
             .execute_batch(
@@ -279,6 +281,7 @@ fn a_store_from_before_the_queue_is_upgraded_with_its_items_dated() {
                  DROP INDEX items_changed_at;
                  ALTER TABLE items DROP COLUMN changed_at;
                  ALTER TABLE items DROP COLUMN extraction_path;
+                 ALTER TABLE fetches DROP COLUMN instance;
                  INSERT INTO items (url, canonical_url, first_seen_at, extraction, extraction_error)
                    VALUES ('http://a.example/1', 'http://a.example/1', '2026-11-01T00:00:00Z',
                            'failed', 'timed out');
@@ -286,7 +289,7 @@ fn a_store_from_before_the_queue_is_upgraded_with_its_items_dated() {
             )
             .expect("downgrade");
     }
-    let mut store = Store::open(&path).expect("upgrade");
+    let mut store = SqliteStore::open(&path).expect("upgrade");
     let changed: String = store
         .conn
         .query_row("SELECT changed_at FROM items", [], |r| r.get(0))

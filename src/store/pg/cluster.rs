@@ -10,12 +10,13 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use postgres::Row;
 
-use super::{Lease, PgStore, big, lock_key};
+use super::{PgStore, big, lock_key};
+use crate::model::Lease;
 use crate::store::{FeedId, FeedState, ItemId, StoreError};
 
 const FEED_COLUMNS: &str = "f.id, f.name, f.url, f.effective_url, f.etag, f.last_modified, \
     f.error_count, f.next_due_at, f.last_polled_at, f.last_status, f.last_error, f.enabled, \
-    f.disabled_reason";
+    f.disabled_reason, f.lease_owner, f.lease_until";
 
 fn feed_from(r: &Row) -> FeedState {
     FeedState {
@@ -32,6 +33,8 @@ fn feed_from(r: &Row) -> FeedState {
         last_error: r.get(10),
         enabled: r.get(11),
         disabled_reason: r.get(12),
+        lease_owner: r.get(13),
+        lease_until: r.get(14),
     }
 }
 
@@ -226,7 +229,7 @@ impl PgStore {
                 let lease = Lease {
                     feed_id: state.id,
                     owner: owner.to_owned(),
-                    token: r.get(13),
+                    token: r.get(15),
                 };
                 (state, lease)
             })

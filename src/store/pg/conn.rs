@@ -10,7 +10,8 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 
-use crate::store::StoreError;
+use crate::model::PgUrl;
+use crate::store::{ErrorKind, StoreError};
 
 /// How long a connection attempt may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -29,31 +30,33 @@ pub enum TlsMode {
     VerifyFull,
 }
 
-/// A `postgres://user:password@host:port/dbname?sslmode=…` URL, parsed.
+/// A [`PgUrl`] made ready to connect: the driver's configuration, the TLS
+/// mode, and how the store is shown (`postgres://user@host:port/db`).
 #[derive(Clone)]
-pub struct PgUrl {
+pub struct Target {
     config: postgres::Config,
     tls: TlsMode,
     shown: String,
 }
 
-impl std::fmt::Debug for PgUrl {
+impl std::fmt::Debug for Target {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.shown)
     }
 }
 
-impl std::fmt::Display for PgUrl {
+impl std::fmt::Display for Target {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.shown)
     }
 }
 
-impl std::str::FromStr for PgUrl {
+impl std::str::FromStr for Target {
     type Err = String;
 
     /// Parses the URL; the error names host and database, never the password.
-    fn from_str(s: &str) -> Result<PgUrl, String> {
+    fn from_str(s: &str) -> Result<Target, String> {
+        let checked = PgUrl::parse(s)?;
         let mut url =
             url::Url::parse(s).map_err(|e| format!("{}: not a postgres:// URL: {e}", redact(s)))?;
         if !matches!(url.scheme(), "postgres" | "postgresql") {
@@ -101,13 +104,20 @@ impl std::str::FromStr for PgUrl {
             let user = config.get_user().unwrap_or("postgres").to_owned();
             config.dbname(&user);
         }
-        let shown = shown(&config);
-        Ok(PgUrl { config, tls, shown })
+        let shown = checked.to_string();
+        Ok(Target { config, tls, shown })
     }
 }
 
-impl PgUrl {
-    /// `postgres://host:port/dbname`, as every message shows the store.
+impl Target {
+    /// The connection for a checked URL.
+    pub fn new(url: &PgUrl) -> Result<Target, StoreError> {
+        url.connect_str()
+            .parse()
+            .map_err(|message| pg_message(&url.to_string(), message))
+    }
+
+    /// `postgres://user@host:port/dbname`, as every message shows the store.
     pub fn shown(&self) -> &str {
         &self.shown
     }
@@ -119,7 +129,7 @@ impl PgUrl {
 
     /// The same database with every connection's `search_path` set to
     /// `schema` (tests give each a schema of its own).
-    pub fn with_schema(&self, schema: &str) -> PgUrl {
+    pub fn with_schema(&self, schema: &str) -> Target {
         let mut url = self.clone();
         url.config.options(&format!("-csearch_path={schema}"));
         url
@@ -127,10 +137,7 @@ impl PgUrl {
 
     /// Opens one connection with the session settings the store relies on.
     pub(super) fn open(&self, instance: &str) -> Result<postgres::Client, StoreError> {
-        let wrap = |source| StoreError::Postgres {
-            store: self.shown.clone(),
-            source,
-        };
+        let wrap = |source| pg_error(&self.shown, source);
         let mut config = self.config.clone();
         config
             .application_name(instance)
@@ -141,12 +148,10 @@ impl PgUrl {
             .keepalives_retries(3);
         let mut client = match self.tls {
             TlsMode::Disable => config.connect(postgres::NoTls),
-            mode => config.connect(connector(mode == TlsMode::VerifyFull).map_err(|e| {
-                StoreError::PostgresConfig {
-                    store: self.shown.clone(),
-                    message: format!("TLS: {e}"),
-                }
-            })?),
+            mode => config.connect(
+                connector(mode == TlsMode::VerifyFull)
+                    .map_err(|e| pg_message(&self.shown, format!("TLS: {e}")))?,
+            ),
         }
         .map_err(wrap)?;
         // A lost machine cannot keep a lock: an idle transaction is ended
@@ -161,17 +166,6 @@ impl PgUrl {
             .map_err(wrap)?;
         Ok(client)
     }
-}
-
-fn shown(config: &postgres::Config) -> String {
-    let host = match config.get_hosts().first() {
-        Some(postgres::config::Host::Tcp(h)) => h.clone(),
-        Some(postgres::config::Host::Unix(p)) => p.display().to_string(),
-        None => "localhost".to_owned(),
-    };
-    let port = config.get_ports().first().copied().unwrap_or(5432);
-    let db = config.get_dbname().unwrap_or_default();
-    format!("postgres://{host}:{port}/{db}")
 }
 
 /// The URL with any password replaced, for a message about a URL that did
@@ -312,4 +306,69 @@ pub fn is_full_error(e: &postgres::Error) -> bool {
 pub fn is_corrupt_error(e: &postgres::Error) -> bool {
     e.code()
         .is_some_and(|c| *c == SqlState::DATA_CORRUPTED || *c == SqlState::INDEX_CORRUPTED)
+}
+
+/// The backend's error as the store carries it: one line, the driver's
+/// error as its source.
+#[derive(Debug)]
+pub enum PgError {
+    /// The driver failed.
+    Driver(postgres::Error),
+    /// The URL or TLS setup is unusable.
+    Setup(String),
+}
+
+impl std::fmt::Display for PgError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PgError::Driver(e) => f.write_str(&one_line(e)),
+            PgError::Setup(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for PgError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            PgError::Driver(e) => Some(e),
+            PgError::Setup(_) => None,
+        }
+    }
+}
+
+/// A driver error on the store shown as `store`, classified.
+pub fn pg_error(store: &str, source: postgres::Error) -> StoreError {
+    let kind = if is_full_error(&source) {
+        ErrorKind::Full
+    } else if is_transient_error(&source) {
+        ErrorKind::Transient
+    } else if is_corrupt_error(&source) {
+        ErrorKind::Corrupt
+    } else {
+        ErrorKind::Other
+    };
+    StoreError::Backend {
+        store: store.to_owned(),
+        kind,
+        source: Box::new(PgError::Driver(source)),
+    }
+}
+
+/// A setup problem (URL, TLS) on the store shown as `store`.
+pub fn pg_message(store: &str, message: String) -> StoreError {
+    StoreError::Backend {
+        store: store.to_owned(),
+        kind: ErrorKind::Other,
+        source: Box::new(PgError::Setup(message)),
+    }
+}
+
+/// A deadlock or serialisation failure, worth one more try.
+pub(super) fn is_retryable_store_error(e: &StoreError) -> bool {
+    match e {
+        StoreError::Backend { source, .. } => source
+            .downcast_ref::<PgError>()
+            .is_some_and(|p| matches!(p, PgError::Driver(d) if is_retryable(d))),
+        _ => false,
+    }
 }

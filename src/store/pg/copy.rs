@@ -398,13 +398,13 @@ impl PgStore {
                     e => Err(lite_err(shown, e)),
                 })?;
             if there.is_some_and(|t| t != id) {
-                return Err(StoreError::PostgresConfig {
-                    store: self.path().to_owned(),
-                    message: format!(
+                return Err(super::pg_message(
+                    self.path(),
+                    format!(
                         "feed `{name}` already has id {id} here but {} in {shown}: copy into an empty database",
                         there.unwrap_or_default()
                     ),
-                });
+                ));
             }
         }
         Ok(())
@@ -412,10 +412,7 @@ impl PgStore {
 }
 
 fn lite_err(path: &str, source: rusqlite::Error) -> StoreError {
-    StoreError::Sqlite {
-        path: path.to_owned(),
-        source,
-    }
+    StoreError::sqlite(path, source)
 }
 
 /// The items' analysed search terms, from the batch's title, text and

@@ -3,7 +3,7 @@
 //! transaction-scoped advisory lock, so daemons starting together migrate
 //! once; a database written by a newer newswire is refused.
 
-use super::{PgUrl, lock_key};
+use super::{Target, lock_key, pg_error};
 use crate::store::StoreError;
 
 /// (version, name, SQL), in order.
@@ -21,13 +21,10 @@ const CREATE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
 
 fn version(
     q: &mut impl postgres::GenericClient,
-    url: &PgUrl,
+    url: &Target,
     create: bool,
 ) -> Result<i64, StoreError> {
-    let wrap = |source| StoreError::Postgres {
-        store: url.shown().to_owned(),
-        source,
-    };
+    let wrap = |source| pg_error(url.shown(), source);
     if create {
         q.batch_execute(CREATE).map_err(wrap)?;
     } else {
@@ -55,16 +52,13 @@ fn version(
 }
 
 /// Refuses a database written by a newer newswire; the version found.
-pub fn check_version(client: &mut postgres::Client, url: &PgUrl) -> Result<i64, StoreError> {
+pub fn check_version(client: &mut postgres::Client, url: &Target) -> Result<i64, StoreError> {
     version(client, url, false)
 }
 
 /// Applies every migration the database has not seen yet.
-pub fn run(client: &mut postgres::Client, url: &PgUrl) -> Result<(), StoreError> {
-    let wrap = |source| StoreError::Postgres {
-        store: url.shown().to_owned(),
-        source,
-    };
+pub fn run(client: &mut postgres::Client, url: &Target) -> Result<(), StoreError> {
+    let wrap = |source| pg_error(url.shown(), source);
     loop {
         let mut tx = client.transaction().map_err(wrap)?;
         tx.batch_execute(&format!(

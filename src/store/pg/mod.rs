@@ -35,6 +35,7 @@ pub mod copy;
 mod feed_row;
 pub mod migrate;
 mod query;
+mod reads;
 mod search;
 mod stories;
 #[cfg(test)]
@@ -45,22 +46,13 @@ use std::cell::{RefCell, RefMut};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-pub use conn::{PgUrl, TlsMode, is_corrupt_error, is_full_error, is_transient_error, one_line};
+pub use conn::{
+    PgError, Target, TlsMode, is_corrupt_error, is_full_error, is_transient_error, one_line,
+    pg_error, pg_message,
+};
 
-use super::StoreError;
-use crate::store::FeedId;
-
-/// A lease on one feed held by one instance; its token fences the poll's
-/// write ([`PgStore::claim_due`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Lease {
-    /// The feed.
-    pub feed_id: FeedId,
-    /// The instance holding it.
-    pub owner: String,
-    /// The claim's token: a later claim bumps it.
-    pub token: i64,
-}
+use super::{CancelHandle, StoreError};
+use crate::model::PgUrl;
 
 /// Hooks the race tests use to hold a transaction at the point where a
 /// guard matters.
@@ -77,7 +69,7 @@ pub(crate) struct TestHooks {
 /// The store on a PostgreSQL database.
 pub struct PgStore {
     client: RefCell<postgres::Client>,
-    url: PgUrl,
+    url: Target,
     instance: String,
     story_window: TimeDelta,
     #[cfg(test)]
@@ -93,14 +85,35 @@ impl std::fmt::Debug for PgStore {
 }
 
 impl PgStore {
-    /// Connects as `application_name` `instance` and brings the schema up to
-    /// date. Errors name host, port and database, never the password.
-    pub fn connect(url: &PgUrl, instance: &str) -> Result<PgStore, StoreError> {
-        let mut client = url.open(instance)?;
-        migrate::run(&mut client, url)?;
+    /// Connects to `url` and brings the schema up to date. The connection
+    /// reports this process's default instance name as its
+    /// `application_name`. Errors name host, port and database, never the
+    /// password.
+    pub fn connect(url: &PgUrl) -> Result<PgStore, StoreError> {
+        PgStore::open(&Target::new(url)?, &crate::config::default_instance(), true)
+    }
+
+    /// Connects for reading only: the schema is checked, not migrated.
+    pub fn connect_read_only(url: &PgUrl) -> Result<PgStore, StoreError> {
+        PgStore::open(
+            &Target::new(url)?,
+            &crate::config::default_instance(),
+            false,
+        )
+    }
+
+    /// Connects to `target` as `application_name` `instance`, migrating the
+    /// schema when `migrate`, else only checking its version.
+    pub fn open(target: &Target, instance: &str, migrate: bool) -> Result<PgStore, StoreError> {
+        let mut client = target.open(instance)?;
+        if migrate {
+            migrate::run(&mut client, target)?;
+        } else {
+            migrate::check_version(&mut client, target)?;
+        }
         Ok(PgStore {
             client: RefCell::new(client),
-            url: url.clone(),
+            url: target.clone(),
             instance: instance.to_owned(),
             story_window: crate::dedup::default_window(),
             #[cfg(test)]
@@ -108,18 +121,39 @@ impl PgStore {
         })
     }
 
-    /// Connects for reading only: the schema is checked, not migrated.
-    pub fn connect_read_only(url: &PgUrl, instance: &str) -> Result<PgStore, StoreError> {
-        let mut client = url.open(instance)?;
-        migrate::check_version(&mut client, url)?;
-        Ok(PgStore {
-            client: RefCell::new(client),
-            url: url.clone(),
-            instance: instance.to_owned(),
-            story_window: crate::dedup::default_window(),
-            #[cfg(test)]
-            hooks: TestHooks::default(),
+    /// Names this connection `instance` (`[cluster] instance`): its
+    /// `application_name`, and `fetches.instance` for polls that name none.
+    pub fn set_instance(&mut self, instance: &str) -> Result<(), StoreError> {
+        let wrap = self.wrap();
+        self.client()?
+            .execute(
+                "SELECT set_config('application_name', $1, false)",
+                &[&instance],
+            )
+            .map_err(wrap)?;
+        self.instance = instance.to_owned();
+        Ok(())
+    }
+
+    /// A handle that cancels the statement this connection is running.
+    pub fn cancel_handle(&self) -> CancelHandle {
+        let token = self.client.borrow().cancel_token();
+        CancelHandle::new(move || {
+            // Best effort: a cancel that cannot reach the server changes nothing.
+            let _ignored = token.cancel_query(postgres::NoTls);
         })
+    }
+
+    /// Runs `f` inside one read-only REPEATABLE READ transaction, so the
+    /// reads it makes on this store see one snapshot; nothing is committed.
+    pub fn read_snapshot<R>(&self, f: impl FnOnce() -> R) -> Result<R, StoreError> {
+        let wrap = self.wrap();
+        self.client()?
+            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .map_err(&wrap)?;
+        let result = f();
+        self.client()?.batch_execute("ROLLBACK").map_err(&wrap)?;
+        Ok(result)
     }
 
     /// The store as shown in messages: `postgres://host:port/db`.
@@ -151,10 +185,7 @@ impl PgStore {
     /// Maps a driver error to the store's error naming this database.
     fn wrap(&self) -> impl Fn(postgres::Error) -> StoreError + use<> {
         let shown = self.url.shown().to_owned();
-        move |source| StoreError::Postgres {
-            store: shown.clone(),
-            source,
-        }
+        move |source| pg_error(&shown, source)
     }
 
     /// Runs `f` in a READ COMMITTED transaction, once more when it failed
@@ -171,10 +202,8 @@ impl PgStore {
             let mut tx = client.transaction().map_err(&wrap)?;
             let result = f(&mut tx).and_then(|v| tx.commit().map(|()| v).map_err(&wrap));
             match result {
-                Err(StoreError::Postgres { ref source, .. })
-                    if attempt == 1 && conn::is_retryable(source) =>
-                {
-                    tracing::debug!(error = %one_line(source), "transaction retried once");
+                Err(ref e) if attempt == 1 && conn::is_retryable_store_error(e) => {
+                    tracing::debug!(error = %e, "transaction retried once");
                 }
                 other => return other,
             }

@@ -262,7 +262,7 @@ impl PgStore {
                 PgIndexError::Sql(source) => wrap(source),
                 PgIndexError::Row(source) => StoreError::StoryIndex {
                     path: self.path().to_owned(),
-                    source,
+                    source: Box::new(source),
                 },
             };
             if joined_by_others && previous == item_id {

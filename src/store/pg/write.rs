@@ -5,8 +5,9 @@
 use chrono::{DateTime, Utc};
 use postgres::Transaction;
 
-use super::{Lease, PgStore, lock_key, whole};
+use super::{PgStore, lock_key, whole};
 use crate::model::EntryKey;
+use crate::model::Lease;
 use crate::store::{
     FeedId, ItemId, PageJob, PendingPoll, PollRecord, PollSummary, StoreError, StoredEntry, fts,
 };
@@ -26,8 +27,20 @@ pub struct Writer<'a> {
     pub lease: Option<&'a Lease>,
 }
 
+impl<'a> Writer<'a> {
+    /// The poll's own instance and lease; `instance` (this connection's)
+    /// when the poll names none.
+    pub fn of(poll: &'a PollRecord, instance: &'a str) -> Writer<'a> {
+        Writer {
+            instance: Some(poll.instance.as_deref().unwrap_or(instance)),
+            lease: poll.lease.as_ref(),
+        }
+    }
+}
+
 impl PgStore {
-    /// Writes one poll in one transaction (see the module notes).
+    /// Writes one poll in one transaction (see the module notes): fenced by
+    /// `poll.lease` when it has one.
     pub fn record_poll(&mut self, poll: &PollRecord) -> Result<PollSummary, StoreError> {
         self.record_poll_with_pages(poll, &[])
     }
@@ -39,11 +52,7 @@ impl PgStore {
         pages: &[PageJob],
     ) -> Result<PollSummary, StoreError> {
         let instance = self.instance.clone();
-        let writer = Writer {
-            instance: Some(&instance),
-            lease: None,
-        };
-        self.record_poll_as(poll, pages, writer)
+        self.record_poll_as(poll, pages, Writer::of(poll, &instance))
     }
 
     /// Writes one poll as `writer`: fenced by its lease when it has one.
@@ -56,29 +65,19 @@ impl PgStore {
         self.in_tx(|tx| self.write_poll(tx, poll, pages, writer))
     }
 
-    /// Writes `polls` in one transaction (group commit), each atomic: when
-    /// one fails, the group is rolled back and each is written alone, so the
-    /// failure (a lost lease, say) costs that poll only.
+    /// Writes `polls` in one transaction (group commit), each atomic and
+    /// fenced by its own lease: when one fails, the group is rolled back and
+    /// each is written alone, so the failure (a lost lease, say) costs that
+    /// poll only.
     pub fn record_polls(&mut self, polls: &[PendingPoll]) -> Vec<Result<PollSummary, StoreError>> {
         let instance = self.instance.clone();
-        let writer = Writer {
-            instance: Some(&instance),
-            lease: None,
-        };
-        self.record_polls_as(polls, |_| writer)
-    }
-
-    /// [`PgStore::record_polls`] with each poll's writer.
-    pub fn record_polls_as<'w>(
-        &mut self,
-        polls: &[PendingPoll],
-        writer: impl Fn(&PollRecord) -> Writer<'w>,
-    ) -> Vec<Result<PollSummary, StoreError>> {
         if polls.len() > 1 {
             let group = self.in_tx(|tx| {
                 polls
                     .iter()
-                    .map(|(poll, pages)| self.write_poll(tx, poll, pages, writer(poll)))
+                    .map(|(poll, pages)| {
+                        self.write_poll(tx, poll, pages, Writer::of(poll, &instance))
+                    })
                     .collect::<Result<Vec<_>, _>>()
             });
             match group {
@@ -90,7 +89,9 @@ impl PgStore {
         }
         polls
             .iter()
-            .map(|(poll, pages)| self.in_tx(|tx| self.write_poll(tx, poll, pages, writer(poll))))
+            .map(|(poll, pages)| {
+                self.in_tx(|tx| self.write_poll(tx, poll, pages, Writer::of(poll, &instance)))
+            })
             .collect()
     }
 

@@ -28,12 +28,12 @@ fn migrations_run_once_and_a_newer_schema_is_refused() {
             &[],
         )
         .expect("bump");
-    let err = PgStore::connect(&db.url, "c").expect_err("too new is refused");
+    let err = PgStore::open(&db.url, "c", true).expect_err("too new is refused");
     assert!(
         matches!(err, StoreError::TooNew { found: 999, .. }),
         "{err}"
     );
-    let err = PgStore::connect_read_only(&db.url, "c").expect_err("too new is refused");
+    let err = PgStore::open(&db.url, "c", false).expect_err("too new is refused");
     assert!(
         matches!(err, StoreError::TooNew { found: 999, .. }),
         "{err}"
@@ -45,13 +45,13 @@ fn connection_errors_are_one_line_and_never_show_the_password() {
     let Some(db) = TestDb::new("connection_errors") else {
         return;
     };
-    let port: PgUrl = "postgres://newswire:s3cret-pw@127.0.0.1:1/news?sslmode=disable"
+    let port: Target = "postgres://newswire:s3cret-pw@127.0.0.1:1/news?sslmode=disable"
         .parse()
         .expect("url");
-    let err = PgStore::connect(&port, "t").expect_err("nothing listens on port 1");
+    let err = PgStore::open(&port, "t", true).expect_err("nothing listens on port 1");
     let msg = err.to_string();
     assert!(
-        msg.starts_with("store postgres://127.0.0.1:1/news: "),
+        msg.starts_with("store postgres://newswire@127.0.0.1:1/news: "),
         "{msg}"
     );
     assert!(!msg.contains("s3cret") && !msg.contains('\n'), "{msg}");
@@ -59,8 +59,8 @@ fn connection_errors_are_one_line_and_never_show_the_password() {
 
     let missing =
         db.url.shown().rsplit_once('/').expect("db").0.to_owned() + "/nw_no_such_database";
-    let missing: PgUrl = missing.parse().expect("url");
-    let err = PgStore::connect(&missing, "t").expect_err("no such database");
+    let missing: Target = missing.parse().expect("url");
+    let err = PgStore::open(&missing, "t", true).expect_err("no such database");
     let msg = err.to_string();
     assert!(
         msg.contains("/nw_no_such_database: ") && msg.contains("does not exist"),
@@ -69,11 +69,11 @@ fn connection_errors_are_one_line_and_never_show_the_password() {
     assert!(!msg.contains('\n'), "{msg}");
 
     let bad = "mysql://u:pw@h/db"
-        .parse::<PgUrl>()
+        .parse::<Target>()
         .expect_err("not postgres");
     assert!(!bad.contains("pw@"), "{bad}");
     let bad = "postgres://u:pw@h/db?sslmode=sometimes"
-        .parse::<PgUrl>()
+        .parse::<Target>()
         .expect_err("bad sslmode");
     assert!(bad.contains("sslmode") && !bad.contains(":pw@"), "{bad}");
 }
@@ -372,8 +372,8 @@ fn tls_modes_encrypt_and_verify_full_checks_the_certificate() {
         return;
     }
     let base = db.url.shown().to_owned();
-    let require: PgUrl = format!("{base}?sslmode=require").parse().expect("url");
-    let store = PgStore::connect(&require.with_schema(&db.schema), "t").expect("TLS connect");
+    let require: Target = format!("{base}?sslmode=require").parse().expect("url");
+    let store = PgStore::open(&require.with_schema(&db.schema), "t", true).expect("TLS connect");
     let encrypted: bool = store
         .client()
         .expect("client")
@@ -385,8 +385,8 @@ fn tls_modes_encrypt_and_verify_full_checks_the_certificate() {
         .get(0);
     assert!(encrypted);
     // A self-signed test certificate is not trusted by verify-full.
-    let verify: PgUrl = format!("{base}?sslmode=verify-full").parse().expect("url");
-    if let Err(err) = PgStore::connect(&verify.with_schema(&db.schema), "t") {
+    let verify: Target = format!("{base}?sslmode=verify-full").parse().expect("url");
+    if let Err(err) = PgStore::open(&verify.with_schema(&db.schema), "t", true) {
         let msg = err.to_string();
         eprintln!("verify-full: {msg}");
         assert!(!msg.contains('\n') && msg.contains("TLS"), "{msg}");

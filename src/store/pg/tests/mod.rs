@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chrono::{TimeDelta, Utc};
 
-use super::{PgStore, PgUrl};
+use super::{PgStore, Target};
 use crate::model::{EntryKey, Extraction, NewItem};
 use crate::store::{FeedId, FeedMeta, LinkedEntry, PollOutcome, PollRecord, StoredEntry};
 
@@ -21,8 +21,8 @@ static NEXT: AtomicUsize = AtomicUsize::new(0);
 
 /// One test's schema on the test server, dropped with it.
 pub(super) struct TestDb {
-    base: PgUrl,
-    pub url: PgUrl,
+    base: Target,
+    pub url: Target,
     schema: String,
 }
 
@@ -33,7 +33,7 @@ impl TestDb {
             eprintln!("{test}: skipped: NEWSWIRE_TEST_POSTGRES is not set");
             return None;
         };
-        let base: PgUrl = raw
+        let base: Target = raw
             .parse()
             .expect("NEWSWIRE_TEST_POSTGRES is a postgres:// URL");
         let schema = format!(
@@ -56,7 +56,7 @@ impl TestDb {
 
     /// A store connected as `instance`.
     pub fn store(&self, instance: &str) -> PgStore {
-        PgStore::connect(&self.url, instance).expect("connect")
+        PgStore::open(&self.url, instance, true).expect("connect")
     }
 }
 
@@ -138,6 +138,8 @@ pub(super) fn poll(
         linked,
         next_due_at: Utc::now() + TimeDelta::minutes(10),
         error_count: 0,
+        instance: None,
+        lease: None,
     }
 }
 

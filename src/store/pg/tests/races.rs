@@ -41,7 +41,8 @@ fn one_article_met_by_two_instances_at_once_is_stored_once() {
             let url = db.url.clone();
             let barrier = barrier.clone();
             std::thread::spawn(move || {
-                let mut store = PgStore::connect(&url, &format!("node-{feed}")).expect("connect");
+                let mut store =
+                    PgStore::open(&url, &format!("node-{feed}"), true).expect("connect");
                 // Without the items lock the two inserts run at once: only the
                 // ON CONFLICT guard keeps the second from failing or duplicating.
                 store.hooks.skip_items_lock = true;
@@ -96,7 +97,7 @@ fn reprints_at_once(db: &TestDb, with_lock: bool) -> (i64, i64) {
             let meet = meet.clone();
             let text = format!("{text} Copy {i}.");
             std::thread::spawn(move || {
-                let mut store = PgStore::connect(&url, &format!("node-{i}")).expect("connect");
+                let mut store = PgStore::open(&url, &format!("node-{i}"), true).expect("connect");
                 store.hooks.skip_items_lock = !with_lock;
                 store.hooks.after_lookup =
                     Some(Box::new(move || meet.meet(Duration::from_secs(3))));
@@ -238,7 +239,7 @@ fn an_after_id_reader_collects_every_item_while_four_instances_write() {
             let url = db.url.clone();
             let done = done.clone();
             std::thread::spawn(move || {
-                let mut store = PgStore::connect(&url, &format!("w{w}")).expect("connect");
+                let mut store = PgStore::open(&url, &format!("w{w}"), true).expect("connect");
                 for n in 0..20 {
                     let entries = (0..3)
                         .map(|k| {

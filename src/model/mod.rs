@@ -4,9 +4,33 @@
 //! parsing, before identity); [`EntryKey`] is the stable key identity gives it;
 //! [`NewItem`] is what the pipeline hands the store for one article; [`Extraction`]
 //! records how an item's text was obtained. Timestamps are UTC throughout.
+//!
+//! The store's vocabulary lives here too, so that no backend owns it: what
+//! one poll produced ([`poll`]: [`PollRecord`], [`PollOutcome`], [`FeedState`],
+//! the row ids), what readers get back ([`reads`]: [`ItemRow`], [`StoryRow`],
+//! [`SearchHit`], the API's rows, and the queries that ask for them), and
+//! the stored time format ([`ts`], [`parse_ts`]), and where a store lives
+//! ([`StoreLocation`]: a SQLite file or a PostgreSQL URL). The pipeline, the daemon,
+//! the CLI, the API and every store backend import them from here.
+
+pub mod location;
+pub mod poll;
+pub mod reads;
+mod time;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+
+pub use location::{PgUrl, SslMode, StoreLocation};
+pub use poll::{
+    FeedId, FeedMeta, FeedState, ItemId, Lease, LinkedEntry, PollOutcome, PollRecord, PollSummary,
+    StoredEntry,
+};
+pub use reads::{
+    FeedRow, ItemBody, ItemCursor, ItemDetail, ItemQuery, ItemRow, ItemSource, SearchHit,
+    StoreGauges, StoryQuery, StoryRow,
+};
+pub use time::{parse_ts, ts};
 
 /// Which syndication format a feed document was written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

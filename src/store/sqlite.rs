@@ -1,0 +1,494 @@
+//! The SQLite backend: one file, one connection per [`SqliteStore`].
+//!
+//! Opened in WAL mode so readers (the sqlite3 shell, Python, Datasette)
+//! never block the writer, with a `busy_timeout` so a reader's lock makes
+//! the writer wait rather than fail. Migrations in `migrations/` are
+//! numbered and append-only; `PRAGMA user_version` records how far a file
+//! has come, and a file written by a newer newswire is refused rather than
+//! damaged. The writing, reading and queue methods live beside this file
+//! (`write.rs`, `query.rs`, `reads.rs`, `articles/`, `stories_hook.rs`).
+//!
+//! SQLite has one daemon: [`SqliteStore::is_clustered`] is false, nothing is
+//! leased, and the daemon keeps its own due queue.
+
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+
+use super::{CancelHandle, StoreError, checkpoint, fts, migrate, stories};
+use crate::model::{FeedId, FeedState, ItemId, Lease, parse_ts, ts};
+
+/// The SQLite store: one connection.
+pub struct SqliteStore {
+    pub(super) conn: Connection,
+    pub(super) path: String,
+    pub(super) story_window: chrono::TimeDelta,
+    /// WAL checkpoints on their own thread (file-backed writable stores;
+    /// see [`checkpoint`]). Declared last: dropped after `conn`.
+    _checkpointer: Option<checkpoint::Checkpointer>,
+}
+
+/// How long a write waits for a reader's lock before failing with "busy".
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let shown = path.display().to_string();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+                path: shown.clone(),
+                source,
+            })?;
+        }
+        let conn =
+            Connection::open(path).map_err(|source| StoreError::sqlite(&shown.clone(), source))?;
+        let mut store = SqliteStore::init(conn, shown.clone(), true)?;
+        let checkpointer = checkpoint::Checkpointer::start(path)
+            .map_err(|source| StoreError::sqlite(&shown.clone(), source))?;
+        store
+            .conn
+            .execute_batch(&format!(
+                "PRAGMA wal_autocheckpoint = {};
+                 PRAGMA journal_size_limit = {};",
+                checkpoint::WRITER_AUTOCHECKPOINT_PAGES,
+                checkpoint::WAL_SIZE_LIMIT
+            ))
+            .map_err(|source| StoreError::sqlite(&shown, source))?;
+        store._checkpointer = Some(checkpointer);
+        Ok(store)
+    }
+
+    /// Opens an existing store for reading only (no migration, no WAL change).
+    pub fn open_read_only(path: &Path) -> Result<SqliteStore, StoreError> {
+        let shown = path.display().to_string();
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_URI,
+        )
+        .map_err(|source| StoreError::sqlite(&shown.clone(), source))?;
+        SqliteStore::init(conn, shown, false)
+    }
+
+    /// A private in-memory store (tests, `inspect`).
+    pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
+        let conn = Connection::open_in_memory()
+            .map_err(|source| StoreError::sqlite(":memory:", source))?;
+        SqliteStore::init(conn, ":memory:".into(), true)
+    }
+
+    fn init(conn: Connection, path: String, writable: bool) -> Result<SqliteStore, StoreError> {
+        let mut store = SqliteStore {
+            conn,
+            path,
+            story_window: crate::dedup::default_window(),
+            _checkpointer: None,
+        };
+        let wrap = store.wrap();
+        store.conn.busy_timeout(BUSY_TIMEOUT).map_err(&wrap)?;
+        // The search-index triggers call it (migration 008).
+        fts::register(&store.conn).map_err(&wrap)?;
+        if writable {
+            // WAL lets readers work while the daemon writes; NORMAL sync is
+            // durable across process crashes (only power loss can lose the
+            // last transactions, never corrupt the file).
+            store
+                .conn
+                .execute_batch(
+                    "PRAGMA journal_mode = WAL;
+                     PRAGMA synchronous = NORMAL;
+                     PRAGMA foreign_keys = ON;",
+                )
+                .map_err(&wrap)?;
+            migrate::run(&mut store.conn, &store.path)?;
+        } else {
+            migrate::check_version(&store.conn, &store.path)?;
+        }
+        Ok(store)
+    }
+
+    pub(super) fn wrap(&self) -> impl Fn(rusqlite::Error) -> StoreError + use<> {
+        let path = self.path.clone();
+        move |source| StoreError::sqlite(&path.clone(), source)
+    }
+
+    /// Sets how far apart in time two copies of a story may be first seen
+    /// and still be joined (`[stories] window`).
+    pub fn set_story_window(&mut self, window: std::time::Duration) {
+        self.story_window = chrono::TimeDelta::from_std(window).unwrap_or(chrono::TimeDelta::MAX);
+    }
+
+    /// The database file as shown in messages.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The raw connection, for tests and tools that need SQL of their own.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// A handle that stops the statement this store is running, from
+    /// another thread (SQLite's interrupt).
+    pub fn cancel_handle(&self) -> CancelHandle {
+        let handle = self.conn.get_interrupt_handle();
+        CancelHandle::new(move || handle.interrupt())
+    }
+
+    /// Runs `f` inside one read transaction, so the reads it makes on this
+    /// store see one snapshot; nothing is committed. `Err` only when the
+    /// transaction cannot begin.
+    pub fn read_snapshot<R>(&self, f: impl FnOnce() -> R) -> Result<R, StoreError> {
+        let tx = self.conn.unchecked_transaction().map_err(self.wrap())?;
+        let result = f();
+        // Read-only: dropping rolls back and ends the snapshot.
+        drop(tx);
+        Ok(result)
+    }
+
+    /// Makes the `feeds` table match the config: inserts new feeds, updates URL
+    /// and tags, and marks feeds no longer configured (or disabled) as
+    /// `enabled = 0`. Nothing is deleted: removed feeds keep their items.
+    pub fn sync_feeds(
+        &mut self,
+        feeds: &[crate::config::FeedConfig],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let wrap = self.wrap();
+        let tx = self.conn.transaction().map_err(&wrap)?;
+        tx.execute("UPDATE feeds SET enabled = 0", [])
+            .map_err(&wrap)?;
+        for feed in feeds {
+            let tags = serde_json::to_string(&feed.tags).unwrap_or_else(|_| "[]".into());
+            tx.prepare_cached(
+                "INSERT INTO feeds (name, url, tags, enabled, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (name) DO UPDATE SET
+                   effective_url = CASE WHEN feeds.url = excluded.url THEN feeds.effective_url END,
+                   disabled_reason = CASE WHEN feeds.url = excluded.url THEN feeds.disabled_reason END,
+                   etag = CASE WHEN feeds.url = excluded.url THEN feeds.etag END,
+                   last_modified = CASE WHEN feeds.url = excluded.url THEN feeds.last_modified END,
+                   url = excluded.url, tags = excluded.tags, enabled = excluded.enabled",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![feed.name, feed.url.as_str(), tags, feed.enabled, ts(now)])
+            })
+            .map_err(&wrap)?;
+        }
+        tx.commit().map_err(&wrap)
+    }
+
+    /// The stored state of every feed, by name.
+    pub fn feed_states(&self) -> Result<Vec<FeedState>, StoreError> {
+        let wrap = self.wrap();
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("SELECT {FEED_COLUMNS} FROM feeds ORDER BY name"))
+            .map_err(&wrap)?;
+        let rows = stmt.query_map([], feed_from_row).map_err(&wrap)?;
+        rows.collect::<Result<_, _>>().map_err(&wrap)
+    }
+
+    /// The stored state of the feed called `name`.
+    pub fn feed_state(&self, name: &str) -> Result<Option<FeedState>, StoreError> {
+        let wrap = self.wrap();
+        self.conn
+            .prepare_cached(&format!("SELECT {FEED_COLUMNS} FROM feeds WHERE name = ?1"))
+            .and_then(|mut s| s.query_row([name], feed_from_row).optional())
+            .map_err(wrap)
+    }
+
+    /// Which of `keys` this feed has already stored, with the item each points to.
+    pub fn known_entries(
+        &self,
+        feed_id: FeedId,
+        keys: &[crate::model::EntryKey],
+    ) -> Result<std::collections::HashMap<String, ItemId>, StoreError> {
+        let wrap = self.wrap();
+        let mut stmt = self
+            .conn
+            // A pruned entry counts as known (item id 0): it must not come back.
+            .prepare_cached(
+                "SELECT item_id FROM item_sources WHERE feed_id = ?1 AND entry_key = ?2
+                 UNION ALL SELECT 0 FROM pruned_sources WHERE feed_id = ?1 AND entry_key = ?2
+                 LIMIT 1",
+            )
+            .map_err(&wrap)?;
+        let mut known = std::collections::HashMap::new();
+        for key in keys {
+            if let Some(id) = stmt
+                .query_row(params![feed_id, key.as_str()], |r| r.get::<_, ItemId>(0))
+                .optional()
+                .map_err(&wrap)?
+            {
+                known.insert(key.0.clone(), id);
+            }
+        }
+        Ok(known)
+    }
+
+    /// The item stored under `canonical_url`, if any.
+    pub fn item_by_canonical(&self, canonical_url: &str) -> Result<Option<ItemId>, StoreError> {
+        let wrap = self.wrap();
+        self.conn
+            .prepare_cached("SELECT id FROM items WHERE canonical_url = ?1")
+            .and_then(|mut s| s.query_row([canonical_url], |r| r.get(0)).optional())
+            .map_err(wrap)
+    }
+
+    /// Whether an item with this canonical URL was pruned by retention.
+    pub fn is_tombstoned(&self, canonical_url: &str) -> Result<bool, StoreError> {
+        let wrap = self.wrap();
+        self.conn
+            .prepare_cached("SELECT 1 FROM tombstones WHERE canonical_url = ?1")
+            .and_then(|mut s| s.exists([canonical_url]))
+            .map_err(wrap)
+    }
+
+    /// Deletes items first seen before `before`, at most `batch` per
+    /// transaction so the writer is never held for long, leaving tombstones
+    /// (their canonical URLs and entry keys) so they are not stored again.
+    /// Returns how many items were deleted.
+    pub fn prune(&mut self, before: DateTime<Utc>, batch: usize) -> Result<usize, StoreError> {
+        let wrap = self.wrap();
+        let cutoff = ts(before);
+        let now = ts(Utc::now());
+        let mut total = 0;
+        loop {
+            let tx = self.conn.transaction().map_err(&wrap)?;
+            let ids: Vec<i64> = {
+                let mut stmt = tx
+                    .prepare_cached(
+                        "SELECT id FROM items WHERE first_seen_at < ?1 ORDER BY id LIMIT ?2",
+                    )
+                    .map_err(&wrap)?;
+                let rows = stmt
+                    .query_map(params![cutoff, batch.max(1) as i64], |r| r.get(0))
+                    .map_err(&wrap)?;
+                rows.collect::<Result<_, _>>().map_err(&wrap)?
+            };
+            if ids.is_empty() {
+                break;
+            }
+            for id in &ids {
+                tx.execute(
+                    "INSERT OR IGNORE INTO pruned_sources (feed_id, entry_key, pruned_at)
+                     SELECT feed_id, entry_key, ?2 FROM item_sources WHERE item_id = ?1",
+                    params![id, now],
+                )
+                .map_err(&wrap)?;
+                tx.execute(
+                    "INSERT OR IGNORE INTO tombstones (canonical_url, pruned_at)
+                     SELECT canonical_url, ?2 FROM items WHERE id = ?1",
+                    params![id, now],
+                )
+                .map_err(&wrap)?;
+                tx.execute("DELETE FROM item_sources WHERE item_id = ?1", [id])
+                    .map_err(&wrap)?;
+                tx.execute("DELETE FROM items WHERE id = ?1", [id])
+                    .map_err(&wrap)?;
+            }
+            tx.commit().map_err(&wrap)?;
+            total += ids.len();
+        }
+        Ok(total)
+    }
+
+    /// Deletes rows of the poll log (`fetches`) that started before `before`,
+    /// `batch` rows a transaction so the writer is never held for long.
+    /// Returns the rows deleted.
+    pub fn prune_fetches(
+        &mut self,
+        before: DateTime<Utc>,
+        batch: usize,
+    ) -> Result<usize, StoreError> {
+        let wrap = self.wrap();
+        let cutoff = ts(before);
+        let batch = batch.max(1);
+        let mut total = 0;
+        loop {
+            // Rows are written in (nearly) time order, so the old ones are the lowest
+            // ids: look at the next `batch` of those only, and stop at the
+            // first batch that is not all old (no scan of the recent log).
+            let n = self
+                .conn
+                .prepare_cached(
+                    "DELETE FROM fetches WHERE started_at < ?1 AND id IN
+                     (SELECT id FROM fetches ORDER BY id LIMIT ?2)",
+                )
+                .and_then(|mut stmt| stmt.execute(params![cutoff, batch as i64]))
+                .map_err(&wrap)?;
+            total += n;
+            if n < batch {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// Drops story-index band keys of items first seen before `before`: they
+    /// can never be candidates again, and keeping the index to the matching
+    /// window keeps each lookup as fast at a million items as at ten thousand.
+    /// Fingerprints and story ids are kept. Returns the rows removed.
+    pub fn prune_story_index(&mut self, before: DateTime<Utc>) -> Result<usize, StoreError> {
+        stories::SqliteIndex(&self.conn)
+            .prune_bands_before(before)
+            .map_err(|source| StoreError::StoryIndex {
+                path: self.path.clone(),
+                source: Box::new(source),
+            })
+    }
+
+    /// Sets when a feed is next due (used at start-up and after config changes).
+    pub fn set_next_due(&mut self, feed_id: FeedId, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let wrap = self.wrap();
+        self.conn
+            .execute(
+                "UPDATE feeds SET next_due_at = ?2 WHERE id = ?1",
+                params![feed_id, ts(at)],
+            )
+            .map(|_| ())
+            .map_err(wrap)
+    }
+
+    /// Clears `disabled_reason` (the user re-enabled the feed); true if it was set.
+    pub fn clear_disabled_reason(&mut self, name: &str) -> Result<bool, StoreError> {
+        let wrap = self.wrap();
+        self.conn
+            .execute(
+                "UPDATE feeds SET disabled_reason = NULL, error_count = 0
+                 WHERE name = ?1 AND disabled_reason IS NOT NULL",
+                [name],
+            )
+            .map(|n| n > 0)
+            .map_err(wrap)
+    }
+
+    /// False: one daemon writes a SQLite file, so nothing is leased and the
+    /// daemon keeps its own due queue.
+    pub fn is_clustered(&self) -> bool {
+        false
+    }
+
+    /// Nothing to claim on SQLite (see [`SqliteStore::is_clustered`]): the
+    /// daemon's own due queue decides what to poll.
+    pub fn claim_due(
+        &mut self,
+        _owner: &str,
+        _names: &[String],
+        _max: usize,
+        _lease: Duration,
+    ) -> Result<Vec<(FeedState, Lease)>, StoreError> {
+        Ok(Vec::new())
+    }
+
+    /// No leases on SQLite: extends none.
+    pub fn extend_leases(
+        &mut self,
+        _owner: &str,
+        _feed_ids: &[FeedId],
+        _lease: Duration,
+    ) -> Result<usize, StoreError> {
+        Ok(0)
+    }
+
+    /// No leases on SQLite: releases none.
+    pub fn release_leases(&mut self, _owner: &str) -> Result<usize, StoreError> {
+        Ok(0)
+    }
+
+    /// The earliest due time of the enabled, polled feeds among `names`.
+    pub fn next_due_at(&self, names: &[String]) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let wrap = self.wrap();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT next_due_at FROM feeds
+                 WHERE name = ?1 AND enabled AND disabled_reason IS NULL",
+            )
+            .map_err(&wrap)?;
+        let mut next: Option<DateTime<Utc>> = None;
+        for name in names {
+            let due: Option<Option<String>> = stmt
+                .query_row([name], |r| r.get(0))
+                .optional()
+                .map_err(&wrap)?;
+            let Some(due) = due else { continue };
+            // Never polled: due now.
+            let at = due
+                .as_deref()
+                .and_then(parse_ts)
+                .unwrap_or(DateTime::<Utc>::MIN_UTC);
+            next = Some(next.map_or(at, |n| n.min(at)));
+        }
+        Ok(next)
+    }
+
+    /// True: the one daemon of a SQLite store runs every periodic job; its
+    /// own timer decides when.
+    pub fn try_periodic(
+        &mut self,
+        _job: &str,
+        _every: Duration,
+        _owner: &str,
+    ) -> Result<bool, StoreError> {
+        Ok(true)
+    }
+
+    /// `PRAGMA quick_check`: `Ok(())` when the file's pages and records are
+    /// sound (the integrity check without its index-content pass; it reads
+    /// the whole file once).
+    pub fn quick_check(&self) -> Result<Result<(), String>, StoreError> {
+        let wrap = self.wrap();
+        let mut stmt = self.conn.prepare("PRAGMA quick_check(5)").map_err(&wrap)?;
+        let lines: Vec<String> = stmt
+            .query_map([], |r| r.get(0))
+            .map_err(&wrap)?
+            .collect::<Result<_, _>>()
+            .map_err(&wrap)?;
+        Ok(if lines == ["ok"] {
+            Ok(())
+        } else {
+            Err(lines.join("; "))
+        })
+    }
+
+    /// `PRAGMA integrity_check`: `Ok(())` when the file is sound.
+    pub fn integrity_check(&self) -> Result<Result<(), String>, StoreError> {
+        let wrap = self.wrap();
+        let result: String = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .map_err(wrap)?;
+        Ok(if result == "ok" { Ok(()) } else { Err(result) })
+    }
+}
+
+const FEED_COLUMNS: &str = "id, name, url, effective_url, etag, last_modified, error_count, \
+    next_due_at, last_polled_at, last_status, last_error, enabled, disabled_reason";
+
+fn feed_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FeedState> {
+    let time = |i: usize| -> rusqlite::Result<Option<DateTime<Utc>>> {
+        Ok(r.get::<_, Option<String>>(i)?.as_deref().and_then(parse_ts))
+    };
+    Ok(FeedState {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        url: r.get(2)?,
+        effective_url: r.get(3)?,
+        etag: r.get(4)?,
+        last_modified: r.get(5)?,
+        error_count: r.get(6)?,
+        next_due_at: time(7)?,
+        last_polled_at: time(8)?,
+        last_status: r.get(9)?,
+        last_error: r.get(10)?,
+        enabled: r.get(11)?,
+        disabled_reason: r.get(12)?,
+        // No leases on SQLite.
+        lease_owner: None,
+        lease_until: None,
+    })
+}
