@@ -42,14 +42,14 @@ macro_rules! dispatch {
         match &mut $self.backend {
             Backend::Sqlite($s) => $e,
             #[cfg(feature = "postgres")]
-            Backend::Postgres($s) => $e,
+            Backend::Postgres($s) => super::pg::outside_async(|| $e),
         }
     };
     ($self:ident, $s:ident => $e:expr) => {
         match &$self.backend {
             Backend::Sqlite($s) => $e,
             #[cfg(feature = "postgres")]
-            Backend::Postgres($s) => $e,
+            Backend::Postgres($s) => super::pg::outside_async(|| $e),
         }
     };
 }
@@ -61,7 +61,9 @@ impl Store {
         match location.into() {
             StoreLocation::Sqlite(path) => Ok(SqliteStore::open(&path)?.into()),
             #[cfg(feature = "postgres")]
-            StoreLocation::Postgres(url) => Ok(super::pg::PgStore::connect(&url)?.into()),
+            StoreLocation::Postgres(url) => {
+                Ok(super::pg::outside_async(|| super::pg::PgStore::connect(&url))?.into())
+            }
             #[cfg(not(feature = "postgres"))]
             StoreLocation::Postgres(url) => Err(not_built(&url)),
         }
@@ -72,7 +74,12 @@ impl Store {
         match location.into() {
             StoreLocation::Sqlite(path) => Ok(SqliteStore::open_read_only(&path)?.into()),
             #[cfg(feature = "postgres")]
-            StoreLocation::Postgres(url) => Ok(super::pg::PgStore::connect_read_only(&url)?.into()),
+            StoreLocation::Postgres(url) => {
+                Ok(
+                    super::pg::outside_async(|| super::pg::PgStore::connect_read_only(&url))?
+                        .into(),
+                )
+            }
             #[cfg(not(feature = "postgres"))]
             StoreLocation::Postgres(url) => Err(not_built(&url)),
         }

@@ -68,7 +68,8 @@ pub(crate) struct TestHooks {
 
 /// The store on a PostgreSQL database.
 pub struct PgStore {
-    client: RefCell<postgres::Client>,
+    /// `None` only while being dropped.
+    client: RefCell<Option<postgres::Client>>,
     url: Target,
     instance: String,
     story_window: TimeDelta,
@@ -112,7 +113,7 @@ impl PgStore {
             migrate::check_version(&mut client, target)?;
         }
         Ok(PgStore {
-            client: RefCell::new(client),
+            client: RefCell::new(Some(client)),
             url: target.clone(),
             instance: instance.to_owned(),
             story_window: crate::dedup::default_window(),
@@ -137,10 +138,12 @@ impl PgStore {
 
     /// A handle that cancels the statement this connection is running.
     pub fn cancel_handle(&self) -> CancelHandle {
-        let token = self.client.borrow().cancel_token();
+        let token = self.client.borrow().as_ref().map(|c| c.cancel_token());
         CancelHandle::new(move || {
             // Best effort: a cancel that cannot reach the server changes nothing.
-            let _ignored = token.cancel_query(postgres::NoTls);
+            if let Some(token) = &token {
+                let _ignored = token.cancel_query(postgres::NoTls);
+            }
         })
     }
 
@@ -175,11 +178,14 @@ impl PgStore {
     /// connection (a restart, a network cut): the call that saw the loss
     /// failed as transient, the next one goes on.
     fn client(&self) -> Result<RefMut<'_, postgres::Client>, StoreError> {
-        let mut client = self.client.borrow_mut();
-        if client.is_closed() {
-            *client = self.url.open(&self.instance)?;
+        let mut slot = self.client.borrow_mut();
+        if slot.as_ref().is_none_or(|c| c.is_closed()) {
+            *slot = Some(self.url.open(&self.instance)?);
         }
-        Ok(client)
+        Ok(RefMut::map(slot, |c| {
+            c.as_mut()
+                .expect("connected just above: the slot holds a client")
+        }))
     }
 
     /// Maps a driver error to the store's error naming this database.
@@ -207,6 +213,30 @@ impl PgStore {
                 }
                 other => return other,
             }
+        }
+    }
+}
+
+/// Runs `f`, a call into the sync client, off the async scheduler when
+/// called from a task of a multi-thread runtime (the client runs its own
+/// small runtime, which must not start inside another's task: a daemon
+/// opening its store in an async function would otherwise panic). On the
+/// store thread, a blocking thread or outside any runtime, `f` just runs.
+pub fn outside_async<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
+    }
+}
+
+impl Drop for PgStore {
+    /// Closing the connection blocks on the client's runtime: done off the
+    /// async scheduler when dropped inside a task.
+    fn drop(&mut self) {
+        if let Some(client) = self.client.get_mut().take() {
+            outside_async(move || drop(client));
         }
     }
 }
