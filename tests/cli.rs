@@ -292,6 +292,37 @@ fn check_lists_feeds_with_next_due_times() {
 }
 
 #[test]
+fn check_names_the_store_and_a_postgres_password_is_never_shown() {
+    let setup = Setup::new(&[]);
+    let out = setup.run(&["check"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!("store  sqlite {}", setup.db().display())),
+        "{stdout}"
+    );
+    // Port 1 on loopback: nothing answers there, whatever the build.
+    std::fs::write(
+        setup.config(),
+        "[storage]\nurl = \"postgres://news:s3cret@127.0.0.1:1/wire?sslmode=disable\"\n",
+    )
+    .expect("write config");
+    let out = setup.run(&["check"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("store  postgres postgres://news@127.0.0.1:1/wire"),
+        "{stdout}"
+    );
+    let out = setup.run(&["poll"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let all = text(&out);
+    assert!(all.contains("postgres://news@127.0.0.1:1/wire"), "{all}");
+    assert!(!all.contains("s3cret"), "{all}");
+    assert!(!all.contains("panicked"), "{all}");
+}
+
+#[test]
 fn feeds_add_remove_keep_comments() {
     let setup = Setup::new(&[(
         "rt",

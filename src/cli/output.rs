@@ -236,24 +236,27 @@ pub fn print_feeds(config: &Config, states: &[FeedState], format: Format) -> any
                 "last_error": s.and_then(|s| s.last_error.clone()),
                 "error_count": s.map_or(0, |s| s.error_count),
                 "next_due_at": s.and_then(|s| s.next_due_at).map(ts),
+                "lease_owner": s.and_then(|s| s.lease_owner.clone()),
+                "lease_until": s.and_then(|s| s.lease_until).map(ts),
             })
         })
         .collect();
     emit(&rows, format, |out| {
         writeln!(
             out,
-            "{:<16} {:<8} {:<14} {:<12} {:<20} URL",
-            "NAME", "ENABLED", "SCHEDULE", "LAST", "NEXT DUE"
+            "{:<16} {:<8} {:<14} {:<12} {:<20} {:<16} URL",
+            "NAME", "ENABLED", "SCHEDULE", "LAST", "NEXT DUE", "LEASED BY"
         )?;
         for (f, row) in config.feeds.iter().zip(&rows) {
             writeln!(
                 out,
-                "{:<16} {:<8} {:<14} {:<12} {:<20} {}",
+                "{:<16} {:<8} {:<14} {:<12} {:<20} {:<16} {}",
                 fit(&f.name, 16),
                 if f.enabled { "yes" } else { "no" },
                 fit(f.schedule.source(), 14),
                 row["last_status"].as_str().unwrap_or("-"),
                 row["next_due_at"].as_str().unwrap_or("-"),
+                fit(row["lease_owner"].as_str().unwrap_or("-"), 16),
                 f.url
             )?;
         }

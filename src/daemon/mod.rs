@@ -16,7 +16,15 @@
 //! effect in a running daemon. Under systemd (`Type=notify`) the daemon
 //! reports readiness, reloads, stopping and watchdog pings ([`systemd`]).
 //! Once an hour it trims the story index to the matching window and applies
-//! the opt-in retention (`[storage] retain`, `retain_fetches`).
+//! the opt-in retention (`[storage] retain`, `retain_fetches`); on a store
+//! shared by several daemons only the one that wins the hour
+//! ([`Store::try_periodic`]) does.
+//!
+//! On a clustered store (PostgreSQL, several `newswire run` on one feed
+//! list) the due queue is the store's: the daemon claims due feeds under
+//! leases, heartbeats them, and hands them back on SIGTERM ([`cluster`]).
+//! A poll whose lease passed to another daemon is dropped, not counted as
+//! the feed's failure. On SQLite the in-process due queue below is used.
 //!
 //! Beside the feeds, the daemon works the article queue: every
 //! [`ARTICLE_TICK`] it starts a round of [`article_queue::run_due`] (when the
@@ -29,6 +37,7 @@
 //! [`poll_once`] polls a set of feeds now, for `newswire poll`, then
 //! attempts the article pages that are due.
 
+pub mod cluster;
 pub mod systemd;
 
 use std::collections::{HashMap, HashSet};
@@ -208,7 +217,14 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
         feeds = config.feeds.iter().filter(|f| f.enabled).count(),
         "newswire started"
     );
+    let clustered = store.is_clustered();
     let mut ctx = Context::new(Arc::clone(&config), store)?;
+    // A clustered store keeps the due queue itself (see `cluster`).
+    let mut cluster = clustered
+        .then(|| cluster::Cluster::new(config.cluster.instance.clone(), config.cluster.lease));
+    if let Some(c) = &cluster {
+        tracing::info!(instance = %c.owner, lease_s = c.lease.as_secs(), "polling as one instance of a cluster");
+    }
     let server = config.server.listen.map(|listen| {
         let options = crate::server::ServerOptions {
             listen,
@@ -224,25 +240,36 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
         })
     });
     // A daemon killed mid-fetch left its pages `running`: they are ours
-    // again (on SQLite this daemon is the only worker).
-    match ctx.with_store(|s| s.release_articles(Utc::now())).await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(pages = n, "resuming article pages left in flight"),
-        Err(e) => {
-            tracing::warn!(error = %e, "could not release article pages; they resume when their lease ends")
+    // again (on SQLite this daemon is the only worker; in a cluster they
+    // may be another instance's, and come back when their leases end).
+    if cluster.is_none() {
+        match ctx.with_store(|s| s.release_articles(Utc::now())).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(pages = n, "resuming article pages left in flight"),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not release article pages; they resume when their lease ends")
+            }
         }
     }
-    let owner = worker_name();
+    // The owner of article-page leases: the instance name, unique in a cluster.
+    let owner = config.cluster.instance.clone();
     let article_round = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut articles = tokio::time::interval(ARTICLE_TICK);
     articles.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut article_stats_at = std::time::Instant::now() - ARTICLE_STATS_EVERY;
     let mut queue = DueQueue::default();
-    for (name, at) in initial_due_times(&ctx).await? {
-        if at != NEVER {
-            queue.set(name, at);
+    if cluster.is_none() {
+        for (name, at) in initial_due_times(&ctx).await? {
+            if at != NEVER {
+                queue.set(name, at);
+            }
         }
     }
+    let mut heartbeat = tokio::time::interval(cluster.as_ref().map_or(
+        Duration::from_secs(86_400),
+        cluster::Cluster::heartbeat_every,
+    ));
+    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut feeds = by_name(&ctx.config);
     let mut limit = Arc::new(Semaphore::new(config.fetch.concurrency.max(1)));
     let tracker = TaskTracker::new();
@@ -274,6 +301,44 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
         // time, not as spawned tasks, so a backlog of thousands of due feeds
         // costs a few bytes each.
         let now = Utc::now();
+        // Clustered: claim what is due from the store's queue, as many as
+        // there are free workers.
+        let mut claimed = Vec::new();
+        if let Some(c) = cluster.as_mut()
+            && c.claim_due_now(now)
+            && limit.available_permits() > 0
+        {
+            let names: Vec<String> = feeds
+                .values()
+                .filter(|f| f.enabled)
+                .map(|f| f.name.clone())
+                .collect();
+            match c.claim(&ctx, &names, limit.available_permits()).await {
+                Ok(found) => claimed = found,
+                Err(e) => tracing::warn!(error = %e, "could not claim due feeds; will retry"),
+            }
+        }
+        for (state, lease) in claimed {
+            let Some(feed) = feeds.get(&state.name).filter(|f| f.enabled).cloned() else {
+                // Dropped from the config since the claim: not heartbeated,
+                // its lease ends by itself.
+                if let Some(c) = cluster.as_mut() {
+                    c.finished(&state.name);
+                }
+                continue;
+            };
+            let Ok(permit) = Arc::clone(&limit).try_acquire_owned() else {
+                break;
+            };
+            in_flight.insert(state.name.clone());
+            let (ctx, done) = (ctx.clone(), done_tx.clone());
+            let (stop, damaged) = (shutdown.clone(), Arc::clone(&damaged));
+            tracker.spawn(async move {
+                let next = poll_and_judge(&ctx, &feed, Some(lease), &stop, &damaged).await;
+                drop(permit);
+                let _ = done.send((feed.name.clone(), next));
+            });
+        }
         while queue.next().is_some_and(|at| at <= now) {
             let Ok(permit) = Arc::clone(&limit).try_acquire_owned() else {
                 break;
@@ -288,23 +353,7 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
             let (ctx, done) = (ctx.clone(), done_tx.clone());
             let (stop, damaged) = (shutdown.clone(), Arc::clone(&damaged));
             tracker.spawn(async move {
-                let next = match pipeline::poll_feed(&ctx, &feed).await {
-                    Ok(report) if report.gone => NEVER,
-                    Ok(report) => report.next_due_at,
-                    Err(e) if e.is_corrupt() => {
-                        // Writing on would spread the damage: stop, say why,
-                        // and let /healthz say it until the process ends.
-                        tracing::error!(feed = %feed.name, error = %e, "the store is damaged; stopping");
-                        ctx.metrics.set_store_fault(format!("store damaged: {e}"));
-                        *damaged.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
-                        stop.cancel();
-                        NEVER
-                    }
-                    Err(e) => {
-                        tracing::error!(feed = %feed.name, error = %e, "could not record poll; retrying later");
-                        Utc::now() + chrono::Duration::from_std(STORE_RETRY).unwrap_or_default()
-                    }
-                };
+                let next = poll_and_judge(&ctx, &feed, None, &stop, &damaged).await;
                 drop(permit);
                 let _ = done.send((feed.name.clone(), next));
             });
@@ -320,11 +369,15 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
         // Wake at the next due time, or hourly at most: a clock that jumps
         // must not strand the schedule. When polls are due but every worker
         // is busy, a finished poll is what wakes the loop.
-        let sleep = match queue.next() {
-            Some(at) if at > now => (at - Utc::now()).to_std().unwrap_or_default(),
-            Some(_) if limit.available_permits() > 0 => Duration::ZERO,
-            Some(_) => QUEUE_DEPTH_EVERY,
-            None => Duration::from_secs(3600),
+        let sleep = match (&cluster, queue.next()) {
+            // Clustered: until the next claim, at most 5 s; with every worker
+            // busy a finished poll wakes the loop.
+            (Some(_), _) if limit.available_permits() == 0 => cluster::MAX_CLAIM_WAIT,
+            (Some(c), _) => c.wait(Utc::now()),
+            (None, Some(at)) if at > now => (at - Utc::now()).to_std().unwrap_or_default(),
+            (None, Some(_)) if limit.available_permits() > 0 => Duration::ZERO,
+            (None, Some(_)) => QUEUE_DEPTH_EVERY,
+            (None, None) => Duration::from_secs(3600),
         }
         .min(Duration::from_secs(3600));
         let mut reload_now = false;
@@ -339,6 +392,11 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
                 }
                 for (name, next) in finished {
                     in_flight.remove(&name);
+                    if let Some(c) = cluster.as_mut() {
+                        // The store has the feed's next due time.
+                        c.finished(&name);
+                        continue;
+                    }
                     if next != NEVER && feeds.get(&name).is_some_and(|f| f.enabled) {
                         queue.set(name, next);
                     }
@@ -353,6 +411,11 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
                 }
             }
             _ = watchdog.tick() => notifier.notify("WATCHDOG=1"),
+            _ = heartbeat.tick(), if cluster.is_some() => {
+                if let Some(c) = &cluster {
+                    c.heartbeat(&ctx).await;
+                }
+            }
             _ = articles.tick() => {
                 let stats = article_stats_at.elapsed() >= ARTICLE_STATS_EVERY;
                 if stats {
@@ -368,14 +431,37 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
                 }
             }
             _ = prune.tick() => {
-                let ctx = ctx.clone();
-                tracker.spawn(async move { housekeeping(&ctx).await });
+                let (ctx, instance) = (ctx.clone(), config.cluster.instance.clone());
+                tracker.spawn(async move {
+                    // Once per cluster: the instance that wins the hour runs it.
+                    match ctx
+                        .with_store(move |s| {
+                            s.try_periodic(cluster::HOUSEKEEPING_JOB, PRUNE_EVERY, &instance)
+                        })
+                        .await
+                    {
+                        Ok(true) => housekeeping(&ctx).await,
+                        Ok(false) => tracing::debug!("housekeeping ran elsewhere this hour"),
+                        Err(e) => tracing::warn!(error = %e, "could not schedule housekeeping; will retry"),
+                    }
+                });
             }
         }
         if reload_now {
             config_stamp = file_stamp(&config_path);
             notifier.notify("RELOADING=1");
             match reload_config(&config_path, &ctx).await {
+                Ok((new_ctx, _)) if cluster.is_some() => {
+                    // The store keeps the due times; look at it again now.
+                    feeds = by_name(&new_ctx.config);
+                    if let Some(c) = cluster.as_mut() {
+                        c.claim_soon();
+                    }
+                    limit = Arc::new(Semaphore::new(new_ctx.config.fetch.concurrency.max(1)));
+                    ctx = new_ctx;
+                    ctx.metrics
+                        .set_feeds(feeds.values().filter(|f| f.enabled).count() as u64);
+                }
                 Ok((new_ctx, changed)) => {
                     let stored = initial_due_times(&new_ctx).await.unwrap_or_default();
                     feeds = by_name(&new_ctx.config);
@@ -428,6 +514,11 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
             "polls still running at the deadline were abandoned; they will be redone"
         );
     }
+    if let Some(c) = &cluster {
+        // Polls cut off at the deadline wrote nothing: their feeds go back
+        // to the other instances now rather than when the leases end.
+        c.release(&ctx).await;
+    }
     if let Some(server) = server {
         let _ = server.await;
     }
@@ -436,6 +527,38 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
         anyhow::bail!("stopped: the store is damaged ({e}); restore a backup");
     }
     Ok(())
+}
+
+/// Polls `feed` (under `lease` on a clustered store) and says when it is due
+/// again: never for a gone feed or a damaged store (which also stops the
+/// daemon), soon for a write that failed.
+async fn poll_and_judge(
+    ctx: &Context,
+    feed: &crate::config::FeedConfig,
+    lease: Option<crate::model::Lease>,
+    stop: &CancellationToken,
+    damaged: &std::sync::Mutex<Option<String>>,
+) -> DateTime<Utc> {
+    match pipeline::poll_feed_leased(ctx, feed, lease).await {
+        Ok(report) if report.gone => NEVER,
+        Ok(report) => report.next_due_at,
+        // Another instance owns the feed now (the pipeline logged it): not
+        // this feed's failure, and not ours to schedule.
+        Err(crate::store::StoreError::LeaseLost { .. }) => NEVER,
+        Err(e) if e.is_corrupt() => {
+            // Writing on would spread the damage: stop, say why, and let
+            // /healthz say it until the process ends.
+            tracing::error!(feed = %feed.name, error = %e, "the store is damaged; stopping");
+            ctx.metrics.set_store_fault(format!("store damaged: {e}"));
+            *damaged.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+            stop.cancel();
+            NEVER
+        }
+        Err(e) => {
+            tracing::error!(feed = %feed.name, error = %e, "could not record poll; retrying later");
+            Utc::now() + chrono::Duration::from_std(STORE_RETRY).unwrap_or_default()
+        }
+    }
 }
 
 /// One tick of the article worker: a queue round when a page is due, and

@@ -119,7 +119,7 @@ pub struct PollRecord {
     pub lease: Option<Lease>,
 }
 
-/// What [`Store::record_poll`] wrote.
+/// What [`Store::record_poll`](crate::store::Store::record_poll) wrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PollSummary {
     /// Item rows inserted.

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-/// Filters for [`Store::items`].
+/// Filters for [`Store::items`](crate::store::Store::items).
 #[derive(Debug, Clone, Default)]
 pub struct ItemQuery {
     /// Only items carried by this feed (name).
@@ -19,12 +19,12 @@ pub struct ItemQuery {
     pub until: Option<DateTime<Utc>>,
     /// Only items of this story.
     pub story: Option<i64>,
-    /// Only items stored after this one (a greater id). [`Store::items`]
+    /// Only items stored after this one (a greater id). [`Store::items`](crate::store::Store::items)
     /// then lists oldest first, so a reader that passes the last id it saw
     /// gets everything stored since, in order, page by page.
     pub after_id: Option<i64>,
     /// Only items whose row changed at or after this (first stored, or full
-    /// text arrived later: `items.changed_at`). [`Store::items`] then lists
+    /// text arrived later: `items.changed_at`). [`Store::items`](crate::store::Store::items) then lists
     /// in the order they changed, oldest first.
     pub updated_since: Option<DateTime<Utc>>,
     /// Only items older in the newest-first order than this one: the keyset
@@ -161,7 +161,7 @@ pub struct StoryRow {
     pub url: Option<String>,
 }
 
-/// Filters and paging for [`Store::stories`].
+/// Filters and paging for [`Store::stories`](crate::store::Store::stories).
 #[derive(Debug, Clone, Copy)]
 pub struct StoryQuery {
     /// Only stories first seen at or after this.

@@ -25,6 +25,8 @@ use crate::model::parse_ts;
 struct Health {
     status: &'static str,
     store: &'static str,
+    /// `sqlite` or `postgres`.
+    store_kind: &'static str,
     last_poll_at: Option<String>,
     last_poll_age_s: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -63,6 +65,7 @@ pub async fn healthz(State(st): State<AppState>) -> Response {
         let mut response = json(&Health {
             status: "unavailable",
             store: "damaged",
+            store_kind: st.reader().store_kind(),
             last_poll_at: None,
             last_poll_age_s: None,
             error: Some(fault),
@@ -79,6 +82,7 @@ pub async fn healthz(State(st): State<AppState>) -> Response {
             json(&Health {
                 status: "ok",
                 store: "reachable",
+                store_kind: st.reader().store_kind(),
                 last_poll_at: last,
                 last_poll_age_s: age,
                 error: None,
@@ -88,6 +92,7 @@ pub async fn healthz(State(st): State<AppState>) -> Response {
             let mut response = json(&Health {
                 status: "unavailable",
                 store: "unreachable",
+                store_kind: st.reader().store_kind(),
                 last_poll_at: None,
                 last_poll_age_s: None,
                 // The detail (which can name the store's path) goes to the log.
