@@ -97,6 +97,9 @@ pub(super) fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Refetch { items, failed } => refetch(explicit, &items, failed),
+        Command::Store {
+            action: super::StoreAction::Copy { to },
+        } => super::store_copy::copy(explicit, &to),
         Command::Extract {
             url,
             file,
@@ -113,7 +116,7 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-fn load(explicit: Option<&Path>) -> Result<Config, Failure> {
+pub(super) fn load(explicit: Option<&Path>) -> Result<Config, Failure> {
     let path = config::locate(explicit)?;
     Ok(Config::load(&path)?)
 }

@@ -17,6 +17,7 @@ macro_rules! say {
 
 mod commands;
 mod output;
+mod store_copy;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -153,6 +154,12 @@ pub enum Command {
         #[arg(long)]
         failed: bool,
     },
+    /// Work on the store itself (copy a SQLite store into PostgreSQL).
+    Store {
+        /// What to do.
+        #[command(subcommand)]
+        action: StoreAction,
+    },
     /// Extract the article from one page (URL or file) and show it.
     Extract {
         /// Fetch and extract this page.
@@ -167,6 +174,19 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = TextFormat::Text)]
         format: TextFormat,
+    },
+}
+
+/// `newswire store …`.
+#[derive(Debug, Subcommand)]
+pub enum StoreAction {
+    /// Copy the SQLite store (`[storage] path`) into a PostgreSQL database:
+    /// every table, ids kept; run it again to resume; counts are verified.
+    /// Then set `[storage] url` to the database.
+    Copy {
+        /// The database: postgres://user:password@host:5432/dbname[?sslmode=…].
+        #[arg(long, value_name = "URL")]
+        to: String,
     },
 }
 

@@ -40,6 +40,8 @@ pub mod stories_hook;
 mod write;
 
 pub use articles::{ArticleJob, ArticleOutcome, ArticleRow, PageJob, PageState, QueueStats};
+#[cfg(feature = "postgres")]
+pub use pg::copy::{CopiedTable, copy_sqlite_to_postgres};
 // The vocabulary lives in `model`; re-exported for the store's callers.
 pub use crate::model::{
     FeedId, FeedMeta, FeedState, ItemCursor, ItemId, ItemQuery, ItemRow, Lease, LinkedEntry,

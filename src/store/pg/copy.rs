@@ -121,6 +121,7 @@ const TABLES: &[Table] = &[
             ("entries", Int),
             ("new_items", Int),
             ("error", Text),
+            ("instance", Text),
         ],
     },
     Table {
@@ -256,6 +257,16 @@ impl Values {
             Values::Bytes(a) => a,
         }
     }
+}
+
+/// `newswire store copy`: the SQLite store at `sqlite` copied into the
+/// PostgreSQL database at `to` (migrated first); each table's counts.
+pub fn copy_sqlite_to_postgres(
+    sqlite: &Path,
+    to: &crate::model::PgUrl,
+    progress: impl FnMut(&str, i64),
+) -> Result<Vec<CopiedTable>, StoreError> {
+    super::outside_async(|| PgStore::connect(to)?.copy_from_sqlite(sqlite, progress))
 }
 
 impl PgStore {
