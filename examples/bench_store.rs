@@ -6,12 +6,12 @@
 //! filled, and writes them twice into fresh stores in `OUT_DIR`:
 //!
 //! - `raw`: plain rusqlite `INSERT`s into `items` and `item_sources` in one
-//!   transaction, on the same schema (made by `Store::open`, so the full-text
-//!   index triggers fire as in the product): the floor for SQLite itself;
+//!   transaction, on the same schema and connection (made by `Store::open`,
+//!   so the full-text index triggers fire): the floor for SQLite itself;
 //! - `record_poll`: newswire's own `Store::record_poll`, one transaction per
 //!   feed as a poll writes it (story matching, fetch rows, feed state;
-//!   fingerprints are computed before the clock starts, as a poll computes
-//!   them off the writer);
+//!   fingerprints and search-index terms are computed before the clock
+//!   starts, as a poll computes them off the writer);
 //! - `record_polls`: the same polls through the writer's group commit
 //!   (`Store::record_polls`), in groups of the config's poll concurrency.
 //!
@@ -127,15 +127,14 @@ fn main() -> anyhow::Result<()> {
     fresh(&raw_db);
     let mut store = Store::open(&raw_db)?;
     store.sync_feeds(&config.feeds, now)?;
-    drop(store);
-    let mut conn = Connection::open(&raw_db)?;
-    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")?;
+    // newswire's connection: the search-index trigger calls its functions.
+    let conn = store.connection();
     let feed_ids: BTreeMap<String, i64> = conn
         .prepare("SELECT name, id FROM feeds")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
     let clock = Instant::now();
-    let tx = conn.transaction()?;
+    let tx = conn.unchecked_transaction()?;
     // Source item id -> new item id: an item several feeds carried is inserted once.
     let mut inserted: BTreeMap<i64, i64> = BTreeMap::new();
     {
@@ -185,6 +184,7 @@ fn main() -> anyhow::Result<()> {
     tx.commit()?;
     let items = inserted.len();
     report("raw", items, clock.elapsed().as_secs_f64(), &raw_db);
+    drop(store);
 
     // newswire's own writes: one transaction per feed as a poll wrote them
     // before the group commit, then as the writer groups them now (every
@@ -200,6 +200,13 @@ fn main() -> anyhow::Result<()> {
         prints
             .entry(r.item_id)
             .or_insert_with(|| newswire::store::stories_hook::fingerprint_of(&r.item));
+    }
+    // So are the search-index terms.
+    let mut terms = BTreeMap::new();
+    for r in &rows {
+        terms
+            .entry(r.item_id)
+            .or_insert_with(|| newswire::store::fts::item_terms(&r.item));
     }
     let group = config.fetch.concurrency.max(1);
     for (label, size) in [("record_poll", 1), ("record_polls", group)] {
@@ -233,6 +240,7 @@ fn main() -> anyhow::Result<()> {
                             entry_url: r.entry_url.clone(),
                             item: r.item.clone(),
                             fingerprint: prints.get(&r.item_id).cloned(),
+                            search_terms: terms.get(&r.item_id).cloned(),
                         })
                         .collect(),
                     linked: Vec::new(),

@@ -36,6 +36,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "extraction_path",
         include_str!("migrations/010_extraction_path.sql"),
     ),
+    (
+        11,
+        "fts_batched",
+        include_str!("migrations/011_fts_batched.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -61,6 +61,7 @@ fn store_items(store: &mut Store, feed: &str, items: Vec<NewItem>) -> Vec<i64> {
             entry_url: Some(item.url.clone()),
             item,
             fingerprint: None,
+            search_terms: None,
         })
         .collect::<Vec<_>>();
     store
