@@ -223,6 +223,32 @@ pub fn print_feeds(config: &Config, states: &[FeedState], format: Format) -> any
     // By name: a scan of `states` per feed is quadratic on a large config.
     let by_name: std::collections::HashMap<&str, &FeedState> =
         states.iter().map(|s| (s.name.as_str(), s)).collect();
+    if matches!(format, Format::Table) {
+        // Straight to the table: a JSON value per feed first was a fifth of
+        // `feeds list` on a 100,000-feed config.
+        return emit::<serde_json::Value>(&[], format, |out| {
+            writeln!(
+                out,
+                "{:<16} {:<8} {:<14} {:<12} {:<20} URL",
+                "NAME", "ENABLED", "SCHEDULE", "LAST", "NEXT DUE"
+            )?;
+            for f in &config.feeds {
+                let s = by_name.get(f.name.as_str()).copied();
+                writeln!(
+                    out,
+                    "{:<16} {:<8} {:<14} {:<12} {:<20} {}",
+                    fit(&f.name, 16),
+                    if f.enabled { "yes" } else { "no" },
+                    fit(f.schedule.source(), 14),
+                    s.and_then(|s| s.last_status.as_deref()).unwrap_or("-"),
+                    s.and_then(|s| s.next_due_at)
+                        .map_or_else(|| "-".to_owned(), ts),
+                    f.url
+                )?;
+            }
+            Ok(())
+        });
+    }
     let rows: Vec<_> = config
         .feeds
         .iter()
@@ -239,26 +265,7 @@ pub fn print_feeds(config: &Config, states: &[FeedState], format: Format) -> any
             })
         })
         .collect();
-    emit(&rows, format, |out| {
-        writeln!(
-            out,
-            "{:<16} {:<8} {:<14} {:<12} {:<20} URL",
-            "NAME", "ENABLED", "SCHEDULE", "LAST", "NEXT DUE"
-        )?;
-        for (f, row) in config.feeds.iter().zip(&rows) {
-            writeln!(
-                out,
-                "{:<16} {:<8} {:<14} {:<12} {:<20} {}",
-                fit(&f.name, 16),
-                if f.enabled { "yes" } else { "no" },
-                fit(f.schedule.source(), 14),
-                row["last_status"].as_str().unwrap_or("-"),
-                row["next_due_at"].as_str().unwrap_or("-"),
-                f.url
-            )?;
-        }
-        Ok(())
-    })
+    emit(&rows, format, |_| Ok(()))
 }
 
 /// `newswire inspect`.

@@ -96,12 +96,21 @@ impl PendingSearch {
         if self.rows.is_empty() {
             return Ok(());
         }
-        let mut stmt = conn.prepare_cached(
-            "INSERT INTO items_fts (rowid, title, content_text) VALUES (?1, ?2, ?3)",
-        )?;
-        for (id, terms) in &self.rows {
-            stmt.execute(rusqlite::params![id, terms.title, terms.text])?;
-        }
+        // One statement for every row: FTS5 flushes its pending terms to a
+        // new segment at the start of each write statement after its first
+        // (its savepoint hook), so a statement per row was a segment per row.
+        let rows: Vec<(i64, Option<&str>, Option<&str>)> = self
+            .rows
+            .iter()
+            .map(|(id, t)| (*id, t.title.as_deref(), t.text.as_deref()))
+            .collect();
+        let json = serde_json::to_string(&rows)
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+        conn.prepare_cached(
+            "INSERT INTO items_fts (rowid, title, content_text)
+             SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1)",
+        )?
+        .execute([json])?;
         Ok(())
     }
 }
