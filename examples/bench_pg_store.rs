@@ -81,6 +81,7 @@ fn polls() -> Vec<(String, Vec<StoredEntry>)> {
                         key: EntryKey(url.clone()),
                         entry_url: Some(url),
                         fingerprint: Some(fingerprint_of(&item)),
+                        search_terms: None,
                         item,
                     }
                 })

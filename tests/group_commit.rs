@@ -41,6 +41,7 @@ fn entry(url: &str) -> StoredEntry {
             extraction_path: None,
         },
         fingerprint: None,
+        search_terms: None,
     }
 }
 

@@ -223,6 +223,33 @@ pub fn print_feeds(config: &Config, states: &[FeedState], format: Format) -> any
     // By name: a scan of `states` per feed is quadratic on a large config.
     let by_name: std::collections::HashMap<&str, &FeedState> =
         states.iter().map(|s| (s.name.as_str(), s)).collect();
+    if matches!(format, Format::Table) {
+        // Straight to the table: a JSON value per feed first was a fifth of
+        // `feeds list` on a 100,000-feed config.
+        return emit::<serde_json::Value>(&[], format, |out| {
+            writeln!(
+                out,
+                "{:<16} {:<8} {:<14} {:<12} {:<20} {:<16} URL",
+                "NAME", "ENABLED", "SCHEDULE", "LAST", "NEXT DUE", "LEASED BY"
+            )?;
+            for f in &config.feeds {
+                let s = by_name.get(f.name.as_str()).copied();
+                writeln!(
+                    out,
+                    "{:<16} {:<8} {:<14} {:<12} {:<20} {:<16} {}",
+                    fit(&f.name, 16),
+                    if f.enabled { "yes" } else { "no" },
+                    fit(f.schedule.source(), 14),
+                    s.and_then(|s| s.last_status.as_deref()).unwrap_or("-"),
+                    s.and_then(|s| s.next_due_at)
+                        .map_or_else(|| "-".to_owned(), ts),
+                    fit(s.and_then(|s| s.lease_owner.as_deref()).unwrap_or("-"), 16),
+                    f.url
+                )?;
+            }
+            Ok(())
+        });
+    }
     let rows: Vec<_> = config
         .feeds
         .iter()
@@ -241,27 +268,7 @@ pub fn print_feeds(config: &Config, states: &[FeedState], format: Format) -> any
             })
         })
         .collect();
-    emit(&rows, format, |out| {
-        writeln!(
-            out,
-            "{:<16} {:<8} {:<14} {:<12} {:<20} {:<16} URL",
-            "NAME", "ENABLED", "SCHEDULE", "LAST", "NEXT DUE", "LEASED BY"
-        )?;
-        for (f, row) in config.feeds.iter().zip(&rows) {
-            writeln!(
-                out,
-                "{:<16} {:<8} {:<14} {:<12} {:<20} {:<16} {}",
-                fit(&f.name, 16),
-                if f.enabled { "yes" } else { "no" },
-                fit(f.schedule.source(), 14),
-                row["last_status"].as_str().unwrap_or("-"),
-                row["next_due_at"].as_str().unwrap_or("-"),
-                fit(row["lease_owner"].as_str().unwrap_or("-"), 16),
-                f.url
-            )?;
-        }
-        Ok(())
-    })
+    emit(&rows, format, |_| Ok(()))
 }
 
 /// `newswire inspect`.

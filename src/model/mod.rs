@@ -23,7 +23,7 @@ use serde::Serialize;
 
 pub use location::{PgUrl, SslMode, StoreLocation};
 pub use poll::{
-    FeedId, FeedMeta, FeedState, ItemId, Lease, LinkedEntry, PollOutcome, PollRecord, PollSummary,
+    FeedId, FeedMeta, FeedState, ItemId, Lease, LinkedEntry, PollOutcome, PollRecord, PollSummary, SearchTerms,
     StoredEntry,
 };
 pub use reads::{

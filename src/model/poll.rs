@@ -75,6 +75,10 @@ pub struct StoredEntry {
     /// The article text's story fingerprint, computed by the caller off the
     /// writer thread; computed at write time when `None`.
     pub fingerprint: Option<crate::dedup::Fingerprint>,
+    /// The item's search-index terms (`store::fts::item_terms`), computed
+    /// by the caller off the writer thread; computed at write time when
+    /// `None`.
+    pub search_terms: Option<SearchTerms>,
 }
 
 /// An entry not seen before in this feed whose article is already stored
@@ -180,4 +184,15 @@ pub struct Lease {
     pub owner: String,
     /// The claim's fencing token.
     pub token: i64,
+}
+
+/// The analysed terms of a new item, as the search index stores them: what
+/// `newswire_terms(title, language, content_text)` and
+/// `newswire_terms(content_text, language, content_text)` return for it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchTerms {
+    /// Terms of the title (`None` when it has none).
+    pub title: Option<String>,
+    /// Terms of the text (`None` when it has none).
+    pub text: Option<String>,
 }

@@ -14,15 +14,109 @@
 //!
 //! The index is contentless, so [`snippet`] cuts the passage from the stored
 //! text, with the words that matched in `[brackets]`.
+//!
+//! newswire's own writer does not go through the insert trigger (migration
+//! 011): the terms of a new item are made off the writer thread
+//! ([`item_terms`], on the CPU workers beside the story fingerprint) and a
+//! write inserts the index rows of all its items together just before it
+//! commits. A row inserted into `items_fts` between two other statements
+//! makes FTS5 flush its pending terms into a new segment at the next
+//! statement (its savepoint hook), so a row per item cost a segment per item
+//! and the merges that follow, a third of the writer's time. While such a
+//! write runs, `newswire_fts_deferred()` is true on the writer's thread and
+//! the trigger's `WHEN` skips the row; anywhere else (the article text that
+//! arrives later, a re-index) the triggers work as before, and a program
+//! that writes `items` without newswire's functions still fails with "no
+//! such function" instead of leaving items out of the index.
+
+use std::cell::Cell;
 
 use rusqlite::Connection;
 use rusqlite::functions::FunctionFlags;
 
 use crate::dedup::analyse::{self, Lang, Word};
+use crate::model::NewItem;
+
+thread_local! {
+    /// True while a newswire write on this thread indexes its new items
+    /// itself ([`PendingSearch`]).
+    static DEFERRED: Cell<bool> = const { Cell::new(false) };
+}
+
+pub use crate::model::SearchTerms;
+
+/// The search-index terms of `item`: the same analysis the triggers run,
+/// for a caller to make off the store's writer thread.
+pub fn item_terms(item: &NewItem) -> SearchTerms {
+    let lang = item_language(item.language.as_deref(), || item.content_text.clone());
+    SearchTerms {
+        title: item.title.as_deref().map(|t| analyse::index_text(t, lang)),
+        text: item
+            .content_text
+            .as_deref()
+            .map(|t| analyse::index_text(t, lang)),
+    }
+}
+
+/// The search-index rows of the items one write inserts, written together
+/// by [`PendingSearch::write`] before the write commits. While one exists,
+/// the insert trigger skips the items this thread inserts (module notes).
+pub(super) struct PendingSearch {
+    rows: Vec<(i64, SearchTerms)>,
+    /// The flag as it was before, restored on drop.
+    was: bool,
+}
+
+impl PendingSearch {
+    /// Starts deferring the index rows of items inserted on this thread.
+    pub(super) fn begin() -> PendingSearch {
+        PendingSearch {
+            rows: Vec::new(),
+            was: DEFERRED.replace(true),
+        }
+    }
+
+    /// Queues the index row of item `id`.
+    pub(super) fn push(&mut self, id: i64, terms: SearchTerms) {
+        self.rows.push((id, terms));
+    }
+
+    /// Inserts every queued row (in the caller's transaction) and stops
+    /// deferring.
+    pub(super) fn write(self, conn: &Connection) -> rusqlite::Result<()> {
+        if self.rows.is_empty() {
+            return Ok(());
+        }
+        // One statement for every row: FTS5 flushes its pending terms to a
+        // new segment at the start of each write statement after its first
+        // (its savepoint hook), so a statement per row was a segment per row.
+        let rows: Vec<(i64, Option<&str>, Option<&str>)> = self
+            .rows
+            .iter()
+            .map(|(id, t)| (*id, t.title.as_deref(), t.text.as_deref()))
+            .collect();
+        let json = serde_json::to_string(&rows)
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+        conn.prepare_cached(
+            "INSERT INTO items_fts (rowid, title, content_text)
+             SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1)",
+        )?
+        .execute([json])?;
+        Ok(())
+    }
+}
+
+impl Drop for PendingSearch {
+    fn drop(&mut self) {
+        DEFERRED.set(self.was);
+    }
+}
 
 /// Registers `newswire_terms(text, language, sample)`: the analysed terms of
 /// `text`, stemmed for the language tag `language`, or, when it is NULL or
-/// unknown, for the language detected in `sample` (the item's article text).
+/// unknown, for the language detected in `sample` (the item's article text);
+/// and `newswire_fts_deferred()`, true while this thread's write indexes its
+/// new items itself.
 pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
     conn.create_scalar_function(
         "newswire_terms",
@@ -39,6 +133,13 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
             });
             Ok(Some(analyse::index_text(&text, lang)))
         },
+    )?;
+    // The insert trigger's guard (migration 011, module notes).
+    conn.create_scalar_function(
+        "newswire_fts_deferred",
+        0,
+        FunctionFlags::SQLITE_UTF8,
+        |_| Ok(DEFERRED.get()),
     )
 }
 
@@ -490,3 +591,8 @@ mod tests {
         assert_eq!(item_language(None, || None), None);
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "test code: a panic is a failed test")]
+#[path = "fts_write_tests.rs"]
+mod write_tests;

@@ -38,8 +38,13 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (
         11,
+        "fts_batched",
+        include_str!("migrations/011_fts_batched.sql"),
+    ),
+    (
+        12,
         "fetch_instance",
-        include_str!("migrations/011_fetch_instance.sql"),
+        include_str!("migrations/012_fetch_instance.sql"),
     ),
 ];
 

@@ -67,6 +67,22 @@ fn sql(action: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> StoryStoreE
     move |source| StoryStoreError::Sql { action, source }
 }
 
+/// `keys` as a JSON array of integers (for `json_each`).
+fn json_keys(keys: &[i64]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(keys.len() * 20 + 2);
+    out.push('[');
+    for (i, k) in keys.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        // Writing to a String cannot fail.
+        let _ = write!(out, "{k}");
+    }
+    out.push(']');
+    out
+}
+
 /// A [`StoryIndex`] over the migration-002 tables of a SQLite connection.
 #[derive(Debug, Clone, Copy)]
 pub struct SqliteIndex<'a>(pub &'a Connection);
@@ -225,23 +241,22 @@ impl StoryIndex for SqliteIndex<'_> {
             )
             .and_then(|mut s| s.execute(params![item_id, story_id, seen, fingerprint.to_bytes()]))
             .map_err(sql(what("writing the fingerprint")))?;
-        let mut band_stmt = self
-            .0
-            .prepare_cached("INSERT OR IGNORE INTO story_bands (band_key, seen_at, item_id) VALUES (?1, ?2, ?3)")
-            .map_err(sql(what("preparing band keys")))?;
-        for key in bands {
-            band_stmt
-                .execute(params![key, seen, item_id])
-                .map_err(sql(what("writing band keys")))?;
-        }
-        let mut sample_stmt = self
-            .0
-            .prepare_cached("INSERT OR IGNORE INTO story_samples (sample_key, seen_at, item_id) VALUES (?1, ?2, ?3)")
-            .map_err(sql(what("preparing sample keys")))?;
-        for key in samples {
-            sample_stmt
-                .execute(params![key, seen, item_id])
-                .map_err(sql(what("writing sample keys")))?;
+        // One statement per table, the keys as a JSON array: a statement
+        // per key cost more in statement overhead than the rows themselves.
+        for (table, column, keys) in [
+            ("story_bands", "band_key", bands),
+            ("story_samples", "sample_key", samples),
+        ] {
+            if keys.is_empty() {
+                continue;
+            }
+            self.0
+                .prepare_cached(&format!(
+                    "INSERT OR IGNORE INTO {table} ({column}, seen_at, item_id) \
+                     SELECT value, ?2, ?3 FROM json_each(?1)"
+                ))
+                .and_then(|mut s| s.execute(params![json_keys(keys), seen, item_id]))
+                .map_err(sql(what(&format!("writing {table}"))))?;
         }
         self.0
             .prepare_cached("UPDATE items SET story_id = ?2 WHERE id = ?1")

@@ -34,13 +34,41 @@ pub fn is_teaser(extraction: Extraction, fingerprint: &Fingerprint) -> bool {
             && fingerprint.words < FEED_TEASER_WORDS)
 }
 
-/// The story the new item `id` belongs to (its own id when nothing matches).
+/// Chooses the story of the new item `id` (its own id when nothing matches)
+/// and records it on the item's row.
+///
+/// A teaser is recorded with its fingerprint alone (what the `stories` view
+/// dates a story by, and what [`Store::refresh_story`] reads back): no band
+/// or sample keys, no candidate lookup, and, being new, no old keys to clear.
 pub(super) fn assign_story(
     tx: &Transaction<'_>,
     id: ItemId,
     entry: &StoredEntry,
     seen_at: DateTime<Utc>,
     window: TimeDelta,
+) -> rusqlite::Result<ItemId> {
+    story_of_entry(tx, id, entry, seen_at, window, true)
+}
+
+/// [`assign_story`] for a stored item whose text changed: its old index
+/// keys are replaced (none are left when the new text is a teaser).
+pub(super) fn assign_story_again(
+    tx: &Transaction<'_>,
+    id: ItemId,
+    entry: &StoredEntry,
+    seen_at: DateTime<Utc>,
+    window: TimeDelta,
+) -> rusqlite::Result<ItemId> {
+    story_of_entry(tx, id, entry, seen_at, window, false)
+}
+
+fn story_of_entry(
+    tx: &Transaction<'_>,
+    id: ItemId,
+    entry: &StoredEntry,
+    seen_at: DateTime<Utc>,
+    window: TimeDelta,
+    new: bool,
 ) -> rusqlite::Result<ItemId> {
     let computed;
     let fingerprint = match &entry.fingerprint {
@@ -51,15 +79,31 @@ pub(super) fn assign_story(
         }
     };
     let teaser = is_teaser(entry.item.extraction, fingerprint);
+    if teaser && new {
+        tx.prepare_cached(
+            "INSERT INTO story_fingerprints (item_id, story_id, seen_at, fingerprint) VALUES (?1, ?1, ?2, ?3)",
+        )?
+        .execute(params![id, seen_at.timestamp(), fingerprint.to_bytes()])?;
+        set_story(tx, id, id)?;
+        return Ok(id);
+    }
     match decide(tx, id, fingerprint, teaser, seen_at, window) {
+        // The index's insert set `items.story_id`.
         Ok(decision) => Ok(decision.story_for(id)),
         Err(StoryStoreError::Sql { source, .. }) => Err(source),
         Err(e) => {
             // A damaged index row costs only this match, never the item.
             tracing::warn!(item = id, error = %e, "story matching skipped");
+            set_story(tx, id, id)?;
             Ok(id)
         }
     }
+}
+
+fn set_story(tx: &Transaction<'_>, id: ItemId, story_id: ItemId) -> rusqlite::Result<()> {
+    tx.prepare_cached("UPDATE items SET story_id = ?2 WHERE id = ?1")?
+        .execute(params![id, story_id])?;
+    Ok(())
 }
 
 /// Records `id` in the index and chooses its story (none for a teaser).
@@ -148,7 +192,10 @@ impl SqliteStore {
         let wrap = self.wrap();
         let window = self.story_window;
         let path = self.path.clone();
-        let tx = self.conn.transaction().map_err(&wrap)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(&wrap)?;
         let row: Option<(Option<String>, String, i64)> = tx
             .query_row(
                 "SELECT i.title, i.first_seen_at, COALESCE(i.story_id, i.id) FROM items i WHERE i.id = ?1",

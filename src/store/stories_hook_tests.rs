@@ -61,6 +61,7 @@ fn store_items(store: &mut SqliteStore, feed: &str, items: Vec<NewItem>) -> Vec<
             entry_url: Some(item.url.clone()),
             item,
             fingerprint: None,
+            search_terms: None,
         })
         .collect::<Vec<_>>();
     store

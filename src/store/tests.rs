@@ -100,6 +100,7 @@ fn one_item_per_canonical_url_with_every_source() {
         entry_url: Some(url.into()),
         item: item(url),
         fingerprint: None,
+        search_terms: None,
     };
     let s = store
         .record_poll(&poll(
@@ -188,6 +189,7 @@ fn search_ranks_titles_and_survives_bad_syntax() {
             entry_url: None,
             item: it,
             fingerprint: None,
+            search_terms: None,
         }
     };
     store
@@ -289,6 +291,7 @@ fn pruning_leaves_tombstones_so_items_do_not_return() {
         entry_url: Some(url.into()),
         item: item(url),
         fingerprint: None,
+        search_terms: None,
     };
     let mut old = poll(a.id, vec![entry("id:old", "https://x.example/old")], vec![]);
     old.started_at = Utc::now() - chrono::Duration::days(100);
@@ -350,6 +353,7 @@ fn pruning_the_poll_log_keeps_recent_rows_and_every_item() {
                 entry_url: Some(url.clone()),
                 item: item(&url),
                 fingerprint: None,
+                search_terms: None,
             }],
             vec![],
         );

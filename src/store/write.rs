@@ -12,14 +12,21 @@
 //! each, so the failure costs that poll alone. A crash before the commit
 //! loses the whole group, none of whose callers was told it was stored (so
 //! nothing is lost: those feeds are polled again, and nothing duplicates).
+//! Every write begins `IMMEDIATE`: a transaction that has read first cannot
+//! wait for the write lock (SQLite gives up at once rather than risk a
+//! deadlock), and the checkpoint thread's `RESTART` holds that lock for a
+//! moment: a deferred poll write failed with "database is locked" then.
+//!
 //! One commit per group instead of per poll is what lets the writer keep up
 //! with many small polls: the pages every poll touches (the `feeds` and
-//! `fetches` b-trees, the search index's pending segment) are written to the
-//! WAL once per group.
+//! `fetches` b-trees) are written to the WAL once per group, and the search
+//! index rows of all the group's new items are inserted together just before
+//! the commit, one index segment per group ([`super::fts`]).
 
 use chrono::{DateTime, TimeDelta, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 
+use super::fts::PendingSearch;
 use super::{SqliteStore, StoreError};
 use crate::model::{
     EntryKey, FeedId, ItemId, PollOutcome, PollRecord, PollSummary, StoredEntry, ts,
@@ -29,7 +36,9 @@ impl SqliteStore {
     /// Writes one poll in one transaction.
     pub fn record_poll(&mut self, poll: &PollRecord) -> Result<PollSummary, StoreError> {
         let wrap = self.wrap();
-        let tx = self.conn.transaction().map_err(&wrap)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(&wrap)?;
         let summary = write_poll(&tx, poll, self.story_window).map_err(&wrap)?;
         tx.commit().map_err(&wrap)?;
         Ok(summary)
@@ -68,29 +77,49 @@ impl SqliteStore {
     fn write_group(&mut self, polls: &[PendingPoll]) -> Result<Vec<PollSummary>, StoreError> {
         let wrap = self.wrap();
         let window = self.story_window;
-        let tx = self.conn.transaction().map_err(&wrap)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(&wrap)?;
         let mut summaries = Vec::with_capacity(polls.len());
+        let mut search = PendingSearch::begin();
         for (poll, pages) in polls {
-            summaries.push(write_poll(&tx, poll, window).map_err(&wrap)?);
+            summaries.push(write_poll_items(&tx, poll, window, &mut search).map_err(&wrap)?);
             for page in pages {
                 super::articles::insert_page(&tx, poll.feed_id, page, poll.started_at)
                     .map_err(&wrap)?;
             }
         }
+        search.write(&tx).map_err(&wrap)?;
         tx.commit().map_err(&wrap)?;
         Ok(summaries)
     }
 }
 
+/// Writes one poll, its items' search-index rows included (written last, in
+/// one go: [`super::fts`]).
 pub(super) fn write_poll(
     tx: &Transaction<'_>,
     poll: &PollRecord,
     window: TimeDelta,
 ) -> rusqlite::Result<PollSummary> {
+    let mut search = PendingSearch::begin();
+    let summary = write_poll_items(tx, poll, window, &mut search)?;
+    search.write(tx)?;
+    Ok(summary)
+}
+
+/// Writes one poll; the search-index rows of its new items go to `search`,
+/// which the caller writes before it commits.
+fn write_poll_items(
+    tx: &Transaction<'_>,
+    poll: &PollRecord,
+    window: TimeDelta,
+    search: &mut PendingSearch,
+) -> rusqlite::Result<PollSummary> {
     let now = ts(poll.started_at);
     let mut summary = PollSummary::default();
     for entry in &poll.new_entries {
-        let (item_id, inserted) = insert_item(tx, entry, poll.started_at, window)?;
+        let (item_id, inserted) = insert_item(tx, entry, poll.started_at, window, search)?;
         if inserted {
             summary.new_items += 1;
         } else {
@@ -245,6 +274,7 @@ fn insert_item(
     entry: &StoredEntry,
     seen_at: DateTime<Utc>,
     window: TimeDelta,
+    search: &mut PendingSearch,
 ) -> rusqlite::Result<(ItemId, bool)> {
     let item = &entry.item;
     if let Some(id) = tx
@@ -279,9 +309,18 @@ fn insert_item(
         item.extraction_path,
     ])?;
     let id = tx.last_insert_rowid();
-    let story_id = super::stories_hook::assign_story(tx, id, entry, seen_at, window)?;
-    tx.prepare_cached("UPDATE items SET story_id = ?2 WHERE id = ?1")?
-        .execute(params![id, story_id])?;
+    let terms = match &entry.search_terms {
+        Some(terms) => terms.clone(),
+        // As the trigger's function did, a crash in the analyser fails this
+        // write (and so this poll alone), never the writer thread.
+        None => std::panic::catch_unwind(|| super::fts::item_terms(item)).map_err(|_| {
+            rusqlite::Error::UserFunctionError(
+                format!("search terms of {} could not be made", item.canonical_url).into(),
+            )
+        })?,
+    };
+    search.push(id, terms);
+    super::stories_hook::assign_story(tx, id, entry, seen_at, window)?;
     Ok((id, true))
 }
 

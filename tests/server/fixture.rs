@@ -68,6 +68,7 @@ pub fn entry(spec: &ItemSpec<'_>) -> StoredEntry {
             extraction_path: None,
         },
         fingerprint: None,
+        search_terms: None,
     }
 }
 

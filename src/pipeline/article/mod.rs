@@ -171,13 +171,16 @@ pub async fn build_items_with_pages(
                     entry_url,
                     item,
                     fingerprint: None,
+                    search_terms: None,
                 });
             }
         }
     }
-    // Story fingerprints are CPU work: do it here, on the CPU threads and in
-    // parallel across feeds, not later inside the store's one writer. An item
-    // whose fingerprint cannot be made is stored without one (its own story).
+    // Story fingerprints and search-index terms are CPU work: do it here, on
+    // the CPU threads and in parallel across feeds, not later inside the
+    // store's one writer. An item whose fingerprint cannot be made is stored
+    // without one (its own story); one whose terms cannot be made has them
+    // made by the writer.
     let mut stored = ctx
         .on_cpu(move || {
             let mut stored = stored;
@@ -185,6 +188,10 @@ pub async fn build_items_with_pages(
                 let item = &entry.item;
                 entry.fingerprint = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     crate::store::stories_hook::fingerprint_of(item)
+                }))
+                .ok();
+                entry.search_terms = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    crate::store::fts::item_terms(item)
                 }))
                 .ok();
             }

@@ -34,7 +34,10 @@ impl SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<Vec<ItemId>, StoreError> {
         let wrap = self.wrap();
-        let tx = self.conn.transaction().map_err(&wrap)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(&wrap)?;
         let mut unknown = Vec::new();
         for id in items {
             let n = tx
@@ -68,7 +71,10 @@ impl SqliteStore {
     /// failed page (no row, `extraction = 'failed'`). Returns the rows queued.
     pub fn requeue_failed_articles(&mut self, now: DateTime<Utc>) -> Result<usize, StoreError> {
         let wrap = self.wrap();
-        let tx = self.conn.transaction().map_err(&wrap)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(&wrap)?;
         let again = tx
             .prepare_cached(
                 "UPDATE article_queue SET state = 'pending', attempts = 0, next_attempt_at = ?1,

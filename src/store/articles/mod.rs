@@ -202,7 +202,10 @@ impl SqliteStore {
         pages: &[PageJob],
     ) -> Result<super::PollSummary, StoreError> {
         let wrap = self.wrap();
-        let tx = self.conn.transaction().map_err(&wrap)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(&wrap)?;
         let summary =
             crate::store::write::write_poll(&tx, poll, self.story_window).map_err(&wrap)?;
         for page in pages {
@@ -224,7 +227,10 @@ impl SqliteStore {
     ) -> Result<Vec<ArticleJob>, StoreError> {
         let wrap = self.wrap();
         let until = now + TimeDelta::from_std(lease).unwrap_or(TimeDelta::MAX);
-        let tx = self.conn.transaction().map_err(&wrap)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(&wrap)?;
         let claimed: Vec<Claimed> = {
             let mut stmt = tx
                 .prepare_cached(
@@ -318,7 +324,10 @@ impl SqliteStore {
     ) -> Result<bool, StoreError> {
         let wrap = self.wrap();
         let window = self.story_window;
-        let tx = self.conn.transaction().map_err(&wrap)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(&wrap)?;
         let held = tx
             .prepare_cached(
                 "SELECT 1 FROM article_queue WHERE id = ?1 AND lease_token = ?2 AND state = 'running'",

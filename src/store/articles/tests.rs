@@ -60,6 +60,7 @@ fn store_with_pending(next: DateTime<Utc>) -> SqliteStore {
             entry_url: Some(url.into()),
             item: item(url, "A short teaser."),
             fingerprint: None,
+            search_terms: None,
         }],
         linked: Vec::new(),
         next_due_at: at(60),
@@ -273,7 +274,7 @@ fn a_store_from_before_the_queue_is_upgraded_with_its_items_dated() {
     let path = dir.path().join("old.db");
     {
         let store = SqliteStore::open(&path).expect("create");
-        // Back to the schema before migrations 009 to 011, with one item in it.
+        // Back to the schema before migrations 009 to 012, with one item in it.
         store
             .conn
             .execute_batch(
@@ -299,4 +300,120 @@ fn a_store_from_before_the_queue_is_upgraded_with_its_items_dated() {
     assert_eq!(store.requeue_failed_articles(at(0)).expect("requeue"), 1);
     let rows = store.list_articles(&["pending"], 10).expect("list");
     assert_eq!(rows[0].url, "http://a.example/1");
+}
+
+/// A wire story of `n` paragraphs, each distinct.
+fn wire_story(n: usize) -> String {
+    (0..n)
+        .map(|i| {
+            format!(
+                "Port officials in Velmora said on day {i} that grain loadings at berth {} had \
+                 resumed after the storm, with {} ships waiting offshore and inspectors from the \
+                 harbour authority checking every hold before departure to the southern ports.",
+                i * 7 + 3,
+                i * 11 + 5
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+#[test]
+fn a_teaser_gets_no_story_keys_and_joins_its_story_when_its_page_arrives() {
+    // Item 1: a feed teaser whose page failed (pending).
+    let mut store = store_with_pending(at(30));
+    let keys = |store: &SqliteStore, id: i64| -> i64 {
+        store
+            .conn
+            .query_row(
+                "SELECT (SELECT count(*) FROM story_bands WHERE item_id = ?1)
+                      + (SELECT count(*) FROM story_samples WHERE item_id = ?1)",
+                [id],
+                |r| r.get(0),
+            )
+            .expect("count")
+    };
+    assert_eq!(keys(&store, 1), 0, "a teaser gets no band or sample keys");
+    let hits = store
+        .search(
+            "teaser",
+            &crate::store::ItemQuery {
+                limit: 10,
+                ..crate::store::ItemQuery::default()
+            },
+        )
+        .expect("search");
+    assert_eq!(hits.len(), 1, "a teaser is still searchable");
+
+    // Item 2: the full story from another outlet, stored after it.
+    let feed_id = store.feed_state("rt").expect("q").expect("feed").id;
+    let mut full = item("http://wire.example/story", &wire_story(8));
+    full.extraction = Extraction::Extracted;
+    full.extraction_error = None;
+    let poll = PollRecord {
+        feed_id,
+        started_at: at(10),
+        elapsed: Duration::ZERO,
+        outcome: PollOutcome::NotModified {
+            etag: None,
+            last_modified: None,
+        },
+        entries: 1,
+        new_entries: vec![StoredEntry {
+            key: EntryKey("id:2".into()),
+            entry_url: None,
+            item: full,
+            fingerprint: None,
+            search_terms: None,
+        }],
+        linked: Vec::new(),
+        next_due_at: at(60),
+        error_count: 0,
+        instance: None,
+        lease: None,
+    };
+    for r in store.record_polls(&[(poll.clone(), Vec::new()), (poll, Vec::new())]) {
+        r.expect("poll");
+    }
+    assert!(keys(&store, 2) > 0, "a full text is in the index");
+    let story = |store: &SqliteStore, id: i64| -> i64 {
+        store
+            .conn
+            .query_row("SELECT story_id FROM items WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .expect("story")
+    };
+    assert_eq!(story(&store, 1), 1, "the teaser joined nothing");
+    assert_eq!(story(&store, 2), 2);
+
+    // The teaser's page arrives: the first paragraphs of the same story.
+    let jobs = store
+        .claim_articles("a", 10, Duration::from_secs(300), at(30))
+        .expect("claim");
+    let mut page = jobs[0].item.clone();
+    page.content_text = Some(
+        wire_story(8)
+            .split("\n\n")
+            .take(5)
+            .collect::<Vec<_>>()
+            .join("\n\n"),
+    );
+    page.extraction = Extraction::Extracted;
+    page.extraction_error = None;
+    let fingerprint = crate::store::stories_hook::fingerprint_of(&page);
+    assert!(
+        store
+            .finish_article(
+                &jobs[0],
+                &ArticleOutcome::Fetched {
+                    item: Box::new(page),
+                    fingerprint,
+                },
+                at(31),
+            )
+            .expect("finish")
+    );
+    assert!(keys(&store, 1) > 0, "its full text is fingerprinted");
+    assert_eq!(story(&store, 1), 2, "and joins the story");
 }

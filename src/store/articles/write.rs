@@ -134,9 +134,11 @@ pub(super) fn join_story_later(
         entry_url: None,
         item: item.clone(),
         fingerprint: Some(fingerprint.clone()),
+        // Not read: the text's index row is the update trigger's.
+        search_terms: None,
     };
     let story =
-        crate::store::stories_hook::assign_story(tx, item_id, &entry, first_seen_at, window)?;
+        crate::store::stories_hook::assign_story_again(tx, item_id, &entry, first_seen_at, window)?;
     tx.prepare_cached("UPDATE items SET story_id = ?2 WHERE id = ?1")?
         .execute(params![item_id, story])?;
     Ok(())

@@ -161,6 +161,7 @@ impl PgStore {
                         entry_url: None,
                         item: (**item).clone(),
                         fingerprint: Some(fingerprint.clone()),
+                        search_terms: None,
                     };
                     let story = self.assign_story(tx, job.item_id, &entry, job.first_seen_at)?;
                     tx.execute(

@@ -1,5 +1,5 @@
 -- newswire on PostgreSQL, migration 1: the schema of SQLite migrations 001
--- to 011 in one step, same tables, columns and views (names and meaning),
+-- to 012 in one step, same tables, columns and views (names and meaning),
 -- PostgreSQL types (docs/schema.md shows both side by side).
 --
 -- Times are timestamptz; the story index's seen_at stays Unix seconds

@@ -105,6 +105,7 @@ pub(super) fn entry(key: &str, item: NewItem) -> StoredEntry {
         entry_url: Some(item.url.clone()),
         item,
         fingerprint: None,
+        search_terms: None,
     }
 }
 
