@@ -114,6 +114,12 @@ fn poll_stores_each_entry_once_and_revalidates() {
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(setup.query_i64("SELECT count(*) FROM items"), items);
     assert_eq!(setup.query_i64("SELECT count(*) FROM fetches"), 3);
+    // Each poll names the process that made it (`[cluster] instance`,
+    // by default host name and process id).
+    assert_eq!(
+        setup.query_i64("SELECT count(*) FROM fetches WHERE instance LIKE '%-%'"),
+        3
+    );
     assert_eq!(
         setup.query_i64("SELECT count(*) FROM fetches WHERE status = 'not_modified'"),
         1

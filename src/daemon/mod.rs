@@ -103,9 +103,16 @@ pub async fn poll_once(
             anyhow::bail!("no feed named `{name}` in the config");
         }
     }
-    let store = open_store(&config)?;
-    let gone: HashSet<String> = store
-        .feed_states()?
+    let (store, states) = off_runtime({
+        let config = Arc::clone(&config);
+        move || {
+            let store = open_store(&config)?;
+            let states = store.feed_states()?;
+            Ok((store, states))
+        }
+    })
+    .await?;
+    let gone: HashSet<String> = states
         .into_iter()
         .filter(|s| s.disabled_reason.is_some())
         .map(|s| s.name)
@@ -170,7 +177,24 @@ pub async fn poll_once(
             }
         }
     }
+    close(ctx).await;
     Ok(reports)
+}
+
+/// Runs `f`, a store call, on a blocking thread: a server backend's client
+/// runs a runtime of its own and must never be called from an async task.
+async fn off_runtime<T: Send + 'static>(
+    f: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
+) -> anyhow::Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .context("store task failed")?
+}
+
+/// Drops the context (and, with its last reference, the writer store) on a
+/// blocking thread, for the reason of [`off_runtime`].
+async fn close(ctx: Context) {
+    let _ = tokio::task::spawn_blocking(move || drop(ctx)).await;
 }
 
 /// Most queue rounds `newswire poll` runs after its polls.
@@ -210,7 +234,11 @@ fn store_failure_report(config: &Config, name: &str, e: &crate::store::StoreErro
 /// Runs the daemon until `shutdown` is cancelled.
 pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::Result<()> {
     let config = Arc::new(Config::load(&config_path)?);
-    let store = open_store(&config)?;
+    let store = off_runtime({
+        let config = Arc::clone(&config);
+        move || open_store(&config)
+    })
+    .await?;
     tracing::info!(
         config = %config_path.display(),
         store = %config.storage.location,
@@ -522,6 +550,7 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
     if let Some(server) = server {
         let _ = server.await;
     }
+    close(ctx).await;
     tracing::info!("newswire stopped");
     if let Some(e) = damaged.lock().unwrap_or_else(|p| p.into_inner()).take() {
         anyhow::bail!("stopped: the store is damaged ({e}); restore a backup");

@@ -214,68 +214,79 @@ impl Store {
         dispatch!(mut self, s => s.clear_disabled_reason(name))
     }
 
-    /// False: one daemon writes a SQLite file, so nothing is leased and the
-    /// daemon keeps its own due queue.
+    /// Whether several daemons may share this store, and so poll only the
+    /// feeds they lease ([`Store::claim_due`]). False on SQLite: one daemon
+    /// writes the file and keeps its own due queue.
     pub fn is_clustered(&self) -> bool {
         dispatch!(self, s => s.is_clustered())
     }
 
-    /// Nothing to claim on SQLite (see [`SqliteStore::is_clustered`]): the
-    /// daemon's own due queue decides what to poll.
+    /// Leases to `owner` up to `max` enabled feeds among `names` that are
+    /// due and not leased by a live daemon, for `lease` (judged by the
+    /// store's clock), and returns them with their leases. Two daemons never
+    /// get the same feed. Nothing on a store that is not clustered.
     pub fn claim_due(
         &mut self,
-        _owner: &str,
-        _names: &[String],
-        _max: usize,
-        _lease: Duration,
+        owner: &str,
+        names: &[String],
+        max: usize,
+        lease: Duration,
     ) -> Result<Vec<(FeedState, Lease)>, StoreError> {
-        dispatch!(mut self, s => s.claim_due(_owner, _names, _max, _lease))
+        dispatch!(mut self, s => s.claim_due(owner, names, max, lease))
     }
 
-    /// No leases on SQLite: extends none.
+    /// The heartbeat: extends `owner`'s leases on `feed_ids` to `lease` from
+    /// now; returns how many it still held (a lease that ended passed to
+    /// another daemon, and its poll's write will be refused).
     pub fn extend_leases(
         &mut self,
-        _owner: &str,
-        _feed_ids: &[FeedId],
-        _lease: Duration,
+        owner: &str,
+        feed_ids: &[FeedId],
+        lease: Duration,
     ) -> Result<usize, StoreError> {
-        dispatch!(mut self, s => s.extend_leases(_owner, _feed_ids, _lease))
+        dispatch!(mut self, s => s.extend_leases(owner, feed_ids, lease))
     }
 
-    /// No leases on SQLite: releases none.
-    pub fn release_leases(&mut self, _owner: &str) -> Result<usize, StoreError> {
-        dispatch!(mut self, s => s.release_leases(_owner))
+    /// Ends every lease `owner` holds (a daemon stopping); returns how many.
+    pub fn release_leases(&mut self, owner: &str) -> Result<usize, StoreError> {
+        dispatch!(mut self, s => s.release_leases(owner))
     }
 
-    /// The earliest due time of the enabled, polled feeds among `names`.
+    /// The earliest due time of the enabled, polled feeds among `names`
+    /// (a feed never polled is due at once).
     pub fn next_due_at(&self, names: &[String]) -> Result<Option<DateTime<Utc>>, StoreError> {
         dispatch!(self, s => s.next_due_at(names))
     }
 
-    /// True: the one daemon of a SQLite store runs every periodic job; its
-    /// own timer decides when.
+    /// Whether `owner` should run the periodic `job` now: true for one
+    /// daemon of a cluster once per `every`, so housekeeping runs once per
+    /// cluster. Always true on a store one daemon writes (its own timer
+    /// decides when).
     pub fn try_periodic(
         &mut self,
-        _job: &str,
-        _every: Duration,
-        _owner: &str,
+        job: &str,
+        every: Duration,
+        owner: &str,
     ) -> Result<bool, StoreError> {
-        dispatch!(mut self, s => s.try_periodic(_job, _every, _owner))
+        dispatch!(mut self, s => s.try_periodic(job, every, owner))
     }
 
-    /// `PRAGMA quick_check`: `Ok(())` when the file's pages and records are
-    /// sound (the integrity check without its index-content pass; it reads
-    /// the whole file once).
+    /// A check of the whole store before the daemon writes to it: `Ok(())`
+    /// when it is sound (SQLite: `PRAGMA quick_check`, which reads the
+    /// whole file once).
     pub fn quick_check(&self) -> Result<Result<(), String>, StoreError> {
         dispatch!(self, s => s.quick_check())
     }
 
-    /// `PRAGMA integrity_check`: `Ok(())` when the file is sound.
+    /// The thorough check: `Ok(())` when the store is sound (SQLite:
+    /// `PRAGMA integrity_check`).
     pub fn integrity_check(&self) -> Result<Result<(), String>, StoreError> {
         dispatch!(self, s => s.integrity_check())
     }
 
-    /// Writes one poll in one transaction.
+    /// Writes one poll in one transaction. With a [`Lease`] in the poll, on a
+    /// clustered store, nothing is written when the lease has passed to
+    /// another daemon: [`StoreError::LeaseLost`].
     pub fn record_poll(&mut self, poll: &PollRecord) -> Result<PollSummary, StoreError> {
         dispatch!(mut self, s => s.record_poll(poll))
     }
@@ -364,7 +375,7 @@ impl Store {
     }
 
     /// Writes one poll and its items' page rows in one transaction (see
-    /// [`SqliteStore::record_poll`]). A page row is written only for an item that
+    /// [`Store::record_poll`]). A page row is written only for an item that
     /// has none yet.
     pub fn record_poll_with_pages(
         &mut self,

@@ -57,6 +57,20 @@ impl Pooled {
     }
 }
 
+impl Drop for ReadPool {
+    /// Idle stores are closed on a thread of their own: the pool is often
+    /// dropped inside an async task, where a server backend's client (which
+    /// runs a runtime of its own) must not be dropped.
+    fn drop(&mut self) {
+        let idle = std::mem::take(self.idle.get_mut().unwrap_or_else(|p| p.into_inner()));
+        if !idle.is_empty() {
+            let _ = std::thread::Builder::new()
+                .name("newswire-close".into())
+                .spawn(move || drop(idle));
+        }
+    }
+}
+
 /// Opens and pools read-only stores.
 pub struct ReadPool {
     location: StoreLocation,
