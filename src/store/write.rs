@@ -12,10 +12,11 @@
 //! each, so the failure costs that poll alone. A crash before the commit
 //! loses the whole group, none of whose callers was told it was stored (so
 //! nothing is lost: those feeds are polled again, and nothing duplicates).
+//!
 //! Every write begins `IMMEDIATE`: a transaction that has read first cannot
-//! wait for the write lock (SQLite gives up at once rather than risk a
-//! deadlock), and the checkpoint thread's `RESTART` holds that lock for a
-//! moment: a deferred poll write failed with "database is locked" then.
+//! wait for the write lock (SQLite answers "database is locked" at once
+//! rather than risk a deadlock), and with the checkpoint thread's connection
+//! on the same file a deferred poll write failed that way now and then.
 //!
 //! One commit per group instead of per poll is what lets the writer keep up
 //! with many small polls: the pages every poll touches (the `feeds` and
