@@ -417,7 +417,9 @@ fn run(path: &str, real: bool) -> anyhow::Result<()> {
                     );
                 }
             }
-            if std::env::var_os("STORY_EVAL_DEBUG").is_some() {
+            if std::env::var_os("STORY_EVAL_DEBUG").is_some()
+                || std::env::var_os("STORY_EVAL_MISSES").is_some()
+            {
                 fps.insert(next_id, fp);
                 kind_of.insert(next_id, format!("{} side {k}", pair.id));
             }
@@ -425,6 +427,24 @@ fn run(path: &str, real: bool) -> anyhow::Result<()> {
         }
         // A pair is "joined" when b went into a's story.
         stream.add(pair, ids[0] == ids[1]);
+        if pair.same && ids[0] != ids[1] && std::env::var_os("STORY_EVAL_MISSES").is_some() {
+            let fa = Fingerprint::from_parts(pair.a.title.as_deref(), &pair.a.text);
+            let fb = Fingerprint::from_parts(pair.b.title.as_deref(), &pair.b.text);
+            let sim = compare(&fa, &fb);
+            let other = fps.get(&ids[1]).map(|o| {
+                let s = compare(&fb, o);
+                (newswire::dedup::judge(&fb, o, &s), s)
+            });
+            eprintln!(
+                "stream miss: {} ({}): a in story {} b in story {} ({:?}); head {:?}\n   vs b's story: {other:?}",
+                pair.id,
+                pair.kind,
+                ids[0],
+                ids[1],
+                kind_of.get(&ids[1]),
+                sim.head
+            );
+        }
     }
 
     println!("story matching on {path} ({} pairs)\n", pairs.len());

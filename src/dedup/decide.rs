@@ -58,6 +58,22 @@ pub const MIN_JACCARD_NO_LEAD: f64 = 0.55;
 pub const LEAD_SAMPLES: usize = 4;
 /// Share of a lead that must be in the other text (percent).
 pub const MIN_LEAD_SHARED_PCT: u32 = 40;
+/// Share of the smaller text's head found in the other's head for a
+/// pick-up (percent).
+pub const MIN_HEAD_CONTAINED_PCT: u32 = 60;
+/// Share of the other text's head prefix (as long as the smaller head) found
+/// in the smaller head for a pick-up (percent): the copy runs the top.
+pub const MIN_HEAD_PREFIX_PCT: u32 = 50;
+/// Fewest shared head shingles a pick-up needs.
+pub const MIN_HEAD_SHARED: u32 = 15;
+/// A head paragraph is shared when at least this share of its shingles is in
+/// the other head (percent), and at least [`MIN_PARAGRAPH_SHINGLES`] are.
+pub const MIN_PARAGRAPH_SHARED_PCT: u32 = 50;
+/// Shingles a head paragraph needs to count at all.
+pub const MIN_PARAGRAPH_SHINGLES: u32 = 5;
+/// How far (in shingle positions, plus a quarter of the position) a head
+/// shingle may sit from where it is found in the other head.
+pub const HEAD_SLACK: usize = 16;
 /// A sample key seen in this many different stories is boilerplate.
 pub const BOILERPLATE_STORIES: u32 = 5;
 /// Texts that both carry at least this many numeric tokens (bits of
@@ -85,6 +101,51 @@ pub struct Similarity {
     pub number_containment: Option<f64>,
     /// Sample comparison, `None` when either fingerprint has no samples.
     pub samples: Option<SampleOverlap>,
+    /// Head comparison, `None` when either fingerprint has no head.
+    pub head: Option<HeadOverlap>,
+}
+
+/// What the heads (the first [`super::fingerprint::HEAD_SHINGLES`] shingles,
+/// every one) of two texts share: the pick-up view. The smaller text is the
+/// one with the shorter head (ties: fewer words).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HeadOverlap {
+    /// Shingle positions in the smaller head.
+    pub smaller: u32,
+    /// Of those, the ones found anywhere in the other head.
+    pub shared: u32,
+    /// The smaller head covers its whole text.
+    pub smaller_complete: bool,
+    /// Paragraphs of the smaller head with at least
+    /// [`MIN_PARAGRAPH_SHINGLES`] shingles.
+    pub paragraphs: u32,
+    /// Of those, the ones shared ([`MIN_PARAGRAPH_SHARED_PCT`]).
+    pub shared_paragraphs: u32,
+    /// The first counted paragraph of each head is shared with the other
+    /// head (the smaller's, the larger's).
+    pub first_shared: (bool, bool),
+    /// Percentage of the other head's first `smaller` positions found in the
+    /// smaller head: the copy is the top of the other text.
+    pub prefix_pct: u32,
+}
+
+impl HeadOverlap {
+    /// Percentage of the smaller head found in the other.
+    pub fn contained_pct(&self) -> u32 {
+        (self.shared * 100).checked_div(self.smaller).unwrap_or(0)
+    }
+
+    /// The pick-up rule: the whole smaller text is (nearly) the top of the
+    /// other, over at least two of its paragraphs, both texts' first
+    /// paragraphs included.
+    pub fn is_pickup(&self) -> bool {
+        self.smaller_complete
+            && self.contained_pct() >= MIN_HEAD_CONTAINED_PCT
+            && self.shared >= MIN_HEAD_SHARED
+            && self.shared_paragraphs >= 2
+            && self.first_shared == (true, true)
+            && self.prefix_pct >= MIN_HEAD_PREFIX_PCT
+    }
 }
 
 /// What the samples of two texts share, boilerplate set aside.
@@ -193,7 +254,9 @@ pub fn compare_with(a: &Fingerprint, b: &Fingerprint, boilerplate: &HashSet<i64>
     if let Some(s) = &samples {
         containment = s.containment();
     }
+    let head = (a.has_head() && b.has_head()).then(|| head_overlap(a, b));
     Similarity {
+        head,
         jaccard_estimate: jaccard,
         containment_estimate: containment,
         exact: a.text_hash == b.text_hash && !a.is_empty(),
@@ -280,6 +343,71 @@ fn overlap(a: &Fingerprint, b: &Fingerprint, boilerplate: &HashSet<i64>) -> Samp
     out
 }
 
+/// The head overlap of two fingerprints (both with a head).
+///
+/// A shingle of one head counts as found in the other only near the same
+/// position (within [`HEAD_SLACK`] plus a quarter of its position): a copy
+/// of the top keeps its order, while a phrase that recurs further on (a
+/// subhead repeating the opening's words) is not the copy.
+fn head_overlap(a: &Fingerprint, b: &Fingerprint) -> HeadOverlap {
+    let a_smaller = (a.head.len(), a.words) <= (b.head.len(), b.words);
+    let (small, large) = if a_smaller { (a, b) } else { (b, a) };
+    // (hash, position) sorted: the positions of a hash are one range.
+    let located = |v: &[u32]| {
+        let mut v: Vec<(u32, u16)> = v
+            .iter()
+            .enumerate()
+            // Positions are below HEAD_SHINGLES = 256.
+            .map(|(i, h)| (*h, i as u16))
+            .collect();
+        v.sort_unstable();
+        v
+    };
+    let (small_at, large_at) = (located(&small.head), located(&large.head));
+    let found = |set: &[(u32, u16)], h: u32, at: usize| {
+        let from = set.partition_point(|(x, _)| *x < h);
+        let slack = HEAD_SLACK + at / 4;
+        set[from..]
+            .iter()
+            .take_while(|(x, _)| *x == h)
+            .any(|(_, p)| usize::from(*p).abs_diff(at) <= slack)
+    };
+    // Per paragraph of a head, up to `upto` positions: (shingles, found).
+    let per_paragraph = |fp: &Fingerprint, upto: usize, other: &[(u32, u16)]| -> Vec<(u32, u32)> {
+        let upto = upto.min(fp.head.len());
+        let mut out = Vec::new();
+        for (k, start) in fp.head_paragraphs.iter().enumerate() {
+            let start = usize::from(*start).min(upto);
+            let end = fp
+                .head_paragraphs
+                .get(k + 1)
+                .map_or(upto, |e| usize::from(*e).min(upto))
+                .max(start);
+            let shared = (start..end)
+                .filter(|i| found(other, fp.head[*i], *i))
+                .count();
+            out.push(((end - start) as u32, shared as u32));
+        }
+        out
+    };
+    let counted = |p: &(u32, u32)| p.0 >= MIN_PARAGRAPH_SHINGLES;
+    let shared_para = |p: &(u32, u32)| counted(p) && p.1 * 100 >= p.0 * MIN_PARAGRAPH_SHARED_PCT;
+    let small_paras = per_paragraph(small, small.head.len(), &large_at);
+    let large_paras = per_paragraph(large, small.head.len(), &small_at);
+    let first_shared = |v: &[(u32, u32)]| v.iter().find(|p| counted(p)).is_some_and(shared_para);
+    let k = small.head.len().min(large.head.len());
+    let prefix: u32 = large_paras.iter().map(|p| p.1).sum();
+    HeadOverlap {
+        smaller: small.head.len() as u32,
+        shared: small_paras.iter().map(|p| p.1).sum(),
+        smaller_complete: small.head_complete,
+        paragraphs: small_paras.iter().filter(|p| counted(p)).count() as u32,
+        shared_paragraphs: small_paras.iter().filter(|p| shared_para(p)).count() as u32,
+        first_shared: (first_shared(&small_paras), first_shared(&large_paras)),
+        prefix_pct: (prefix * 100).checked_div(k as u32).unwrap_or(0),
+    }
+}
+
 /// Percentage of the lead of `text` (module notes) whose samples are in
 /// `other`; both sorted by key.
 fn lead_shared_pct(text: &[Sample], other: &[Sample], is_bp: &impl Fn(&Sample) -> bool) -> u32 {
@@ -316,6 +444,9 @@ pub enum Match {
     Resemblance,
     /// The smaller is mostly inside the larger (rule 6).
     Containment,
+    /// The smaller is the top of the larger, compared shingle for shingle
+    /// (rule 7).
+    Pickup,
 }
 
 /// The decision rule of the module notes applied to a computed similarity:
@@ -361,13 +492,25 @@ pub fn judge(a: &Fingerprint, b: &Fingerprint, sim: &Similarity) -> Option<Match
     // Two paragraphs at least: one shared paragraph is an opening or a
     // quote reused, never a copy (also when boilerplate set aside leaves a
     // brief with a single paragraph of its own).
-    let (containment, shared, shared_paragraphs) = s.contained();
+    // With heads on both sides a pick-up is judged on them (rule 7), and
+    // the sampled lead view, which cannot tell where in the lead the shared
+    // samples sit, is left out.
+    let (containment, shared, shared_paragraphs) = if sim.head.is_some() {
+        (s.whole_containment(), s.shared, s.shared_paragraphs)
+    } else {
+        s.contained()
+    };
     let contained = containment >= MIN_CONTAINMENT
         && shared >= MIN_SHARED_SAMPLES
         && shared_paragraphs >= 2
         && lead
         && (s.lead_shared_pct >= PICKUP_LEAD_SHARED_PCT || jaccard >= MIN_JACCARD_CONTAINED);
-    contained.then_some(Match::Containment)
+    if contained {
+        return Some(Match::Containment);
+    }
+    sim.head
+        .is_some_and(|h| h.is_pickup())
+        .then_some(Match::Pickup)
 }
 
 /// True when two fingerprints are judged to be the same story (no key set
@@ -419,7 +562,7 @@ pub fn choose(
         let score = match judge(fp, &cand.fingerprint, &sim) {
             None => continue,
             Some(Match::Exact) => 2.0,
-            Some(Match::Resemblance | Match::Containment) => sim.jaccard_estimate,
+            Some(Match::Resemblance | Match::Containment | Match::Pickup) => sim.jaccard_estimate,
         };
         let better = match best {
             None => true,
