@@ -15,9 +15,11 @@
 //!    least [`MIN_NUMBER_CONTAINMENT`] of the smaller set: daily market or
 //!    weather reports on one template share nearly every word, not figures;
 //! 4. **boilerplate is set aside**: a sample key found in at least
-//!    [`BOILERPLATE_STORIES`] different stories of the window (a promotional
-//!    paragraph, a wire's standard footer, a stock phrase) is known to the
-//!    caller, and counts neither for nor against a match. When such keys are
+//!    [`BOILERPLATE_STORIES`] different stories of the window, in a
+//!    paragraph mostly made of such keys (a promotional paragraph, a wire's
+//!    standard footer; [`boilerplate_keys`]), is known to the caller, and
+//!    counts neither for nor against a match. A stock phrase inside a
+//!    paragraph of the story's own words stays evidence. When such keys are
 //!    shared, resemblance is also measured on the remaining samples, so a
 //!    long shared footer cannot lift two briefs over the threshold;
 //! 5. **resemblance**: Jaccard ≥ [`MIN_JACCARD`] (a reprint with light
@@ -76,12 +78,47 @@ pub const MIN_PARAGRAPH_SHINGLES: u32 = 5;
 pub const HEAD_SLACK: usize = 16;
 /// A sample key seen in this many different stories is boilerplate.
 pub const BOILERPLATE_STORIES: u32 = 5;
+/// A paragraph is boilerplate when at least this share of its samples
+/// (percent) are common keys (in [`BOILERPLATE_STORIES`] stories or more).
+pub const BOILERPLATE_PARAGRAPH_PCT: u32 = 50;
 /// Texts that both carry at least this many numeric tokens (bits of
 /// `Fingerprint::numbers`) must agree on their figures.
 pub const MIN_NUMBERS: u32 = 4;
 /// Share of the smaller numeric-token set that must appear in the other:
 /// below it, two texts are different reports built on one template.
 pub const MIN_NUMBER_CONTAINMENT: f64 = 0.6;
+
+/// The sample keys of `fp` to set aside as boilerplate, given `spread`, the
+/// number of stories of the window each of its samples (in order) was
+/// seen in (capped, [`super::StoryIndex::sample_spread`]).
+///
+/// A common key is boilerplate only inside a paragraph that is mostly made
+/// of common keys ([`BOILERPLATE_PARAGRAPH_PCT`]): a promotional paragraph
+/// or a wire's footer is common as a whole, while a stock phrase ("said in
+/// a statement") inside a paragraph of the story's own words is not, and
+/// setting each such phrase aside would thin the evidence of every copy.
+pub fn boilerplate_keys(fp: &Fingerprint, spread: &[u32]) -> HashSet<i64> {
+    let common = |n: &u32| *n >= BOILERPLATE_STORIES;
+    // Per paragraph: (samples, common samples).
+    let mut per_paragraph: std::collections::HashMap<u16, (u32, u32)> =
+        std::collections::HashMap::new();
+    for (s, n) in fp.samples.iter().zip(spread) {
+        let e = per_paragraph.entry(s.paragraph).or_default();
+        e.0 += 1;
+        e.1 += u32::from(common(n));
+    }
+    fp.samples
+        .iter()
+        .zip(spread)
+        .filter(|(s, n)| {
+            common(n)
+                && per_paragraph
+                    .get(&s.paragraph)
+                    .is_some_and(|(all, c)| c * 100 >= all * BOILERPLATE_PARAGRAPH_PCT)
+        })
+        .map(|(s, _)| s.key as i64)
+        .collect()
+}
 
 /// How similar two fingerprints are.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -119,8 +156,12 @@ pub struct HeadOverlap {
     /// Paragraphs of the smaller head with at least
     /// [`MIN_PARAGRAPH_SHINGLES`] shingles.
     pub paragraphs: u32,
-    /// Of those, the ones shared ([`MIN_PARAGRAPH_SHARED_PCT`]).
+    /// Of those, the ones shared ([`MIN_PARAGRAPH_SHARED_PCT`]) near the
+    /// same position in the other head.
     pub shared_paragraphs: u32,
+    /// Of those, the ones shared anywhere in the other head (a cut rewrite
+    /// moves paragraphs).
+    pub loose_shared_paragraphs: u32,
     /// The first counted paragraph of each head is shared with the other
     /// head (the smaller's, the larger's).
     pub first_shared: (bool, bool),
@@ -364,37 +405,45 @@ fn head_overlap(a: &Fingerprint, b: &Fingerprint) -> HeadOverlap {
         v
     };
     let (small_at, large_at) = (located(&small.head), located(&large.head));
-    let found = |set: &[(u32, u16)], h: u32, at: usize| {
-        let from = set.partition_point(|(x, _)| *x < h);
-        let slack = HEAD_SLACK + at / 4;
-        set[from..]
-            .iter()
-            .take_while(|(x, _)| *x == h)
-            .any(|(_, p)| usize::from(*p).abs_diff(at) <= slack)
-    };
-    // Per paragraph of a head, up to `upto` positions: (shingles, found).
-    let per_paragraph = |fp: &Fingerprint, upto: usize, other: &[(u32, u16)]| -> Vec<(u32, u32)> {
-        let upto = upto.min(fp.head.len());
-        let mut out = Vec::new();
-        for (k, start) in fp.head_paragraphs.iter().enumerate() {
-            let start = usize::from(*start).min(upto);
-            let end = fp
-                .head_paragraphs
-                .get(k + 1)
-                .map_or(upto, |e| usize::from(*e).min(upto))
-                .max(start);
-            let shared = (start..end)
-                .filter(|i| found(other, fp.head[*i], *i))
-                .count();
-            out.push(((end - start) as u32, shared as u32));
-        }
-        out
-    };
-    let counted = |p: &(u32, u32)| p.0 >= MIN_PARAGRAPH_SHINGLES;
-    let shared_para = |p: &(u32, u32)| counted(p) && p.1 * 100 >= p.0 * MIN_PARAGRAPH_SHARED_PCT;
+    // Per paragraph of a head, up to `upto` positions: (shingles, found near
+    // the same position, found anywhere).
+    let per_paragraph =
+        |fp: &Fingerprint, upto: usize, other: &[(u32, u16)]| -> Vec<(u32, u32, u32)> {
+            let upto = upto.min(fp.head.len());
+            let mut out = Vec::new();
+            for (k, start) in fp.head_paragraphs.iter().enumerate() {
+                let start = usize::from(*start).min(upto);
+                let end = fp
+                    .head_paragraphs
+                    .get(k + 1)
+                    .map_or(upto, |e| usize::from(*e).min(upto))
+                    .max(start);
+                let (mut near, mut anywhere) = (0, 0);
+                for i in start..end {
+                    let h = fp.head[i];
+                    let from = other.partition_point(|(x, _)| *x < h);
+                    let at = &other[from..other.len().min(from + 64)];
+                    let mut hits = at.iter().take_while(|(x, _)| *x == h).peekable();
+                    if hits.peek().is_some() {
+                        anywhere += 1;
+                    }
+                    if hits.any(|(_, p)| usize::from(*p).abs_diff(i) <= HEAD_SLACK + i / 4) {
+                        near += 1;
+                    }
+                }
+                out.push(((end - start) as u32, near, anywhere));
+            }
+            out
+        };
+    let counted = |p: &(u32, u32, u32)| p.0 >= MIN_PARAGRAPH_SHINGLES;
+    let shared_para =
+        |p: &(u32, u32, u32)| counted(p) && p.1 * 100 >= p.0 * MIN_PARAGRAPH_SHARED_PCT;
+    let loosely_shared =
+        |p: &(u32, u32, u32)| counted(p) && p.2 * 100 >= p.0 * MIN_PARAGRAPH_SHARED_PCT;
     let small_paras = per_paragraph(small, small.head.len(), &large_at);
     let large_paras = per_paragraph(large, small.head.len(), &small_at);
-    let first_shared = |v: &[(u32, u32)]| v.iter().find(|p| counted(p)).is_some_and(shared_para);
+    let first_shared =
+        |v: &[(u32, u32, u32)]| v.iter().find(|p| counted(p)).is_some_and(shared_para);
     let k = small.head.len().min(large.head.len());
     let prefix: u32 = large_paras.iter().map(|p| p.1).sum();
     HeadOverlap {
@@ -403,6 +452,7 @@ fn head_overlap(a: &Fingerprint, b: &Fingerprint) -> HeadOverlap {
         smaller_complete: small.head_complete,
         paragraphs: small_paras.iter().filter(|p| counted(p)).count() as u32,
         shared_paragraphs: small_paras.iter().filter(|p| shared_para(p)).count() as u32,
+        loose_shared_paragraphs: small_paras.iter().filter(|p| loosely_shared(p)).count() as u32,
         first_shared: (first_shared(&small_paras), first_shared(&large_paras)),
         prefix_pct: (prefix * 100).checked_div(k as u32).unwrap_or(0),
     }
@@ -500,9 +550,16 @@ pub fn judge(a: &Fingerprint, b: &Fingerprint, sim: &Similarity) -> Option<Match
     } else {
         s.contained()
     };
+    // A short text (its whole text in its head) is read shingle for
+    // shingle: two of its paragraphs must really be in the other, not just a
+    // sampled stock phrase in the second.
+    let head_spread = sim
+        .head
+        .is_none_or(|h| !h.smaller_complete || h.loose_shared_paragraphs >= 2);
     let contained = containment >= MIN_CONTAINMENT
         && shared >= MIN_SHARED_SAMPLES
         && shared_paragraphs >= 2
+        && head_spread
         && lead
         && (s.lead_shared_pct >= PICKUP_LEAD_SHARED_PCT || jaccard >= MIN_JACCARD_CONTAINED);
     if contained {

@@ -28,14 +28,12 @@ pub mod hash;
 pub mod index;
 pub mod text;
 
-use std::collections::HashSet;
-
 use chrono::{DateTime, TimeDelta, Utc};
 
 pub use decide::{
-    BOILERPLATE_STORIES, MIN_CONTAINMENT, MIN_JACCARD, MIN_JACCARD_CONTAINED,
-    MIN_NUMBER_CONTAINMENT, MIN_NUMBERS, Match, SampleOverlap, Similarity, StoryDecision, choose,
-    compare, compare_with, judge, same_story,
+    BOILERPLATE_STORIES, HeadOverlap, MIN_CONTAINMENT, MIN_JACCARD, MIN_JACCARD_CONTAINED,
+    MIN_NUMBER_CONTAINMENT, MIN_NUMBERS, Match, SampleOverlap, Similarity, StoryDecision,
+    boilerplate_keys, choose, compare, compare_with, judge, same_story,
 };
 pub use fingerprint::{Fingerprint, FingerprintError, band_keys};
 pub use index::{Candidate, MemoryIndex, StoryIndex};
@@ -75,17 +73,15 @@ pub fn assign_story<I: StoryIndex + ?Sized>(
     let bands = band_keys(fingerprint);
     let keys = fingerprint.sample_keys();
     let spread = index.sample_spread(&keys, since, BOILERPLATE_STORIES)?;
-    let boilerplate: HashSet<i64> = keys
-        .iter()
-        .zip(&spread)
-        .filter(|(_, n)| **n >= BOILERPLATE_STORIES)
-        .map(|(k, _)| *k)
-        .collect();
+    // Keys too common to look up (their postings would be long) ...
     let useful: Vec<i64> = keys
         .iter()
-        .copied()
-        .filter(|k| !boilerplate.contains(k))
+        .zip(&spread)
+        .filter(|(_, n)| **n < BOILERPLATE_STORIES)
+        .map(|(k, _)| *k)
         .collect();
+    // ... and the boilerplate set aside in the decision: whole paragraphs.
+    let boilerplate = boilerplate_keys(fingerprint, &spread);
     let candidates = if bands.is_empty() {
         Vec::new()
     } else {
