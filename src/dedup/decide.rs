@@ -138,7 +138,8 @@ pub struct Similarity {
     pub number_containment: Option<f64>,
     /// Sample comparison, `None` when either fingerprint has no samples.
     pub samples: Option<SampleOverlap>,
-    /// Head comparison, `None` when either fingerprint has no head.
+    /// Head comparison, `None` when either fingerprint has no head or
+    /// neither head covers its whole text (then neither is a pick-up).
     pub head: Option<HeadOverlap>,
 }
 
@@ -295,7 +296,10 @@ pub fn compare_with(a: &Fingerprint, b: &Fingerprint, boilerplate: &HashSet<i64>
     if let Some(s) = &samples {
         containment = s.containment();
     }
-    let head = (a.has_head() && b.has_head()).then(|| head_overlap(a, b));
+    // Only a complete smaller head can make a pick-up or weigh on
+    // containment; an incomplete head is as long as any other.
+    let head = (a.has_head() && b.has_head() && (a.head_complete || b.head_complete))
+        .then(|| head_overlap(a, b));
     Similarity {
         head,
         jaccard_estimate: jaccard,
@@ -393,55 +397,46 @@ fn overlap(a: &Fingerprint, b: &Fingerprint, boilerplate: &HashSet<i64>) -> Samp
 fn head_overlap(a: &Fingerprint, b: &Fingerprint) -> HeadOverlap {
     let a_smaller = (a.head.len(), a.words) <= (b.head.len(), b.words);
     let (small, large) = if a_smaller { (a, b) } else { (b, a) };
-    // (hash, position) sorted: the positions of a hash are one range.
-    let located = |v: &[u32]| {
-        let mut v: Vec<(u32, u16)> = v
-            .iter()
-            .enumerate()
-            // Positions are below HEAD_SHINGLES = 256.
-            .map(|(i, h)| (*h, i as u16))
-            .collect();
-        v.sort_unstable();
-        v
-    };
-    let (small_at, large_at) = (located(&small.head), located(&large.head));
-    // Per paragraph of a head, up to `upto` positions: (shingles, found near
-    // the same position, found anywhere).
-    let per_paragraph =
-        |fp: &Fingerprint, upto: usize, other: &[(u32, u16)]| -> Vec<(u32, u32, u32)> {
-            let upto = upto.min(fp.head.len());
-            let mut out = Vec::new();
-            for (k, start) in fp.head_paragraphs.iter().enumerate() {
-                let start = usize::from(*start).min(upto);
-                let end = fp
-                    .head_paragraphs
-                    .get(k + 1)
-                    .map_or(upto, |e| usize::from(*e).min(upto))
-                    .max(start);
-                let (mut near, mut anywhere) = (0, 0);
-                for i in start..end {
-                    let h = fp.head[i];
-                    let from = other.partition_point(|(x, _)| *x < h);
-                    let at = &other[from..other.len().min(from + 64)];
-                    let mut hits = at.iter().take_while(|(x, _)| *x == h).peekable();
-                    if hits.peek().is_some() {
-                        anywhere += 1;
-                    }
-                    if hits.any(|(_, p)| usize::from(*p).abs_diff(i) <= HEAD_SLACK + i / 4) {
-                        near += 1;
-                    }
-                }
-                out.push(((end - start) as u32, near, anywhere));
+    // Per paragraph of a head, over its positions below `upto`: (shingles,
+    // found near the same position in `other`, found anywhere in it). Heads
+    // are sorted by hash, so one merge walk finds every hit.
+    let per_paragraph = |fp: &Fingerprint, upto: usize, other: &[(u32, u16)]| {
+        let mut out = vec![(0u32, 0u32, 0u32); fp.head_paragraphs.len()];
+        let mut j = 0;
+        for (h, at) in &fp.head {
+            let at = usize::from(*at);
+            while j < other.len() && other[j].0 < *h {
+                j += 1;
             }
-            out
-        };
+            if at >= upto {
+                continue;
+            }
+            let para = fp
+                .head_paragraphs
+                .partition_point(|start| usize::from(*start) <= at)
+                .saturating_sub(1);
+            let Some(slot) = out.get_mut(para) else {
+                continue;
+            };
+            slot.0 += 1;
+            let hits = other[j..].iter().take_while(|(x, _)| x == h);
+            let (mut any, mut near) = (false, false);
+            for (_, p) in hits {
+                any = true;
+                near |= usize::from(*p).abs_diff(at) <= HEAD_SLACK + at / 4;
+            }
+            slot.1 += u32::from(near);
+            slot.2 += u32::from(any);
+        }
+        out
+    };
     let counted = |p: &(u32, u32, u32)| p.0 >= MIN_PARAGRAPH_SHINGLES;
     let shared_para =
         |p: &(u32, u32, u32)| counted(p) && p.1 * 100 >= p.0 * MIN_PARAGRAPH_SHARED_PCT;
     let loosely_shared =
         |p: &(u32, u32, u32)| counted(p) && p.2 * 100 >= p.0 * MIN_PARAGRAPH_SHARED_PCT;
-    let small_paras = per_paragraph(small, small.head.len(), &large_at);
-    let large_paras = per_paragraph(large, small.head.len(), &small_at);
+    let small_paras = per_paragraph(small, usize::MAX, &large.head);
+    let large_paras = per_paragraph(large, small.head.len(), &small.head);
     let first_shared =
         |v: &[(u32, u32, u32)]| v.iter().find(|p| counted(p)).is_some_and(shared_para);
     let k = small.head.len().min(large.head.len());
@@ -545,7 +540,7 @@ pub fn judge(a: &Fingerprint, b: &Fingerprint, sim: &Similarity) -> Option<Match
     // With heads on both sides a pick-up is judged on them (rule 7), and
     // the sampled lead view, which cannot tell where in the lead the shared
     // samples sit, is left out.
-    let (containment, shared, shared_paragraphs) = if sim.head.is_some() {
+    let (containment, shared, shared_paragraphs) = if a.has_head() && b.has_head() {
         (s.whole_containment(), s.shared, s.shared_paragraphs)
     } else {
         s.contained()

@@ -118,9 +118,10 @@ pub struct Fingerprint {
     /// unspaced ones (a Chinese word is about two characters).
     pub words: u32,
     /// The head: a 32-bit hash of each of the first [`HEAD_SHINGLES`]
-    /// shingle positions, in text order, repeats included (empty for
-    /// fingerprints stored before format 3).
-    pub head: Vec<u32>,
+    /// shingle positions with its position, repeats included, sorted by
+    /// hash then position (so two heads are compared without sorting; empty
+    /// for fingerprints stored before format 3).
+    pub head: Vec<(u32, u16)>,
     /// Where each paragraph that starts inside the head starts (a position
     /// in `head`), ascending, the first 0.
     pub head_paragraphs: Vec<u16>,
@@ -208,12 +209,14 @@ impl Fingerprint {
                 .map(|(i, (w, p))| (w.iter().fold(SEED_SHINGLE, |h, x| combine(h, *x)), *p, i))
                 .collect()
         };
-        let head: Vec<u32> = shingles
+        let mut head: Vec<(u32, u16)> = shingles
             .iter()
             .take(HEAD_SHINGLES)
-            // The low half of the shingle's sampling hash.
-            .map(|(s, _, _)| mix64(s ^ SEED_SAMPLE) as u32)
+            .enumerate()
+            // The low half of the shingle's sampling hash; i < 256.
+            .map(|(i, (s, _, _))| (mix64(s ^ SEED_SAMPLE) as u32, i as u16))
             .collect();
+        head.sort_unstable();
         let mut head_paragraphs: Vec<u16> = Vec::new();
         let mut last_para = None;
         for (i, (_, p, _)) in shingles.iter().take(HEAD_SHINGLES).enumerate() {
@@ -330,8 +333,8 @@ impl Fingerprint {
     /// slots as `u32`; then (format 2) `paragraphs` `u16`, `words` `u32`,
     /// `sample_limit` `u64`, sample count `u16` and each sample as key `u64`
     /// and paragraph `u16` (top bit: the lead flag); then (format 3) the head:
-    /// `head_complete` `u8`, position count `u16`, the hashes as `u32`,
-    /// paragraph count `u16`, the paragraph starts as `u16`.
+    /// `head_complete` `u8`, entry count `u16`, each entry as hash `u32` and
+    /// position `u16`, paragraph count `u16`, the paragraph starts as `u16`.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(
             HEADER
@@ -339,7 +342,7 @@ impl Fingerprint {
                 + TAIL
                 + 10 * self.samples.len()
                 + 5
-                + 4 * self.head.len()
+                + 6 * self.head.len()
                 + 2 * self.head_paragraphs.len(),
         );
         out.push(FORMAT_VERSION);
@@ -365,8 +368,9 @@ impl Fingerprint {
         out.push(u8::from(self.head_complete));
         let h = u16::try_from(self.head.len()).unwrap_or(u16::MAX);
         out.extend_from_slice(&h.to_le_bytes());
-        for v in self.head.iter().take(usize::from(h)) {
+        for (v, at) in self.head.iter().take(usize::from(h)) {
             out.extend_from_slice(&v.to_le_bytes());
+            out.extend_from_slice(&at.to_le_bytes());
         }
         let p = u16::try_from(self.head_paragraphs.len()).unwrap_or(u16::MAX);
         out.extend_from_slice(&p.to_le_bytes());
@@ -455,7 +459,7 @@ impl Fingerprint {
             rest.get(1..head_start)
                 .ok_or(short(samples_end + head_start))?,
         )));
-        let paras_at = head_start + 4 * h;
+        let paras_at = head_start + 6 * h;
         let p = usize::from(u16::from_le_bytes(array(
             rest.get(paras_at..paras_at + 2)
                 .ok_or(short(samples_end + paras_at + 2))?,
@@ -466,8 +470,13 @@ impl Fingerprint {
         }
         fp.head_complete = rest[0] != 0;
         fp.head = rest[head_start..paras_at]
-            .chunks_exact(4)
-            .map(|c| u32::from_le_bytes(array(c)))
+            .chunks_exact(6)
+            .map(|c| {
+                (
+                    u32::from_le_bytes(array(&c[..4])),
+                    u16::from_le_bytes(array(&c[4..])),
+                )
+            })
             .collect();
         fp.head_paragraphs = rest[paras_at + 2..]
             .chunks_exact(2)
@@ -567,14 +576,14 @@ mod tests {
                 + TAIL
                 + 10 * fp.samples.len()
                 + 5
-                + 4 * fp.head.len()
+                + 6 * fp.head.len()
                 + 2 * fp.head_paragraphs.len()
         );
         assert!(fp.head_complete);
         assert_eq!(fp.head.len(), 31);
         // Format 2 (no head) is still read.
         let mut v2 =
-            bytes[..bytes.len() - 5 - 4 * fp.head.len() - 2 * fp.head_paragraphs.len()].to_vec();
+            bytes[..bytes.len() - 5 - 6 * fp.head.len() - 2 * fp.head_paragraphs.len()].to_vec();
         v2[0] = 2;
         let old = Fingerprint::from_bytes(&v2).unwrap();
         assert!(!old.has_head());
