@@ -33,6 +33,20 @@
 //!    [`MIN_JACCARD_CONTAINED`]: a cut rewrite). An article that opens with
 //!    another's first paragraph shares one paragraph; one that reuses two
 //!    background paragraphs shares neither the lead nor enough overall.
+//!    When both texts carry a head, the whole texts' samples are compared
+//!    (the lead view is the head's job), and a text whose head covers it
+//!    whole needs two of its paragraphs in the other's head;
+//! 7. **pick-up** ([`HeadOverlap::is_pickup`]): the heads (the first
+//!    `HEAD_SHINGLES` shingle positions, every shingle, not samples) are
+//!    compared shingle for shingle, each found only near its own position.
+//!    A text whose head is all of it joins when at least
+//!    [`MIN_HEAD_CONTAINED_PCT`] of it (and [`MIN_HEAD_SHARED`] shingles) is
+//!    in the other's head, two of its paragraphs are shared, both texts'
+//!    first paragraphs are, and the other's top as long as it is at least
+//!    [`MIN_HEAD_PREFIX_PCT`] in it: the copy is the top of the original,
+//!    however long the original. An article that opens with another's first
+//!    paragraph shares one paragraph; a promotional or wire tail is not the
+//!    top of anything.
 //!
 //! Among accepted candidates, an exact copy wins, then the highest Jaccard,
 //! then the earliest item.

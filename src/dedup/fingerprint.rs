@@ -1,6 +1,7 @@
 //! Text fingerprints: exact hash, SimHash, MinHash, and LSH band keys.
 //!
-//! Article text in, a [`Fingerprint`] out (about 560 bytes when stored). The
+//! Article text in, a [`Fingerprint`] out (about 2-3 KB when stored: 512
+//! bytes of MinHash, up to ~140 samples, a head of up to 256 shingles). The
 //! text is normalised (see [`super::text`]), cut into overlapping word
 //! shingles of [`SHINGLE_WORDS`] words, and summarised three ways:
 //!
@@ -21,6 +22,11 @@
 //!   inside a ten-paragraph original), the paragraphs tell where the shared
 //!   text sits, and each sample is an index key whose spread over unrelated
 //!   stories marks boilerplate (see `super::decide`).
+//!
+//! - `head`: every shingle of the first [`HEAD_SHINGLES`] positions (a
+//!   32-bit hash and its position, with where each paragraph starts): a
+//!   pick-up of two or three paragraphs is compared shingle for shingle with
+//!   the top of its original, without the sampling's variance.
 //!
 //! [`band_keys`] cuts the MinHash into [`BANDS`] bands of [`ROWS_PER_BAND`]
 //! slots and hashes each band to an `i64`: two texts share at least one key

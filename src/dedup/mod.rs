@@ -17,7 +17,7 @@
 //!
 //! Matching is a bounded number of index lookups per item: the spread of its
 //! sample keys over stories (boilerplate detection), then the items sharing
-//! an LSH band key or a non-boilerplate sample key within the time window
+//! an LSH band key or two uncommon sample keys within the time window
 //! ([`DEFAULT_WINDOW_DAYS`] days by default). The thresholds and their
 //! measured precision and recall are in `BENCHMARKS.md` ("Story matching").
 
@@ -51,11 +51,12 @@ pub fn default_window() -> TimeDelta {
 ///
 /// Three steps around the pure [`choose`]: the spread of the item's sample
 /// keys over stories seen within `window` before `seen_at` (keys in at least
-/// [`BOILERPLATE_STORIES`] stories are boilerplate), the candidates sharing a
-/// band key or a non-boilerplate sample key, and the insert of the item with
-/// the chosen story id (its own id when nothing matched). A short text (a
-/// teaser) is recorded without keys: it neither joins nor is joined until its
-/// full text replaces it.
+/// [`BOILERPLATE_STORIES`] stories are too common to look up, and those of a
+/// paragraph mostly made of them are boilerplate: [`boilerplate_keys`]), the
+/// candidates sharing a band key or two of the other sample keys, and the
+/// insert of the item with the chosen story id (its own id when nothing
+/// matched). A short text (a teaser) is recorded without keys: it neither
+/// joins nor is joined until its full text replaces it.
 pub fn assign_story<I: StoryIndex + ?Sized>(
     index: &mut I,
     item_id: i64,
