@@ -204,7 +204,9 @@ impl Store {
 /// (its fingerprint row's `seen_at`, else `first_seen`, else now); a text
 /// that is still a teaser is recorded without keys. An item that other items
 /// already joined keeps its story and is re-indexed in place (they stay
-/// together). `items.story_id` is written with the result.
+/// together). `items.story_id` is written with the result. A damaged index
+/// row read as a candidate costs only this match (logged; the item keeps a
+/// story of its own), never the text.
 pub(super) fn rejoin_story(
     tx: &Transaction<'_>,
     item_id: ItemId,
