@@ -138,6 +138,8 @@ struct Around {
     /// Mean and number of hourly prunes inside the span (windowed mode).
     prune_ms: f64,
     prunes: u32,
+    /// Mean candidates per lookup in the span (one lookup in 50 sampled).
+    candidates: f64,
 }
 
 struct Figures {
@@ -155,7 +157,7 @@ type Hourly<'a> = Box<dyn FnMut(chrono::DateTime<Utc>) -> anyhow::Result<()> + '
 
 /// How items arrive and what runs besides matching.
 struct Plan<'a> {
-    /// Simulated seconds between two items.
+    /// Simulated milliseconds between two items.
     spacing: i64,
     /// Store sizes to report around (10k, 100k, 200k, and the end).
     checkpoints: Vec<u64>,
@@ -165,6 +167,13 @@ struct Plan<'a> {
     after_batch: Box<dyn FnMut() + 'a>,
     /// Runs once per simulated hour with the window start (timed apart).
     hourly: Option<Hourly<'a>>,
+}
+
+/// Milliseconds between items so that all `n` fit in the default window:
+/// 5 s up to 100,000 items (as the earlier runs), less beyond.
+fn all_in_window(n: u64) -> i64 {
+    let window_ms = default_window().num_milliseconds() - 60_000;
+    (window_ms / n.max(1) as i64).min(5_000)
 }
 
 fn spans(n: u64, checkpoints: &[u64]) -> Vec<(u64, u64, u64)> {
@@ -191,6 +200,7 @@ fn run<I: StoryIndex>(n: u64, index: &mut I, mut plan: Plan<'_>) -> anyhow::Resu
     let mut total = 0.0;
     let mut matched = 0;
     let mut sampled = (0u64, 0u64);
+    let mut span_candidates = vec![(0u64, 0u64); spans.len()];
     let (mut prune_total, mut prunes) = (0.0, 0u64);
     let mut last_hour = 0i64;
     let cpu_start = cpu_secs();
@@ -201,10 +211,22 @@ fn run<I: StoryIndex>(n: u64, index: &mut I, mut plan: Plan<'_>) -> anyhow::Resu
             }
             if i == s.2 {
                 acc[k].2 = cpu_secs() - acc[k].1;
+                // As each span ends, so that a run stopped early still
+                // tells what it measured.
+                let items = (s.2 - s.1).max(1) as f64;
+                eprintln!(
+                    "progress: around {}k stored: {:.0} us/item CPU, {:.0} us/item wall, \
+                     {:.1} candidates/lookup, peak RSS {} MiB",
+                    s.0 / 1000,
+                    acc[k].2 / items * 1e6,
+                    acc[k].0 / items * 1e6,
+                    span_candidates[k].0 as f64 / span_candidates[k].1.max(1) as f64,
+                    peak_memory_kb() / 1024
+                );
             }
         }
-        let now = t0 + TimeDelta::seconds(plan.spacing * i as i64);
-        let hour = (plan.spacing * i as i64) / 3_600;
+        let now = t0 + TimeDelta::milliseconds(plan.spacing * i as i64);
+        let hour = (plan.spacing * i as i64) / 3_600_000;
         if hour > last_hour {
             last_hour = hour;
             if let Some(h) = plan.hourly.as_mut() {
@@ -248,6 +270,12 @@ fn run<I: StoryIndex>(n: u64, index: &mut I, mut plan: Plan<'_>) -> anyhow::Resu
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             sampled.0 += c.len() as u64;
             sampled.1 += 1;
+            for (k, s) in spans.iter().enumerate() {
+                if (s.1..s.2).contains(&i) {
+                    span_candidates[k].0 += c.len() as u64;
+                    span_candidates[k].1 += 1;
+                }
+            }
         }
         if d.story_id.is_some() {
             matched += 1;
@@ -272,7 +300,8 @@ fn run<I: StoryIndex>(n: u64, index: &mut I, mut plan: Plan<'_>) -> anyhow::Resu
     let around = spans
         .iter()
         .zip(&acc)
-        .map(|(s, a)| {
+        .zip(&span_candidates)
+        .map(|((s, a), c)| {
             let items = (s.2 - s.1).max(1) as f64;
             Around {
                 at: s.0,
@@ -280,6 +309,7 @@ fn run<I: StoryIndex>(n: u64, index: &mut I, mut plan: Plan<'_>) -> anyhow::Resu
                 cpu_us: a.2 / items * 1e6,
                 prune_ms: a.3 / f64::from(a.4.max(1)) * 1e3,
                 prunes: a.4,
+                candidates: c.0 as f64 / c.1.max(1) as f64,
             }
         })
         .collect();
@@ -308,10 +338,11 @@ fn report(name: &str, n: u64, f: &Figures) {
     );
     for a in &f.around {
         print!(
-            "{name}:   around {:>3}k stored: {:>5.0} us/item wall, {:>5.0} us/item CPU",
+            "{name}:   around {:>3}k stored: {:>5.0} us/item wall, {:>5.0} us/item CPU, {:.1} candidates/lookup",
             a.at / 1000,
             a.wall_us,
-            a.cpu_us
+            a.cpu_us,
+            a.candidates
         );
         if a.prunes > 0 {
             print!("; hourly prune {:.1} ms (mean of {})", a.prune_ms, a.prunes);
@@ -365,9 +396,9 @@ fn sqlite_run(n: u64, windowed: bool) -> anyhow::Result<()> {
     let mut index = SqliteIndex(&conn);
     let mut last_cutoff = None;
     let plan = Plan {
-        // 3,000 items a day (one per 28.8 s) against 5 s: all in the window.
-        spacing: if windowed { 29 } else { 5 },
-        checkpoints: vec![10_000, 100_000, 200_000, 500_000, 1_000_000],
+        // 3,000 items a day (one per 28.8 s) against all in the window.
+        spacing: if windowed { 29_000 } else { all_in_window(n) },
+        checkpoints: vec![10_000, 100_000, 200_000, 300_000, 500_000, 1_000_000],
         before_item: Box::new(|id| {
             let _ = conn.execute("INSERT INTO items (id) VALUES (?1)", [id as i64]);
         }),
@@ -447,8 +478,8 @@ fn main() -> anyhow::Result<()> {
         Some("memory") => {
             let mut index = MemoryIndex::new();
             let plan = Plan {
-                spacing: 5,
-                checkpoints: vec![10_000, 100_000, 200_000, 500_000, 1_000_000],
+                spacing: all_in_window(n),
+                checkpoints: vec![10_000, 100_000, 200_000, 300_000, 500_000, 1_000_000],
                 before_item: Box::new(|_| {}),
                 after_batch: Box::new(|| {}),
                 hourly: None,

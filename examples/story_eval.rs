@@ -386,6 +386,9 @@ fn run(path: &str, real: bool) -> anyhow::Result<()> {
 
     // One stream: a's and b's interleaved in file order, a minute apart.
     let mut stream = Report::default();
+    // b joined a story of its own article (a's, or one started by another
+    // text of the same article that a did not join).
+    let mut stream_article = Report::default();
     let mut index = MemoryIndex::new();
     let mut label_of: HashMap<i64, String> = HashMap::new();
     let mut wrong_joins = 0u32;
@@ -417,7 +420,9 @@ fn run(path: &str, real: bool) -> anyhow::Result<()> {
                     );
                 }
             }
-            if std::env::var_os("STORY_EVAL_DEBUG").is_some() {
+            if std::env::var_os("STORY_EVAL_DEBUG").is_some()
+                || std::env::var_os("STORY_EVAL_MISSES").is_some()
+            {
                 fps.insert(next_id, fp);
                 kind_of.insert(next_id, format!("{} side {k}", pair.id));
             }
@@ -425,6 +430,31 @@ fn run(path: &str, real: bool) -> anyhow::Result<()> {
         }
         // A pair is "joined" when b went into a's story.
         stream.add(pair, ids[0] == ids[1]);
+        let b_label = label_of.get(&next_id).cloned();
+        let a_label = label_of.get(&(next_id - 1)).cloned();
+        let own_article = ids[0] == ids[1]
+            || (ids[1] != next_id
+                && a_label == b_label
+                && label_of.get(&ids[1]) == b_label.as_ref());
+        stream_article.add(pair, own_article);
+        if pair.same && ids[0] != ids[1] && std::env::var_os("STORY_EVAL_MISSES").is_some() {
+            let fa = Fingerprint::from_parts(pair.a.title.as_deref(), &pair.a.text);
+            let fb = Fingerprint::from_parts(pair.b.title.as_deref(), &pair.b.text);
+            let sim = compare(&fa, &fb);
+            let other = fps.get(&ids[1]).map(|o| {
+                let s = compare(&fb, o);
+                (newswire::dedup::judge(&fb, o, &s), s)
+            });
+            eprintln!(
+                "stream miss: {} ({}): a in story {} b in story {} ({:?}); head {:?}\n   vs b's story: {other:?}",
+                pair.id,
+                pair.kind,
+                ids[0],
+                ids[1],
+                kind_of.get(&ids[1]),
+                sim.head
+            );
+        }
     }
 
     println!("story matching on {path} ({} pairs)\n", pairs.len());
@@ -436,6 +466,10 @@ fn run(path: &str, real: bool) -> anyhow::Result<()> {
         .all(|p| p.a.story.is_some() && p.b.story.is_some())
     {
         println!("  texts joined to another story's item: {wrong_joins}");
+        println!();
+        stream_article.print(
+            "one stream, b joined a story of its own article (a's, or another copy's that a did not join):",
+        );
     } else {
         println!("  (texts carry no story labels: wrong joins across pairs not counted)");
     }

@@ -15,9 +15,11 @@
 //!    least [`MIN_NUMBER_CONTAINMENT`] of the smaller set: daily market or
 //!    weather reports on one template share nearly every word, not figures;
 //! 4. **boilerplate is set aside**: a sample key found in at least
-//!    [`BOILERPLATE_STORIES`] different stories of the window (a promotional
-//!    paragraph, a wire's standard footer, a stock phrase) is known to the
-//!    caller, and counts neither for nor against a match. When such keys are
+//!    [`BOILERPLATE_STORIES`] different stories of the window, in a
+//!    paragraph mostly made of such keys (a promotional paragraph, a wire's
+//!    standard footer; [`boilerplate_keys`]), is known to the caller, and
+//!    counts neither for nor against a match. A stock phrase inside a
+//!    paragraph of the story's own words stays evidence. When such keys are
 //!    shared, resemblance is also measured on the remaining samples, so a
 //!    long shared footer cannot lift two briefs over the threshold;
 //! 5. **resemblance**: Jaccard ≥ [`MIN_JACCARD`] (a reprint with light
@@ -31,6 +33,20 @@
 //!    [`MIN_JACCARD_CONTAINED`]: a cut rewrite). An article that opens with
 //!    another's first paragraph shares one paragraph; one that reuses two
 //!    background paragraphs shares neither the lead nor enough overall.
+//!    When both texts carry a head, the whole texts' samples are compared
+//!    (the lead view is the head's job), and a text whose head covers it
+//!    whole needs two of its paragraphs in the other's head;
+//! 7. **pick-up** ([`HeadOverlap::is_pickup`]): the heads (the first
+//!    `HEAD_SHINGLES` shingle positions, every shingle, not samples) are
+//!    compared shingle for shingle, each found only near its own position.
+//!    A text whose head is all of it joins when at least
+//!    [`MIN_HEAD_CONTAINED_PCT`] of it (and [`MIN_HEAD_SHARED`] shingles) is
+//!    in the other's head, two of its paragraphs are shared, both texts'
+//!    first paragraphs are, and the other's top as long as it is at least
+//!    [`MIN_HEAD_PREFIX_PCT`] in it: the copy is the top of the original,
+//!    however long the original. An article that opens with another's first
+//!    paragraph shares one paragraph; a promotional or wire tail is not the
+//!    top of anything.
 //!
 //! Among accepted candidates, an exact copy wins, then the highest Jaccard,
 //! then the earliest item.
@@ -58,14 +74,65 @@ pub const MIN_JACCARD_NO_LEAD: f64 = 0.55;
 pub const LEAD_SAMPLES: usize = 4;
 /// Share of a lead that must be in the other text (percent).
 pub const MIN_LEAD_SHARED_PCT: u32 = 40;
+/// Share of the smaller text's head found in the other's head for a
+/// pick-up (percent).
+pub const MIN_HEAD_CONTAINED_PCT: u32 = 60;
+/// Share of the other text's head prefix (as long as the smaller head) found
+/// in the smaller head for a pick-up (percent): the copy runs the top.
+pub const MIN_HEAD_PREFIX_PCT: u32 = 50;
+/// Fewest shared head shingles a pick-up needs.
+pub const MIN_HEAD_SHARED: u32 = 15;
+/// A head paragraph is shared when at least this share of its shingles is in
+/// the other head (percent), and at least [`MIN_PARAGRAPH_SHINGLES`] are.
+pub const MIN_PARAGRAPH_SHARED_PCT: u32 = 50;
+/// Shingles a head paragraph needs to count at all.
+pub const MIN_PARAGRAPH_SHINGLES: u32 = 5;
+/// How far (in shingle positions, plus a quarter of the position) a head
+/// shingle may sit from where it is found in the other head.
+pub const HEAD_SLACK: usize = 16;
 /// A sample key seen in this many different stories is boilerplate.
 pub const BOILERPLATE_STORIES: u32 = 5;
+/// A paragraph is boilerplate when at least this share of its samples
+/// (percent) are common keys (in [`BOILERPLATE_STORIES`] stories or more).
+pub const BOILERPLATE_PARAGRAPH_PCT: u32 = 50;
 /// Texts that both carry at least this many numeric tokens (bits of
 /// `Fingerprint::numbers`) must agree on their figures.
 pub const MIN_NUMBERS: u32 = 4;
 /// Share of the smaller numeric-token set that must appear in the other:
 /// below it, two texts are different reports built on one template.
 pub const MIN_NUMBER_CONTAINMENT: f64 = 0.6;
+
+/// The sample keys of `fp` to set aside as boilerplate, given `spread`, the
+/// number of stories of the window each of its samples (in order) was
+/// seen in (capped, [`super::StoryIndex::sample_spread`]).
+///
+/// A common key is boilerplate only inside a paragraph that is mostly made
+/// of common keys ([`BOILERPLATE_PARAGRAPH_PCT`]): a promotional paragraph
+/// or a wire's footer is common as a whole, while a stock phrase ("said in
+/// a statement") inside a paragraph of the story's own words is not, and
+/// setting each such phrase aside would thin the evidence of every copy.
+pub fn boilerplate_keys(fp: &Fingerprint, spread: &[u32]) -> HashSet<i64> {
+    let common = |n: &u32| *n >= BOILERPLATE_STORIES;
+    // Per paragraph: (samples, common samples).
+    let mut per_paragraph: std::collections::HashMap<u16, (u32, u32)> =
+        std::collections::HashMap::new();
+    for (s, n) in fp.samples.iter().zip(spread) {
+        let e = per_paragraph.entry(s.paragraph).or_default();
+        e.0 += 1;
+        e.1 += u32::from(common(n));
+    }
+    fp.samples
+        .iter()
+        .zip(spread)
+        .filter(|(s, n)| {
+            common(n)
+                && per_paragraph
+                    .get(&s.paragraph)
+                    .is_some_and(|(all, c)| c * 100 >= all * BOILERPLATE_PARAGRAPH_PCT)
+        })
+        .map(|(s, _)| s.key as i64)
+        .collect()
+}
 
 /// How similar two fingerprints are.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -85,6 +152,56 @@ pub struct Similarity {
     pub number_containment: Option<f64>,
     /// Sample comparison, `None` when either fingerprint has no samples.
     pub samples: Option<SampleOverlap>,
+    /// Head comparison, `None` when either fingerprint has no head or
+    /// neither head covers its whole text (then neither is a pick-up).
+    pub head: Option<HeadOverlap>,
+}
+
+/// What the heads (the first [`super::fingerprint::HEAD_SHINGLES`] shingles,
+/// every one) of two texts share: the pick-up view. The smaller text is the
+/// one with the shorter head (ties: fewer words).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HeadOverlap {
+    /// Shingle positions in the smaller head.
+    pub smaller: u32,
+    /// Of those, the ones found anywhere in the other head.
+    pub shared: u32,
+    /// The smaller head covers its whole text.
+    pub smaller_complete: bool,
+    /// Paragraphs of the smaller head with at least
+    /// [`MIN_PARAGRAPH_SHINGLES`] shingles.
+    pub paragraphs: u32,
+    /// Of those, the ones shared ([`MIN_PARAGRAPH_SHARED_PCT`]) near the
+    /// same position in the other head.
+    pub shared_paragraphs: u32,
+    /// Of those, the ones shared anywhere in the other head (a cut rewrite
+    /// moves paragraphs).
+    pub loose_shared_paragraphs: u32,
+    /// The first counted paragraph of each head is shared with the other
+    /// head (the smaller's, the larger's).
+    pub first_shared: (bool, bool),
+    /// Percentage of the other head's first `smaller` positions found in the
+    /// smaller head: the copy is the top of the other text.
+    pub prefix_pct: u32,
+}
+
+impl HeadOverlap {
+    /// Percentage of the smaller head found in the other.
+    pub fn contained_pct(&self) -> u32 {
+        (self.shared * 100).checked_div(self.smaller).unwrap_or(0)
+    }
+
+    /// The pick-up rule: the whole smaller text is (nearly) the top of the
+    /// other, over at least two of its paragraphs, both texts' first
+    /// paragraphs included.
+    pub fn is_pickup(&self) -> bool {
+        self.smaller_complete
+            && self.contained_pct() >= MIN_HEAD_CONTAINED_PCT
+            && self.shared >= MIN_HEAD_SHARED
+            && self.shared_paragraphs >= 2
+            && self.first_shared == (true, true)
+            && self.prefix_pct >= MIN_HEAD_PREFIX_PCT
+    }
 }
 
 /// What the samples of two texts share, boilerplate set aside.
@@ -193,7 +310,12 @@ pub fn compare_with(a: &Fingerprint, b: &Fingerprint, boilerplate: &HashSet<i64>
     if let Some(s) = &samples {
         containment = s.containment();
     }
+    // Only a complete smaller head can make a pick-up or weigh on
+    // containment; an incomplete head is as long as any other.
+    let head = (a.has_head() && b.has_head() && (a.head_complete || b.head_complete))
+        .then(|| head_overlap(a, b));
     Similarity {
+        head,
         jaccard_estimate: jaccard,
         containment_estimate: containment,
         exact: a.text_hash == b.text_hash && !a.is_empty(),
@@ -280,6 +402,71 @@ fn overlap(a: &Fingerprint, b: &Fingerprint, boilerplate: &HashSet<i64>) -> Samp
     out
 }
 
+/// The head overlap of two fingerprints (both with a head).
+///
+/// A shingle of one head counts as found in the other only near the same
+/// position (within [`HEAD_SLACK`] plus a quarter of its position): a copy
+/// of the top keeps its order, while a phrase that recurs further on (a
+/// subhead repeating the opening's words) is not the copy.
+fn head_overlap(a: &Fingerprint, b: &Fingerprint) -> HeadOverlap {
+    let a_smaller = (a.head.len(), a.words) <= (b.head.len(), b.words);
+    let (small, large) = if a_smaller { (a, b) } else { (b, a) };
+    // Per paragraph of a head, over its positions below `upto`: (shingles,
+    // found near the same position in `other`, found anywhere in it). Heads
+    // are sorted by hash, so one merge walk finds every hit.
+    let per_paragraph = |fp: &Fingerprint, upto: usize, other: &[(u32, u16)]| {
+        let mut out = vec![(0u32, 0u32, 0u32); fp.head_paragraphs.len()];
+        let mut j = 0;
+        for (h, at) in &fp.head {
+            let at = usize::from(*at);
+            while j < other.len() && other[j].0 < *h {
+                j += 1;
+            }
+            if at >= upto {
+                continue;
+            }
+            let para = fp
+                .head_paragraphs
+                .partition_point(|start| usize::from(*start) <= at)
+                .saturating_sub(1);
+            let Some(slot) = out.get_mut(para) else {
+                continue;
+            };
+            slot.0 += 1;
+            let hits = other[j..].iter().take_while(|(x, _)| x == h);
+            let (mut any, mut near) = (false, false);
+            for (_, p) in hits {
+                any = true;
+                near |= usize::from(*p).abs_diff(at) <= HEAD_SLACK + at / 4;
+            }
+            slot.1 += u32::from(near);
+            slot.2 += u32::from(any);
+        }
+        out
+    };
+    let counted = |p: &(u32, u32, u32)| p.0 >= MIN_PARAGRAPH_SHINGLES;
+    let shared_para =
+        |p: &(u32, u32, u32)| counted(p) && p.1 * 100 >= p.0 * MIN_PARAGRAPH_SHARED_PCT;
+    let loosely_shared =
+        |p: &(u32, u32, u32)| counted(p) && p.2 * 100 >= p.0 * MIN_PARAGRAPH_SHARED_PCT;
+    let small_paras = per_paragraph(small, usize::MAX, &large.head);
+    let large_paras = per_paragraph(large, small.head.len(), &small.head);
+    let first_shared =
+        |v: &[(u32, u32, u32)]| v.iter().find(|p| counted(p)).is_some_and(shared_para);
+    let k = small.head.len().min(large.head.len());
+    let prefix: u32 = large_paras.iter().map(|p| p.1).sum();
+    HeadOverlap {
+        smaller: small.head.len() as u32,
+        shared: small_paras.iter().map(|p| p.1).sum(),
+        smaller_complete: small.head_complete,
+        paragraphs: small_paras.iter().filter(|p| counted(p)).count() as u32,
+        shared_paragraphs: small_paras.iter().filter(|p| shared_para(p)).count() as u32,
+        loose_shared_paragraphs: small_paras.iter().filter(|p| loosely_shared(p)).count() as u32,
+        first_shared: (first_shared(&small_paras), first_shared(&large_paras)),
+        prefix_pct: (prefix * 100).checked_div(k as u32).unwrap_or(0),
+    }
+}
+
 /// Percentage of the lead of `text` (module notes) whose samples are in
 /// `other`; both sorted by key.
 fn lead_shared_pct(text: &[Sample], other: &[Sample], is_bp: &impl Fn(&Sample) -> bool) -> u32 {
@@ -316,6 +503,9 @@ pub enum Match {
     Resemblance,
     /// The smaller is mostly inside the larger (rule 6).
     Containment,
+    /// The smaller is the top of the larger, compared shingle for shingle
+    /// (rule 7).
+    Pickup,
 }
 
 /// The decision rule of the module notes applied to a computed similarity:
@@ -361,13 +551,32 @@ pub fn judge(a: &Fingerprint, b: &Fingerprint, sim: &Similarity) -> Option<Match
     // Two paragraphs at least: one shared paragraph is an opening or a
     // quote reused, never a copy (also when boilerplate set aside leaves a
     // brief with a single paragraph of its own).
-    let (containment, shared, shared_paragraphs) = s.contained();
+    // With heads on both sides a pick-up is judged on them (rule 7), and
+    // the sampled lead view, which cannot tell where in the lead the shared
+    // samples sit, is left out.
+    let (containment, shared, shared_paragraphs) = if a.has_head() && b.has_head() {
+        (s.whole_containment(), s.shared, s.shared_paragraphs)
+    } else {
+        s.contained()
+    };
+    // A short text (its whole text in its head) is read shingle for
+    // shingle: two of its paragraphs must really be in the other, not just a
+    // sampled stock phrase in the second.
+    let head_spread = sim
+        .head
+        .is_none_or(|h| !h.smaller_complete || h.loose_shared_paragraphs >= 2);
     let contained = containment >= MIN_CONTAINMENT
         && shared >= MIN_SHARED_SAMPLES
         && shared_paragraphs >= 2
+        && head_spread
         && lead
         && (s.lead_shared_pct >= PICKUP_LEAD_SHARED_PCT || jaccard >= MIN_JACCARD_CONTAINED);
-    contained.then_some(Match::Containment)
+    if contained {
+        return Some(Match::Containment);
+    }
+    sim.head
+        .is_some_and(|h| h.is_pickup())
+        .then_some(Match::Pickup)
 }
 
 /// True when two fingerprints are judged to be the same story (no key set
@@ -419,7 +628,7 @@ pub fn choose(
         let score = match judge(fp, &cand.fingerprint, &sim) {
             None => continue,
             Some(Match::Exact) => 2.0,
-            Some(Match::Resemblance | Match::Containment) => sim.jaccard_estimate,
+            Some(Match::Resemblance | Match::Containment | Match::Pickup) => sim.jaccard_estimate,
         };
         let better = match best {
             None => true,

@@ -1,6 +1,7 @@
 //! Text fingerprints: exact hash, SimHash, MinHash, and LSH band keys.
 //!
-//! Article text in, a [`Fingerprint`] out (about 560 bytes when stored). The
+//! Article text in, a [`Fingerprint`] out (about 2-3 KB when stored: 512
+//! bytes of MinHash, up to ~140 samples, a head of up to 256 shingles). The
 //! text is normalised (see [`super::text`]), cut into overlapping word
 //! shingles of [`SHINGLE_WORDS`] words, and summarised three ways:
 //!
@@ -21,6 +22,11 @@
 //!   inside a ten-paragraph original), the paragraphs tell where the shared
 //!   text sits, and each sample is an index key whose spread over unrelated
 //!   stories marks boilerplate (see `super::decide`).
+//!
+//! - `head`: every shingle of the first [`HEAD_SHINGLES`] positions (a
+//!   32-bit hash and its position, with where each paragraph starts): a
+//!   pick-up of two or three paragraphs is compared shingle for shingle with
+//!   the top of its original, without the sampling's variance.
 //!
 //! [`band_keys`] cuts the MinHash into [`BANDS`] bands of [`ROWS_PER_BAND`]
 //! slots and hashes each band to an `i64`: two texts share at least one key
@@ -49,8 +55,13 @@ pub const SHORT_SHINGLES: u32 = 25;
 /// Texts of fewer words than this are short (see [`Fingerprint::is_short`]).
 pub const SHORT_WORDS: u32 = 27;
 /// Version byte of the stored layout written by [`Fingerprint::to_bytes`]
-/// (1: no samples; still read).
-pub const FORMAT_VERSION: u8 = 2;
+/// (1: no samples, 2: no head; both still read).
+pub const FORMAT_VERSION: u8 = 3;
+/// Shingle positions at the top of a text kept whole, in text order (the
+/// *head*): every shingle, not a sample, so a pick-up of two or three
+/// paragraphs is compared shingle for shingle against the top of its
+/// original (about 1 KB per fingerprint).
+pub const HEAD_SHINGLES: usize = 256;
 /// A shingle is sampled when its sampling hash is below this (one in four).
 pub const SAMPLE_BELOW: u64 = 1 << 62;
 /// Samples kept over the whole text (the lowest sampling hashes); the
@@ -112,6 +123,17 @@ pub struct Fingerprint {
     /// Length in words: tokens of spaced scripts plus half the bigrams of
     /// unspaced ones (a Chinese word is about two characters).
     pub words: u32,
+    /// The head: a 32-bit hash of each of the first [`HEAD_SHINGLES`]
+    /// shingle positions with its position, repeats included, sorted by
+    /// hash then position (so two heads are compared without sorting; empty
+    /// for fingerprints stored before format 3).
+    pub head: Vec<(u32, u16)>,
+    /// Where each paragraph that starts inside the head starts (a position
+    /// in `head`), ascending, the first 0.
+    pub head_paragraphs: Vec<u16>,
+    /// The head covers the whole text (it has at most [`HEAD_SHINGLES`]
+    /// shingle positions).
+    pub head_complete: bool,
 }
 
 /// One sampled shingle: its key (the sampling hash, below [`SAMPLE_BELOW`]),
@@ -193,6 +215,24 @@ impl Fingerprint {
                 .map(|(i, (w, p))| (w.iter().fold(SEED_SHINGLE, |h, x| combine(h, *x)), *p, i))
                 .collect()
         };
+        let mut head: Vec<(u32, u16)> = shingles
+            .iter()
+            .take(HEAD_SHINGLES)
+            .enumerate()
+            // The low half of the shingle's sampling hash; i < 256.
+            .map(|(i, (s, _, _))| (mix64(s ^ SEED_SAMPLE) as u32, i as u16))
+            .collect();
+        head.sort_unstable();
+        let mut head_paragraphs: Vec<u16> = Vec::new();
+        let mut last_para = None;
+        for (i, (_, p, _)) in shingles.iter().take(HEAD_SHINGLES).enumerate() {
+            if last_para != Some(*p) {
+                last_para = Some(*p);
+                // i < HEAD_SHINGLES = 256: fits a u16.
+                head_paragraphs.push(i as u16);
+            }
+        }
+        let head_complete = shingles.len() <= HEAD_SHINGLES;
         // Keep each shingle's first occurrence.
         shingles.sort_unstable();
         shingles.dedup_by_key(|s| s.0);
@@ -258,7 +298,16 @@ impl Fingerprint {
             sample_limit,
             paragraphs: u16::try_from(paragraphs.len()).unwrap_or(u16::MAX),
             words: u32::try_from(words).unwrap_or(u32::MAX),
+            head,
+            head_paragraphs,
+            head_complete,
         }
+    }
+
+    /// True when it carries a head (made by this version from a non-empty
+    /// text).
+    pub fn has_head(&self) -> bool {
+        !self.head.is_empty()
     }
 
     /// The index keys of its samples.
@@ -289,10 +338,19 @@ impl Fingerprint {
     /// `simhash` `u64`, `numbers` `u64`, `tokens` `u32`, slot count `u16`, the
     /// slots as `u32`; then (format 2) `paragraphs` `u16`, `words` `u32`,
     /// `sample_limit` `u64`, sample count `u16` and each sample as key `u64`
-    /// and paragraph `u16` (top bit: the lead flag).
+    /// and paragraph `u16` (top bit: the lead flag); then (format 3) the head:
+    /// `head_complete` `u8`, entry count `u16`, each entry as hash `u32` and
+    /// position `u16`, paragraph count `u16`, the paragraph starts as `u16`.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out =
-            Vec::with_capacity(HEADER + 4 * self.minhash.len() + TAIL + 10 * self.samples.len());
+        let mut out = Vec::with_capacity(
+            HEADER
+                + 4 * self.minhash.len()
+                + TAIL
+                + 10 * self.samples.len()
+                + 5
+                + 6 * self.head.len()
+                + 2 * self.head_paragraphs.len(),
+        );
         out.push(FORMAT_VERSION);
         out.extend_from_slice(&self.text_hash);
         out.extend_from_slice(&self.simhash.to_le_bytes());
@@ -313,19 +371,32 @@ impl Fingerprint {
             let flag = if s.lead { 0x8000 } else { 0 };
             out.extend_from_slice(&(s.paragraph.min(MAX_PARAGRAPH) | flag).to_le_bytes());
         }
+        out.push(u8::from(self.head_complete));
+        let h = u16::try_from(self.head.len()).unwrap_or(u16::MAX);
+        out.extend_from_slice(&h.to_le_bytes());
+        for (v, at) in self.head.iter().take(usize::from(h)) {
+            out.extend_from_slice(&v.to_le_bytes());
+            out.extend_from_slice(&at.to_le_bytes());
+        }
+        let p = u16::try_from(self.head_paragraphs.len()).unwrap_or(u16::MAX);
+        out.extend_from_slice(&p.to_le_bytes());
+        for v in self.head_paragraphs.iter().take(usize::from(p)) {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
         out
     }
 
     /// Reads the layout written by [`Fingerprint::to_bytes`], in this format
-    /// or in format 1 (then without samples: such an item is matched on
-    /// resemblance alone).
+    /// or in format 2 (then without a head: no pick-up rule) or 1 (then
+    /// without samples either: such an item is matched on resemblance
+    /// alone).
     pub fn from_bytes(bytes: &[u8]) -> Result<Fingerprint, FingerprintError> {
         let short = |expected| FingerprintError::Length {
             expected,
             found: bytes.len(),
         };
         let version = *bytes.first().ok_or(short(HEADER))?;
-        if version != FORMAT_VERSION && version != 1 {
+        if !(1..=FORMAT_VERSION).contains(&version) {
             return Err(FingerprintError::Version(version));
         }
         let header = bytes.get(..HEADER).ok_or(short(HEADER))?;
@@ -352,6 +423,9 @@ impl Fingerprint {
             sample_limit: 0,
             paragraphs: 1,
             words: tokens,
+            head: Vec::new(),
+            head_paragraphs: Vec::new(),
+            head_complete: false,
         };
         if version == 1 {
             return if bytes.len() == slots_end {
@@ -367,11 +441,11 @@ impl Fingerprint {
         fp.words = u32::from_le_bytes(array(&tail[2..6]));
         fp.sample_limit = u64::from_le_bytes(array(&tail[6..14]));
         let k = usize::from(u16::from_le_bytes(array(&tail[14..16])));
-        let expected = slots_end + TAIL + 10 * k;
-        if bytes.len() != expected {
-            return Err(short(expected));
+        let samples_end = slots_end + TAIL + 10 * k;
+        if (version == 2 && bytes.len() != samples_end) || bytes.len() < samples_end {
+            return Err(short(samples_end));
         }
-        fp.samples = bytes[slots_end + TAIL..]
+        fp.samples = bytes[slots_end + TAIL..samples_end]
             .chunks_exact(10)
             .map(|c| {
                 let p = u16::from_le_bytes(array(&c[8..]));
@@ -381,6 +455,38 @@ impl Fingerprint {
                     lead: p & 0x8000 != 0,
                 }
             })
+            .collect();
+        if version == 2 {
+            return Ok(fp);
+        }
+        let rest = &bytes[samples_end..];
+        let head_start = 3;
+        let h = usize::from(u16::from_le_bytes(array(
+            rest.get(1..head_start)
+                .ok_or(short(samples_end + head_start))?,
+        )));
+        let paras_at = head_start + 6 * h;
+        let p = usize::from(u16::from_le_bytes(array(
+            rest.get(paras_at..paras_at + 2)
+                .ok_or(short(samples_end + paras_at + 2))?,
+        )));
+        let expected = samples_end + paras_at + 2 + 2 * p;
+        if bytes.len() != expected {
+            return Err(short(expected));
+        }
+        fp.head_complete = rest[0] != 0;
+        fp.head = rest[head_start..paras_at]
+            .chunks_exact(6)
+            .map(|c| {
+                (
+                    u32::from_le_bytes(array(&c[..4])),
+                    u16::from_le_bytes(array(&c[4..])),
+                )
+            })
+            .collect();
+        fp.head_paragraphs = rest[paras_at + 2..]
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes(array(c)))
             .collect();
         Ok(fp)
     }
@@ -471,8 +577,23 @@ mod tests {
         let bytes = fp.to_bytes();
         assert_eq!(
             bytes.len(),
-            HEADER + 4 * MINHASH_LEN + TAIL + 10 * fp.samples.len()
+            HEADER
+                + 4 * MINHASH_LEN
+                + TAIL
+                + 10 * fp.samples.len()
+                + 5
+                + 6 * fp.head.len()
+                + 2 * fp.head_paragraphs.len()
         );
+        assert!(fp.head_complete);
+        assert_eq!(fp.head.len(), 31);
+        // Format 2 (no head) is still read.
+        let mut v2 =
+            bytes[..bytes.len() - 5 - 6 * fp.head.len() - 2 * fp.head_paragraphs.len()].to_vec();
+        v2[0] = 2;
+        let old = Fingerprint::from_bytes(&v2).unwrap();
+        assert!(!old.has_head());
+        assert_eq!(old.samples, fp.samples);
         assert_eq!(Fingerprint::from_bytes(&bytes), Ok(fp));
         assert!(matches!(
             Fingerprint::from_bytes(&bytes[..40]),

@@ -16,6 +16,13 @@ use chrono::{DateTime, Utc};
 
 use super::fingerprint::{Fingerprint, band_keys};
 
+/// Sample keys an item must share with the new one to be a candidate
+/// without a shared band key: one shared stock phrase is no lead worth
+/// reading a fingerprint for (every copy the rules accept shares at least
+/// four samples, or a head of 15 shingles), and the number of items
+/// sharing one rare key grows with the window.
+pub const MIN_CANDIDATE_SAMPLES: usize = 2;
+
 /// An indexed item returned by a band-key lookup.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
@@ -35,7 +42,8 @@ pub trait StoryIndex {
     type Error: std::error::Error + Send + Sync + 'static;
 
     /// Every indexed item seen at or after `since` that shares at least one of
-    /// `bands` or of `samples`, each once (order unspecified).
+    /// `bands` or at least [`MIN_CANDIDATE_SAMPLES`] of `samples`, each once
+    /// (order unspecified).
     fn candidates(
         &self,
         bands: &[i64],
@@ -197,10 +205,22 @@ impl StoryIndex for MemoryIndex {
         let mut ids: Vec<i64> = bands
             .iter()
             .filter_map(|k| self.bands.get(k))
-            .chain(samples.iter().filter_map(|k| self.samples.get(k)))
             .flat_map(Posting::ids)
             .copied()
             .collect();
+        let mut by_sample: Vec<i64> = samples
+            .iter()
+            .filter_map(|k| self.samples.get(k))
+            .flat_map(Posting::ids)
+            .copied()
+            .collect();
+        by_sample.sort_unstable();
+        ids.extend(
+            by_sample
+                .chunk_by(|x, y| x == y)
+                .filter(|run| run.len() >= MIN_CANDIDATE_SAMPLES)
+                .map(|run| run[0]),
+        );
         ids.sort_unstable();
         ids.dedup();
         Ok(ids

@@ -17,7 +17,7 @@
 //!
 //! Matching is a bounded number of index lookups per item: the spread of its
 //! sample keys over stories (boilerplate detection), then the items sharing
-//! an LSH band key or a non-boilerplate sample key within the time window
+//! an LSH band key or two uncommon sample keys within the time window
 //! ([`DEFAULT_WINDOW_DAYS`] days by default). The thresholds and their
 //! measured precision and recall are in `BENCHMARKS.md` ("Story matching").
 
@@ -28,14 +28,12 @@ pub mod hash;
 pub mod index;
 pub mod text;
 
-use std::collections::HashSet;
-
 use chrono::{DateTime, TimeDelta, Utc};
 
 pub use decide::{
-    BOILERPLATE_STORIES, MIN_CONTAINMENT, MIN_JACCARD, MIN_JACCARD_CONTAINED,
-    MIN_NUMBER_CONTAINMENT, MIN_NUMBERS, Match, SampleOverlap, Similarity, StoryDecision, choose,
-    compare, compare_with, judge, same_story,
+    BOILERPLATE_STORIES, HeadOverlap, MIN_CONTAINMENT, MIN_JACCARD, MIN_JACCARD_CONTAINED,
+    MIN_NUMBER_CONTAINMENT, MIN_NUMBERS, Match, SampleOverlap, Similarity, StoryDecision,
+    boilerplate_keys, choose, compare, compare_with, judge, same_story,
 };
 pub use fingerprint::{Fingerprint, FingerprintError, band_keys};
 pub use index::{Candidate, MemoryIndex, StoryIndex};
@@ -53,11 +51,12 @@ pub fn default_window() -> TimeDelta {
 ///
 /// Three steps around the pure [`choose`]: the spread of the item's sample
 /// keys over stories seen within `window` before `seen_at` (keys in at least
-/// [`BOILERPLATE_STORIES`] stories are boilerplate), the candidates sharing a
-/// band key or a non-boilerplate sample key, and the insert of the item with
-/// the chosen story id (its own id when nothing matched). A short text (a
-/// teaser) is recorded without keys: it neither joins nor is joined until its
-/// full text replaces it.
+/// [`BOILERPLATE_STORIES`] stories are too common to look up, and those of a
+/// paragraph mostly made of them are boilerplate: [`boilerplate_keys`]), the
+/// candidates sharing a band key or two of the other sample keys, and the
+/// insert of the item with the chosen story id (its own id when nothing
+/// matched). A short text (a teaser) is recorded without keys: it neither
+/// joins nor is joined until its full text replaces it.
 pub fn assign_story<I: StoryIndex + ?Sized>(
     index: &mut I,
     item_id: i64,
@@ -75,17 +74,15 @@ pub fn assign_story<I: StoryIndex + ?Sized>(
     let bands = band_keys(fingerprint);
     let keys = fingerprint.sample_keys();
     let spread = index.sample_spread(&keys, since, BOILERPLATE_STORIES)?;
-    let boilerplate: HashSet<i64> = keys
-        .iter()
-        .zip(&spread)
-        .filter(|(_, n)| **n >= BOILERPLATE_STORIES)
-        .map(|(k, _)| *k)
-        .collect();
+    // Keys too common to look up (their postings would be long) ...
     let useful: Vec<i64> = keys
         .iter()
-        .copied()
-        .filter(|k| !boilerplate.contains(k))
+        .zip(&spread)
+        .filter(|(_, n)| **n < BOILERPLATE_STORIES)
+        .map(|(k, _)| *k)
         .collect();
+    // ... and the boilerplate set aside in the decision: whole paragraphs.
+    let boilerplate = boilerplate_keys(fingerprint, &spread);
     let candidates = if bands.is_empty() {
         Vec::new()
     } else {

@@ -228,3 +228,42 @@ fn assign_story_links_within_window_only() {
     assert_eq!(index.prune_before(t0 + TimeDelta::days(3)), 3);
     assert_eq!(index.len(), 2);
 }
+
+/// A long article of `n` paragraphs of 5 sentences each, seeded by topic.
+fn article(topic: &str, n: usize) -> Vec<String> {
+    (0..n).map(|i| para(&format!("{topic}-{i}"), 5)).collect()
+}
+
+#[test]
+fn pickup_of_the_top_of_a_long_article_joins_on_the_head() {
+    let original = article("harbour", 40);
+    // The first two paragraphs, a word changed, a credit line.
+    let mut top = original[..2]
+        .join("\n\n")
+        .replacen("minister", "premier", 1);
+    top.push_str("\n\nReuters contributed to this report.");
+    let (fo, fp) = (
+        Fingerprint::from_text(&original.join("\n\n")),
+        Fingerprint::from_text(&top),
+    );
+    let sim = compare(&fo, &fp);
+    let head = sim.head.expect("both have heads");
+    assert!(head.is_pickup(), "{head:?}");
+    assert_eq!(judge(&fo, &fp, &sim), Some(Match::Pickup));
+
+    // Its first paragraph on top of another article: one paragraph shared.
+    let mut opening = article("railway", 6);
+    opening[0] = original[0].clone();
+    let fs = Fingerprint::from_text(&opening.join("\n\n"));
+    assert!(!same_story(&fo, &fs), "{:?}", compare(&fo, &fs));
+    // The same opening and a subhead that repeats its words further on.
+    let subhead = original[0]
+        .split(' ')
+        .skip(3)
+        .take(9)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let brief = format!("{}\n\n{subhead}\n\n{}", original[0], para("court", 2));
+    let fb = Fingerprint::from_text(&brief);
+    assert!(!same_story(&fo, &fb), "{:?}", compare(&fo, &fb));
+}

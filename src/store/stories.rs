@@ -13,6 +13,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
+use crate::dedup::index::MIN_CANDIDATE_SAMPLES;
 use crate::dedup::{Candidate, Fingerprint, FingerprintError, StoryIndex};
 
 /// The SQL of migration 002 (story tables and the `stories` view).
@@ -149,7 +150,8 @@ impl StoryIndex for SqliteIndex<'_> {
              WHERE f.item_id IN (SELECT b.item_id FROM story_bands b \
              WHERE b.band_key IN ({}) AND b.seen_at >= ?1 \
              UNION SELECT s.item_id FROM story_samples s \
-             WHERE s.sample_key IN ({}) AND s.seen_at >= ?1)",
+             WHERE s.sample_key IN ({}) AND s.seen_at >= ?1 \
+             GROUP BY s.item_id HAVING count(*) >= {MIN_CANDIDATE_SAMPLES})",
             marks(2, bands.len()),
             marks(2 + bands.len(), samples.len()),
         );

@@ -4,9 +4,11 @@
 //! Two entry points:
 //!
 //! - `assign_story`, inside the poll's transaction, for a new item;
-//! - [`SqliteStore::refresh_story`], for an item whose full text arrives later (the
-//!   article stage retrying a page): the item's text columns are replaced,
-//!   its fingerprint re-made and its story chosen again, in one transaction.
+//! - `rejoin_story`, for an item whose full text arrives later, inside the
+//!   caller's transaction: its fingerprint re-made and its story chosen
+//!   again. The one path for late text: the article queue's
+//!   `finish_article` calls it after writing the page's text, and
+//!   [`SqliteStore::refresh_story`] after replacing the item's text columns.
 //!
 //! A **teaser never joins by itself**: an item whose text is only a feed's
 //! teaser ([`is_teaser`]: short, or a feed text of a few sentences when the
@@ -38,7 +40,7 @@ pub fn is_teaser(extraction: Extraction, fingerprint: &Fingerprint) -> bool {
 /// and records it on the item's row.
 ///
 /// A teaser is recorded with its fingerprint alone (what the `stories` view
-/// dates a story by, and what [`Store::refresh_story`] reads back): no band
+/// dates a story by, and what [`SqliteStore::refresh_story`] reads back): no band
 /// or sample keys, no candidate lookup, and, being new, no old keys to clear.
 pub(super) fn assign_story(
     tx: &Transaction<'_>,
@@ -46,29 +48,6 @@ pub(super) fn assign_story(
     entry: &StoredEntry,
     seen_at: DateTime<Utc>,
     window: TimeDelta,
-) -> rusqlite::Result<ItemId> {
-    story_of_entry(tx, id, entry, seen_at, window, true)
-}
-
-/// [`assign_story`] for a stored item whose text changed: its old index
-/// keys are replaced (none are left when the new text is a teaser).
-pub(super) fn assign_story_again(
-    tx: &Transaction<'_>,
-    id: ItemId,
-    entry: &StoredEntry,
-    seen_at: DateTime<Utc>,
-    window: TimeDelta,
-) -> rusqlite::Result<ItemId> {
-    story_of_entry(tx, id, entry, seen_at, window, false)
-}
-
-fn story_of_entry(
-    tx: &Transaction<'_>,
-    id: ItemId,
-    entry: &StoredEntry,
-    seen_at: DateTime<Utc>,
-    window: TimeDelta,
-    new: bool,
 ) -> rusqlite::Result<ItemId> {
     let computed;
     let fingerprint = match &entry.fingerprint {
@@ -79,7 +58,7 @@ fn story_of_entry(
         }
     };
     let teaser = is_teaser(entry.item.extraction, fingerprint);
-    if teaser && new {
+    if teaser {
         tx.prepare_cached(
             "INSERT INTO story_fingerprints (item_id, story_id, seen_at, fingerprint) VALUES (?1, ?1, ?2, ?3)",
         )?
@@ -196,15 +175,15 @@ impl SqliteStore {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(&wrap)?;
-        let row: Option<(Option<String>, String, i64)> = tx
+        let row: Option<(Option<String>, String)> = tx
             .query_row(
-                "SELECT i.title, i.first_seen_at, COALESCE(i.story_id, i.id) FROM items i WHERE i.id = ?1",
+                "SELECT i.title, i.first_seen_at FROM items i WHERE i.id = ?1",
                 [item_id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()
             .map_err(&wrap)?;
-        let Some((stored_title, first_seen, previous)) = row else {
+        let Some((stored_title, first_seen)) = row else {
             return Ok(None);
         };
         tx.execute(
@@ -226,59 +205,113 @@ impl SqliteStore {
         let fingerprint = text.fingerprint.clone().unwrap_or_else(|| {
             Fingerprint::from_parts(title, text.content_text.as_deref().unwrap_or_default())
         });
-        let seen_at = tx
-            .query_row(
-                "SELECT seen_at FROM story_fingerprints WHERE item_id = ?1",
-                [item_id],
-                |r| r.get::<_, i64>(0),
-            )
-            .optional()
-            .map_err(&wrap)?
-            .and_then(|s| DateTime::from_timestamp(s, 0))
-            .or_else(|| super::parse_ts(&first_seen))
-            .unwrap_or_else(Utc::now);
-        let joined_by_others: bool = tx
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM items WHERE story_id = ?1 AND id <> ?1)",
-                [item_id],
-                |r| r.get(0),
-            )
-            .map_err(&wrap)?;
-        let teaser = is_teaser(text.extraction, &fingerprint);
-        let story_error = |source: StoryStoreError| StoreError::StoryIndex {
-            path: path.clone(),
+        let refresh = rejoin_story(
+            &tx,
+            item_id,
+            &fingerprint,
+            text.extraction,
+            super::parse_ts(&first_seen),
+            window,
+        )
+        .map_err(|source| StoreError::StoryIndex {
+            path,
             source: Box::new(source),
-        };
-        let refresh = if joined_by_others && previous == item_id {
-            // Others already hang on this item: re-index it in place.
-            let mut index = SqliteIndex(&tx);
-            let (bands, keys) = if teaser {
-                (Vec::new(), Vec::new())
-            } else {
-                (dedup::band_keys(&fingerprint), fingerprint.sample_keys())
-            };
-            index
-                .insert(item_id, item_id, seen_at, &fingerprint, &bands, &keys)
-                .map_err(story_error)?;
-            StoryRefresh {
-                story_id: item_id,
-                previous_story_id: previous,
-                matched_item: None,
-                teaser,
-            }
-        } else {
-            let decision =
-                decide(&tx, item_id, &fingerprint, teaser, seen_at, window).map_err(story_error)?;
-            StoryRefresh {
-                story_id: decision.story_for(item_id),
-                previous_story_id: previous,
-                matched_item: decision.matched_item,
-                teaser,
-            }
-        };
+        })?;
         tx.commit().map_err(&wrap)?;
         Ok(Some(refresh))
     }
+}
+
+/// Chooses the story of stored item `item_id` again from its new text's
+/// `fingerprint`, inside the caller's transaction: the one path by which
+/// late text joins a story ([`Store::refresh_story`] and the article queue's
+/// `finish_article` both call it).
+///
+/// The item is matched against the window around when it was first seen
+/// (its fingerprint row's `seen_at`, else `first_seen`, else now); a text
+/// that is still a teaser is recorded without keys. An item that other items
+/// already joined keeps its story and is re-indexed in place (they stay
+/// together). `items.story_id` is written with the result. A damaged index
+/// row read as a candidate costs only this match (logged; the item keeps a
+/// story of its own), never the text.
+pub(super) fn rejoin_story(
+    tx: &Transaction<'_>,
+    item_id: ItemId,
+    fingerprint: &Fingerprint,
+    extraction: Extraction,
+    first_seen: Option<DateTime<Utc>>,
+    window: TimeDelta,
+) -> Result<StoryRefresh, StoryStoreError> {
+    let what = |s: &str| format!("{s} of item {item_id}");
+    let previous: i64 = tx
+        .query_row(
+            "SELECT COALESCE(story_id, id) FROM items WHERE id = ?1",
+            [item_id],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(|source| StoryStoreError::Sql {
+            action: what("reading the story"),
+            source,
+        })?
+        .unwrap_or(item_id);
+    let seen_at = tx
+        .query_row(
+            "SELECT seen_at FROM story_fingerprints WHERE item_id = ?1",
+            [item_id],
+            |r| r.get::<_, i64>(0),
+        )
+        .optional()
+        .map_err(|source| StoryStoreError::Sql {
+            action: what("reading the first-seen time"),
+            source,
+        })?
+        .and_then(|s| DateTime::from_timestamp(s, 0))
+        .or(first_seen)
+        .unwrap_or_else(Utc::now);
+    let joined_by_others: bool = tx
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM items WHERE story_id = ?1 AND id <> ?1)",
+            [item_id],
+            |r| r.get(0),
+        )
+        .map_err(|source| StoryStoreError::Sql {
+            action: what("reading who joined the story"),
+            source,
+        })?;
+    let teaser = is_teaser(extraction, fingerprint);
+    let mut index = SqliteIndex(tx);
+    if joined_by_others && previous == item_id {
+        // Others already hang on this item: re-index it in place.
+        let (bands, keys) = if teaser {
+            (Vec::new(), Vec::new())
+        } else {
+            (dedup::band_keys(fingerprint), fingerprint.sample_keys())
+        };
+        index.insert(item_id, item_id, seen_at, fingerprint, &bands, &keys)?;
+        return Ok(StoryRefresh {
+            story_id: item_id,
+            previous_story_id: previous,
+            matched_item: None,
+            teaser,
+        });
+    }
+    let decision = match decide(tx, item_id, fingerprint, teaser, seen_at, window) {
+        Ok(decision) => decision,
+        Err(e @ StoryStoreError::Sql { .. }) => return Err(e),
+        Err(e) => {
+            // A damaged index row costs only this match, never the item.
+            tracing::warn!(item = item_id, error = %e, "story matching skipped");
+            index.insert(item_id, item_id, seen_at, fingerprint, &[], &[])?;
+            StoryDecision::none()
+        }
+    };
+    Ok(StoryRefresh {
+        story_id: decision.story_for(item_id),
+        previous_story_id: previous,
+        matched_item: decision.matched_item,
+        teaser,
+    })
 }
 
 #[cfg(test)]

@@ -433,3 +433,102 @@ fn the_sample_table_of_the_story_index_matches_the_migration() {
     let migration = include_str!("migrations/008_multilingual.sql");
     assert!(migration.contains(super::super::stories::MIGRATION_008_SAMPLES));
 }
+
+/// Late text from the article queue joins its story through the same path
+/// as `refresh_story`: a teaser stored with a pending page, then the page
+/// (a pick-up of the wire story's first three paragraphs, with a credit
+/// line) arrives through `finish_article`.
+#[test]
+fn late_text_from_the_article_queue_joins_its_story() {
+    use crate::store::{ArticleOutcome, PageJob, PageState};
+
+    let mut store = store_with_feeds(&["wire", "pickup"]);
+    let original = wire_story(12);
+    let [wire] = store_items(
+        &mut store,
+        "wire",
+        vec![item(
+            "https://wire.example/a",
+            "Grain loadings resume",
+            &original,
+            Extraction::Extracted,
+            Some("en"),
+        )],
+    )[..] else {
+        panic!("one item");
+    };
+    let url = "https://pickup.example/port";
+    let now = Utc::now();
+    let poll = PollRecord {
+        feed_id: feed_id(&store, "pickup"),
+        started_at: now,
+        elapsed: Duration::from_millis(5),
+        outcome: PollOutcome::Fetched {
+            http_status: 200,
+            bytes: 100,
+            etag: None,
+            last_modified: None,
+            meta: FeedMeta::default(),
+            permanent_redirect: None,
+        },
+        entries: 1,
+        new_entries: vec![StoredEntry {
+            key: EntryKey("id:port".into()),
+            entry_url: Some(url.into()),
+            item: item(
+                url,
+                "Velmora port back in business",
+                "Grain ships are moving again.",
+                Extraction::Failed,
+                Some("en"),
+            ),
+            fingerprint: None,
+            search_terms: None,
+        }],
+        linked: Vec::new(),
+        next_due_at: now,
+        error_count: 0,
+        instance: None,
+        lease: None,
+    };
+    let page = PageJob {
+        canonical_url: url.into(),
+        url: url.into(),
+        state: PageState::Pending {
+            attempts: 1,
+            next_attempt_at: now,
+            error: Some("HTTP 503".into()),
+            http_status: Some(503),
+        },
+    };
+    store.record_poll_with_pages(&poll, &[page]).expect("poll");
+    let teaser = store
+        .item_by_canonical(url)
+        .expect("lookup")
+        .expect("stored");
+    assert_eq!(story_of(&store, teaser), teaser, "a teaser joins nothing");
+
+    let job = store
+        .claim_articles("w", 1, Duration::from_secs(60), now)
+        .expect("claim")
+        .remove(0);
+    let mut full = job.item.clone();
+    let top: Vec<&str> = original.split("\n\n").take(3).collect();
+    full.content_text = Some(format!(
+        "{}\n\nWire Service contributed to this report.",
+        top.join("\n\n")
+    ));
+    full.extraction = Extraction::Extracted;
+    full.extraction_error = None;
+    let fingerprint = fingerprint_of(&full);
+    let outcome = ArticleOutcome::Fetched {
+        item: Box::new(full),
+        fingerprint,
+    };
+    assert!(store.finish_article(&job, &outcome, now).expect("finish"));
+    assert_eq!(
+        story_of(&store, teaser),
+        wire,
+        "the pick-up joined the wire story"
+    );
+}

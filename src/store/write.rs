@@ -39,7 +39,8 @@ impl SqliteStore {
         let wrap = self.wrap();
         let tx = self
             .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(&wrap)?;
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(&wrap)?;
         let summary = write_poll(&tx, poll, self.story_window).map_err(&wrap)?;
         tx.commit().map_err(&wrap)?;
         Ok(summary)
@@ -80,7 +81,8 @@ impl SqliteStore {
         let window = self.story_window;
         let tx = self
             .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(&wrap)?;
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(&wrap)?;
         let mut summaries = Vec::with_capacity(polls.len());
         let mut search = PendingSearch::begin();
         for (poll, pages) in polls {

@@ -17,8 +17,8 @@
 //!
 //! When the text arrives, one transaction updates the item's text, HTML,
 //! metadata, search index (by trigger), `changed_at`, story fingerprint and
-//! story (`write::join_story_later`, the one call to swap for the stories
-//! module's own "fingerprint and join later"), and marks the row `done`.
+//! story (`stories_hook::rejoin_story`, the same path as
+//! `Store::refresh_story`), and marks the row `done`.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use rusqlite::{OptionalExtension, params};
@@ -32,7 +32,7 @@ use super::{FeedId, ItemId, SqliteStore, StoreError, parse_ts, ts};
 use crate::dedup::Fingerprint;
 use crate::model::{Extraction, NewItem};
 pub(super) use write::insert_page;
-use write::{join_story_later, update_item};
+use write::update_item;
 
 /// What the first attempt at an item's page gave, written with the poll.
 #[derive(Debug, Clone, PartialEq)]
@@ -341,15 +341,18 @@ impl SqliteStore {
         match outcome {
             ArticleOutcome::Fetched { item, fingerprint } => {
                 update_item(&tx, job, item, &now_s).map_err(&wrap)?;
-                join_story_later(
+                super::stories_hook::rejoin_story(
                     &tx,
                     job.item_id,
-                    item,
                     fingerprint,
-                    job.first_seen_at,
+                    item.extraction,
+                    Some(job.first_seen_at),
                     window,
                 )
-                .map_err(&wrap)?;
+                .map_err(|source| StoreError::StoryIndex {
+                    path: self.path.clone(),
+                    source: Box::new(source),
+                })?;
                 tx.prepare_cached(
                     "UPDATE article_queue SET state = 'done', attempts = attempts + 1,
                        extraction = ?2, next_attempt_at = NULL, last_error = NULL,

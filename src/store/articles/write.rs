@@ -1,13 +1,13 @@
-//! The article queue's writes inside a transaction: a new item's page row,
-//! the page's text over the item, and the story join that follows.
+//! The article queue's writes inside a transaction: a new item's page row
+//! and the page's text over the item (the story join that follows is
+//! `stories_hook::rejoin_story`).
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::{Transaction, params};
 
 use super::{ArticleJob, PageJob, PageState};
-use crate::dedup::Fingerprint;
 use crate::model::NewItem;
-use crate::store::{FeedId, ItemId, ts};
+use crate::store::{FeedId, ts};
 
 /// Writes the page row of a new item; an item that already has one keeps it.
 pub(in crate::store) fn insert_page(
@@ -114,32 +114,5 @@ pub(super) fn update_item(
         now,
         item.extraction_path
     ])?;
-    Ok(())
-}
-
-/// Fingerprints an item whose text changed after it was stored and lets it
-/// join the story its new text belongs to (a teaser-only item joins its
-/// story here). This is the one call to swap for the stories module's own
-/// "fingerprint and join later" function when it exists.
-pub(super) fn join_story_later(
-    tx: &Transaction<'_>,
-    item_id: ItemId,
-    item: &NewItem,
-    fingerprint: &Fingerprint,
-    first_seen_at: DateTime<Utc>,
-    window: TimeDelta,
-) -> rusqlite::Result<()> {
-    let entry = crate::store::StoredEntry {
-        key: crate::model::EntryKey(String::new()),
-        entry_url: None,
-        item: item.clone(),
-        fingerprint: Some(fingerprint.clone()),
-        // Not read: the text's index row is the update trigger's.
-        search_terms: None,
-    };
-    let story =
-        crate::store::stories_hook::assign_story_again(tx, item_id, &entry, first_seen_at, window)?;
-    tx.prepare_cached("UPDATE items SET story_id = ?2 WHERE id = ?1")?
-        .execute(params![item_id, story])?;
     Ok(())
 }

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use postgres::Transaction;
 
 use super::PgStore;
+use crate::dedup::index::MIN_CANDIDATE_SAMPLES;
 use crate::dedup::{self, Candidate, Fingerprint, StoryDecision, StoryIndex};
 use crate::store::stories::{SPREAD_POSTINGS, StoryStoreError};
 use crate::store::stories_hook::{NewItemText, StoryRefresh, fingerprint_of, is_teaser};
@@ -50,8 +51,14 @@ impl StoryIndex for PgIndex<'_, '_> {
              WHERE f.item_id IN (SELECT b.item_id FROM story_bands b
                WHERE b.band_key = ANY($2) AND b.seen_at >= $1
                UNION SELECT s.item_id FROM story_samples s
-               WHERE s.sample_key = ANY($3) AND s.seen_at >= $1)",
-            &[&since.timestamp(), &bands, &samples],
+               WHERE s.sample_key = ANY($3) AND s.seen_at >= $1
+               GROUP BY s.item_id HAVING count(*) >= $4)",
+            &[
+                &since.timestamp(),
+                &bands,
+                &samples,
+                &(MIN_CANDIDATE_SAMPLES as i64),
+            ],
         )?;
         #[cfg(test)]
         if let Some(hook) = self.after_lookup {
