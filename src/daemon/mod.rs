@@ -84,6 +84,7 @@ pub fn open_store(config: &Config) -> anyhow::Result<Store> {
     // before writing to it (issue 15), and refuse rather than make it worse.
     store.quick_check().map_err(or_damaged)?.map_err(damaged)?;
     store.set_story_window(config.stories.window);
+    store.set_instance(&config.cluster.instance)?;
     store
         .sync_feeds(&config.feeds, Utc::now())
         .map_err(or_damaged)?;

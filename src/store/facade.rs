@@ -137,6 +137,18 @@ impl Store {
         dispatch!(mut self, s => s.set_story_window(window))
     }
 
+    /// Names this store's writer `instance` (`[cluster] instance`): on
+    /// PostgreSQL the connection's `application_name`, so `pg_stat_activity`
+    /// shows which daemon a session belongs to. SQLite has one writer and
+    /// nothing to name.
+    pub fn set_instance(&mut self, instance: &str) -> Result<(), StoreError> {
+        match &mut self.backend {
+            Backend::Sqlite(_) => Ok(()),
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(s) => super::pg::outside_async(|| s.set_instance(instance)),
+        }
+    }
+
     /// Makes the `feeds` table match the config: inserts new feeds, updates URL
     /// and tags, and marks feeds no longer configured (or disabled) as
     /// `enabled = 0`. Nothing is deleted: removed feeds keep their items.

@@ -197,11 +197,19 @@ impl PgStore {
     ) -> Result<Option<(ItemId, bool)>, StoreError> {
         let wrap = self.wrap();
         let item = &entry.item;
-        let (search_title, search_text) = search_terms(
-            item.title.as_deref(),
-            item.content_text.as_deref(),
-            item.language.as_deref(),
-        );
+        // Made off the writer by the pipeline when it could; the same
+        // analysis either way.
+        let (search_title, search_text) = match &entry.search_terms {
+            Some(terms) => (
+                terms.title.as_deref().map(cap_terms),
+                terms.text.as_deref().map(cap_terms),
+            ),
+            None => search_terms(
+                item.title.as_deref(),
+                item.content_text.as_deref(),
+                item.language.as_deref(),
+            ),
+        };
         let row = tx
             .query_opt(
                 "INSERT INTO items (url, canonical_url, title, author, published_at, updated_at,
@@ -261,17 +269,23 @@ pub(super) fn search_terms(
     language: Option<&str>,
 ) -> (Option<String>, Option<String>) {
     let lang = fts::item_language(language, || text.map(str::to_owned));
-    let terms = |s: Option<&str>| {
-        s.map(|s| {
-            let mut t = crate::dedup::analyse::index_text(s, lang);
-            if t.len() > SEARCH_TERMS_MAX {
-                let cut = t[..SEARCH_TERMS_MAX].rfind(' ').unwrap_or(0);
-                t.truncate(cut);
-            }
-            t
-        })
-    };
+    let terms = |s: Option<&str>| s.map(|s| cap_terms(&crate::dedup::analyse::index_text(s, lang)));
     (terms(title), terms(text))
+}
+
+/// `terms` cut at a word boundary to at most [`SEARCH_TERMS_MAX`] bytes.
+pub(super) fn cap_terms(terms: &str) -> String {
+    if terms.len() <= SEARCH_TERMS_MAX {
+        return terms.to_owned();
+    }
+    // Analysed terms of Cyrillic, Arabic or Chinese text are multi-byte:
+    // step back to a character boundary before slicing.
+    let mut end = SEARCH_TERMS_MAX;
+    while !terms.is_char_boundary(end) {
+        end -= 1;
+    }
+    let cut = terms[..end].rfind(' ').unwrap_or(0);
+    terms[..cut].to_owned()
 }
 
 fn feed_name(tx: &mut Transaction<'_>, feed_id: FeedId) -> String {

@@ -392,3 +392,20 @@ fn tls_modes_encrypt_and_verify_full_checks_the_certificate() {
         assert!(!msg.contains('\n') && msg.contains("TLS"), "{msg}");
     }
 }
+
+#[test]
+fn long_search_terms_are_cut_at_a_word_and_never_inside_a_character() {
+    use crate::store::pg::write::{SEARCH_TERMS_MAX, cap_terms};
+    // Two-byte Cyrillic letters: the byte limit falls inside a letter (this
+    // panicked before the cut looked for a boundary).
+    let terms = "мир ".repeat(SEARCH_TERMS_MAX / 7 + 10);
+    assert!(!terms.is_char_boundary(SEARCH_TERMS_MAX));
+    let cut = cap_terms(&terms);
+    assert!(cut.len() <= SEARCH_TERMS_MAX);
+    assert!(
+        cut.ends_with("мир"),
+        "cut at a word: …{:?}",
+        &cut[cut.len() - 8..]
+    );
+    assert_eq!(cap_terms("short terms"), "short terms");
+}
