@@ -37,6 +37,9 @@ const REPRINTS: usize = 10;
 const LEASE_SECS: u64 = 3;
 /// Every article page answers after this long.
 const PAGE_DELAY: Duration = Duration::from_millis(80);
+/// `a` is killed once it has recorded this many polls (so both instances
+/// appear in `fetches`, and both have met shared articles) and holds leases.
+const KILL_AFTER_POLLS: i64 = 5;
 /// The whole cluster part must be done within this (a hang fails, it is not
 /// a timing assertion).
 const DEADLINE: Duration = Duration::from_secs(75);
@@ -337,10 +340,10 @@ fn two_daemons_one_killed_store_every_entry_once() {
     let mut b = setup_b.spawn_daemon();
     let end = started + DEADLINE;
 
-    // Kill `a` once it has recorded polls and holds leases.
+    // Kill `a` once it has recorded some polls and holds leases of others.
     let held: Vec<String> = loop {
         let polls_a = try_i64(&mut db, "SELECT count(*) FROM fetches WHERE instance = 'a'");
-        if polls_a > 0 {
+        if polls_a >= KILL_AFTER_POLLS {
             let held = db
                 .query(
                     "SELECT name FROM feeds WHERE lease_owner = 'a' AND lease_until > now() ORDER BY name",
@@ -420,6 +423,21 @@ fn two_daemons_one_killed_store_every_entry_once() {
     }
     let finished_at = started.elapsed();
     let status = b.stop();
+    for (name, d) in [("a", &a), ("b", &b)] {
+        let text = d.log_text();
+        let warnings: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("\"WARN\"") || l.contains("\"ERROR\""))
+            .collect();
+        let lost = text.lines().filter(|l| l.contains("lease lost")).count();
+        eprintln!(
+            "`{name}` logged {} warnings or errors, {lost} polls dropped for a lost lease",
+            warnings.len()
+        );
+        for w in warnings.iter().take(5) {
+            eprintln!("  {w}");
+        }
+    }
     assert!(
         status.success(),
         "`b` after SIGTERM: {status:?}\n{}",
