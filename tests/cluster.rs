@@ -543,6 +543,24 @@ fn two_daemons_one_killed_store_every_entry_once() {
         .map(|r| format!("{}: {}", r.get::<_, String>(0), r.get::<_, i64>(1)))
         .collect::<Vec<_>>();
     eprintln!("polls by instance: {}", per_instance.join(", "));
+    let queue = db
+        .query(
+            "SELECT state || ' ' || coalesce(lease_owner, '-') || ': ' || count(*) FROM article_queue GROUP BY state, lease_owner",
+            &[],
+        )
+        .expect("article_queue")
+        .iter()
+        .map(|r| r.get::<_, String>(0))
+        .collect::<Vec<_>>();
+    eprintln!("article queue: {}", queue.join(", "));
+    assert_eq!(
+        q(
+            &mut db,
+            "SELECT count(*) FROM article_queue WHERE state <> 'done' OR lease_owner IS NOT NULL"
+        ),
+        0,
+        "an article page left pending or leased"
+    );
 
     // A shared article is one item with every carrier as a source.
     for (a, carriers) in &farm.shared {
