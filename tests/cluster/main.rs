@@ -16,284 +16,29 @@
 //! without it the test says it is skipped and passes.
 #![cfg(feature = "postgres")]
 
+#[path = "../common/mod.rs"]
 mod common;
+mod db;
+mod farm;
+#[path = "../harness/mod.rs"]
 mod harness;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use common::{Reply, TestServer};
-use harness::{Daemon, Setup, bounded_poll, config_text, describe, feed};
+use common::TestServer;
+use db::{Schema, grouping, i64_of, strings, try_i64};
+use farm::{CARRIERS, FEEDS, PAGE_DELAY, REPRINTS, SHARED, config, farm, serve};
+use harness::{Daemon, Setup, bounded_poll, describe};
 
-const FEEDS: usize = 100;
-/// Articles each feed carries alone.
-const OWN: usize = 3;
-/// Articles each carried by [`CARRIERS`] feeds under their own guids.
-const SHARED: usize = 10;
-const CARRIERS: usize = 3;
-/// Original/reprint pairs: one text on two URLs from two feeds.
-const REPRINTS: usize = 10;
 /// The shortest lease the config accepts.
 const LEASE_SECS: u64 = 3;
-/// Every article page answers after this long.
-const PAGE_DELAY: Duration = Duration::from_millis(80);
 /// `a` is killed once it has recorded this many polls (so both instances
 /// appear in `fetches`, and both have met shared articles) and holds leases.
 const KILL_AFTER_POLLS: i64 = 5;
 /// The whole cluster part must be done within this (a hang fails, it is not
 /// a timing assertion).
 const DEADLINE: Duration = Duration::from_secs(75);
-
-/// A farm article: its path on the server, title and text.
-struct Article {
-    path: String,
-    title: String,
-    text: Vec<String>,
-}
-
-/// Invented prose: words made of syllables from a seeded generator, so two
-/// articles share no passage unless one is a copy of the other.
-fn prose(seed: u64) -> Vec<String> {
-    const ONSETS: [&str; 16] = [
-        "b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "st",
-    ];
-    const VOWELS: [&str; 6] = ["a", "e", "i", "o", "u", "ai"];
-    let mut rng = fastrand::Rng::with_seed(seed);
-    (0..6)
-        .map(|_| {
-            let words: Vec<String> = (0..45)
-                .map(|_| {
-                    (0..rng.usize(1..=3))
-                        .map(|_| {
-                            format!(
-                                "{}{}",
-                                ONSETS[rng.usize(..ONSETS.len())],
-                                VOWELS[rng.usize(..VOWELS.len())]
-                            )
-                        })
-                        .collect::<String>()
-                })
-                .collect();
-            let mut sentence = words.join(" ");
-            sentence.push('.');
-            let mut chars = sentence.chars();
-            match chars.next() {
-                Some(c) => c.to_uppercase().chain(chars).collect(),
-                None => sentence,
-            }
-        })
-        .collect()
-}
-
-/// The farm: every article, and each feed's entries as (guid, article index).
-struct Farm {
-    articles: Vec<Article>,
-    feeds: Vec<Vec<(String, usize)>>,
-    /// Indexes of (original, reprint).
-    reprint_pairs: Vec<(usize, usize)>,
-    /// Index of each shared article and the feeds that carry it.
-    shared: Vec<(usize, Vec<usize>)>,
-}
-
-fn farm() -> Farm {
-    let mut articles = Vec::new();
-    let mut feeds: Vec<Vec<(String, usize)>> = vec![Vec::new(); FEEDS];
-    let mut seed = 1u64;
-    let mut add = |path: String, title: String, text: Vec<String>| {
-        articles.push(Article { path, title, text });
-        articles.len() - 1
-    };
-    for (f, entries) in feeds.iter_mut().enumerate() {
-        for i in 0..OWN {
-            seed += 1;
-            let a = add(
-                format!("/desk{f:03}/{i}"),
-                format!("Desk {f} report {i}"),
-                prose(seed),
-            );
-            entries.push((format!("desk{f:03}-{i}"), a));
-        }
-    }
-    let mut shared = Vec::new();
-    for j in 0..SHARED {
-        seed += 1;
-        let a = add(
-            format!("/shared/{j}"),
-            format!("Shared report {j}"),
-            prose(seed),
-        );
-        let carriers: Vec<usize> = (0..CARRIERS).map(|k| (j * 7 + k * 31) % FEEDS).collect();
-        for &f in &carriers {
-            feeds[f].push((format!("desk{f:03}-shared-{j}"), a));
-        }
-        shared.push((a, carriers));
-    }
-    let mut reprint_pairs = Vec::new();
-    for p in 0..REPRINTS {
-        seed += 1;
-        let text = prose(seed);
-        let original = add(
-            format!("/orig/{p}"),
-            format!("Original report {p}"),
-            text.clone(),
-        );
-        let reprint = add(
-            format!("/reprint/{p}"),
-            format!("Reprinted: a new headline {p}"),
-            text,
-        );
-        let (f, g) = ((p * 11) % FEEDS, (p * 11 + 50) % FEEDS);
-        feeds[f].push((format!("orig-{p}"), original));
-        feeds[g].push((format!("reprint-{p}"), reprint));
-        reprint_pairs.push((original, reprint));
-    }
-    Farm {
-        articles,
-        feeds,
-        reprint_pairs,
-        shared,
-    }
-}
-
-fn serve(srv: &TestServer, farm: &Farm) {
-    for a in &farm.articles {
-        let body: String = a.text.iter().map(|p| format!("<p>{p}</p>\n")).collect();
-        srv.route(
-            &a.path,
-            Reply::ok(format!(
-                "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title></head>\
-                 <body><nav><a href=\"/\">Home</a></nav><article><h1>{}</h1>\n{body}</article>\
-                 <footer>Share this story.</footer></body></html>",
-                a.title, a.title
-            ))
-            .header("Content-Type", "text/html; charset=utf-8")
-            .delay(PAGE_DELAY),
-        );
-    }
-    for (f, entries) in farm.feeds.iter().enumerate() {
-        let items: String = entries
-            .iter()
-            .map(|(guid, a)| {
-                let a = &farm.articles[*a];
-                format!(
-                    "<item><title>{}</title><link>{}</link><guid isPermaLink=\"false\">{guid}</guid>\
-                     <pubDate>Mon, 07 Dec 2026 01:00:00 GMT</pubDate>\
-                     <description>A short teaser.</description></item>\n",
-                    a.title,
-                    srv.url(&a.path)
-                )
-            })
-            .collect();
-        srv.route(
-            &format!("/feeds/desk{f:03}.rss"),
-            Reply::ok(format!(
-                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\"><channel>\
-                 <title>Desk {f}</title><link>{}</link><description>d</description>\n{items}</channel></rss>",
-                srv.url("/")
-            ))
-            .header("Content-Type", "application/rss+xml"),
-        );
-    }
-}
-
-/// The config text for `storage` (`path = …` or `url = …`) and `cluster`.
-fn config(srv: &TestServer, storage: &str, cluster: &str) -> String {
-    let feeds: Vec<_> = (0..FEEDS)
-        .map(|f| {
-            feed(
-                &format!("desk{f:03}"),
-                srv.url(&format!("/feeds/desk{f:03}.rss")),
-            )
-        })
-        .collect();
-    let text = config_text(
-        "per_host_concurrency = 8",
-        "full_text = true\nschedule = \"*/2 * * * * *\"",
-        &feeds,
-    );
-    text.replacen(
-        "[storage]\npath = \"news.db\"\n",
-        &format!("[storage]\n{storage}\n\n{cluster}\n"),
-        1,
-    )
-}
-
-/// A schema of its own on the test server, dropped on drop.
-struct Schema {
-    base: String,
-    name: String,
-}
-
-impl Schema {
-    fn create(base: &str) -> Schema {
-        let name = format!("nw_cluster_{}", std::process::id());
-        let mut admin = connect(base);
-        admin
-            .batch_execute(&format!(
-                "DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}"
-            ))
-            .expect("create schema");
-        Schema {
-            base: base.to_owned(),
-            name,
-        }
-    }
-
-    /// The URL the daemons use: the test database, this schema first.
-    fn url(&self) -> String {
-        let sep = if self.base.contains('?') { '&' } else { '?' };
-        format!("{}{sep}options=-csearch_path%3D{}", self.base, self.name)
-    }
-
-    fn client(&self) -> postgres::Client {
-        let mut c = connect(&self.base);
-        c.batch_execute(&format!("SET search_path = {}", self.name))
-            .expect("search_path");
-        c
-    }
-}
-
-impl Drop for Schema {
-    fn drop(&mut self) {
-        if let Ok(mut admin) = postgres::Client::connect(&self.base, postgres::NoTls) {
-            let _dropped =
-                admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name));
-        }
-    }
-}
-
-fn connect(url: &str) -> postgres::Client {
-    postgres::Client::connect(url, postgres::NoTls)
-        .unwrap_or_else(|e| panic!("NEWSWIRE_TEST_POSTGRES unreachable: {e}"))
-}
-
-/// One integer from `sql`, or 0 while the tables are not there yet.
-fn try_i64(db: &mut postgres::Client, sql: &str) -> i64 {
-    db.query_one(sql, &[]).map(|r| r.get(0)).unwrap_or(0)
-}
-
-fn i64_of(db: &mut postgres::Client, sql: &str) -> i64 {
-    db.query_one(sql, &[])
-        .map(|r| r.get(0))
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-}
-
-fn strings(db: &mut postgres::Client, sql: &str) -> Vec<String> {
-    db.query(sql, &[])
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .iter()
-        .map(|r| r.get(0))
-        .collect()
-}
-
-/// The grouping of canonical URLs into stories: each story's URLs, sorted.
-fn grouping(pairs: impl IntoIterator<Item = (i64, String)>) -> BTreeSet<BTreeSet<String>> {
-    let mut by_story: BTreeMap<i64, BTreeSet<String>> = BTreeMap::new();
-    for (story, url) in pairs {
-        by_story.entry(story).or_default().insert(url);
-    }
-    by_story.into_values().collect()
-}
 
 fn logs(daemons: &[(&str, &Daemon)]) -> String {
     daemons
