@@ -130,9 +130,10 @@ impl Cluster {
         self.held.remove(name);
     }
 
-    /// Extends the leases of the polls in flight. A lease that could not be
-    /// extended has passed to another daemon: its poll's write will be
-    /// refused ([`StoreError::LeaseLost`]).
+    /// Extends the leases of the polls in flight. A lease that another
+    /// daemon holds now has passed to it: its poll's write will be refused
+    /// ([`StoreError::LeaseLost`]). One that a poll gave back with its write
+    /// before this loop heard that it finished is not lost.
     pub async fn heartbeat(&self, ctx: &Context) {
         if self.held.is_empty() {
             return;
@@ -145,7 +146,7 @@ impl Cluster {
         {
             Ok(n) if n < held => tracing::warn!(
                 held,
-                extended = n,
+                lost = held - n,
                 "some leases had already ended; those feeds belong to another instance now"
             ),
             Ok(_) => {}

@@ -248,8 +248,9 @@ impl Store {
     }
 
     /// The heartbeat: extends `owner`'s leases on `feed_ids` to `lease` from
-    /// now; returns how many it still held (a lease that ended passed to
-    /// another daemon, and its poll's write will be refused).
+    /// now; returns how many no other instance holds (extended, or given
+    /// back by their poll's write a moment ago). The others passed to
+    /// another daemon, and their polls' writes will be refused.
     pub fn extend_leases(
         &mut self,
         owner: &str,

@@ -242,8 +242,10 @@ impl PgStore {
         Ok(out)
     }
 
-    /// The heartbeat: extends `owner`'s leases on `feed_ids`; how many it
-    /// still held.
+    /// The heartbeat: extends `owner`'s leases on `feed_ids`; how many of
+    /// them no other instance holds: those extended, plus those whose poll
+    /// has just given its lease back with its write (the daemon hears of
+    /// that a moment later), so only a lease taken over counts as lost.
     pub fn extend_leases(
         &mut self,
         owner: &str,
@@ -251,15 +253,19 @@ impl PgStore {
         lease: Duration,
     ) -> Result<usize, StoreError> {
         let wrap = self.wrap();
-        let n = self
+        let row = self
             .client()?
-            .execute(
-                "UPDATE feeds SET lease_until = now() + make_interval(secs => $3)
-                 WHERE lease_owner = $1 AND id = ANY($2)",
+            .query_one(
+                "WITH extended AS (
+                   UPDATE feeds SET lease_until = now() + make_interval(secs => $3)
+                   WHERE lease_owner = $1 AND id = ANY($2) RETURNING id)
+                 SELECT (SELECT count(*) FROM extended)
+                      + (SELECT count(*) FROM feeds WHERE id = ANY($2) AND lease_owner IS NULL)",
                 &[&owner, &feed_ids, &secs(lease)],
             )
             .map_err(wrap)?;
-        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+        let n: i64 = row.get(0);
+        Ok(usize::try_from(n).unwrap_or(0))
     }
 
     /// Gives back every lease `owner` holds (a clean stop); how many.

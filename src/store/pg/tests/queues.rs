@@ -107,6 +107,8 @@ fn leases_are_claimed_once_extended_released_and_taken_over_at_expiry() {
     assert_eq!(taken[0].1.token, 2);
     assert_eq!(a.extend_leases("a", &ids, lease).expect("extend"), 0);
     assert_eq!(b.release_leases("b").expect("release"), 2);
+    // Leases given back (as a poll's write does) are not lost to another.
+    assert_eq!(a.extend_leases("a", &ids, lease).expect("extend"), 2);
     assert!(
         a.try_periodic("housekeeping", Duration::from_secs(3600), "a")
             .expect("job")
