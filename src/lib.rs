@@ -16,6 +16,11 @@
 //! Layering, lowest first; a module uses only those before it:
 //! `model`, `charset`, `metrics`, `workers`, `schedule`, `config`, `parse`, `canonical`, `identity`, `extract`,
 //! `dedup`, `fetch`, `store`, `server`, `scheduler`, `pipeline`, `daemon`, `cli`.
+//! One exception: [`model`], the vocabulary the store, pipeline and readers
+//! share, names two pure leaves: a poll's new entry carries its
+//! `dedup::Fingerprint`, and a store location is shown through `redact`.
+//! The store is one interface over two backends (`store::Store`: SQLite, or
+//! PostgreSQL for several daemons sharing one feed list).
 
 pub mod canonical;
 pub mod charset;
