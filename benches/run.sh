@@ -5,7 +5,8 @@
 # memory soak of the daemon.
 #
 #   benches/run.sh [PHASE...]      PHASE: cold warm limits scale python soak profile
-#                                  scale100k (default: all but profile and scale100k)
+#                                  scale100k pgcold pgwarm pgtwo (default: all but
+#                                  profile, scale100k and the pg* phases)
 #
 # Environment: BENCH_OUT (results dir, default target/bench), PAGES (article
 # pages dir, default shared/extraction-bench/pages beside the project),
@@ -16,6 +17,10 @@
 # 100,000 feeds"): BIG_FEEDS (default 100000; 20000 for a quicker run),
 # BIG_ENTRIES (default 3), BIG_RUN_SECONDS (the daemon's cold ingest, default 400),
 # BIG_KILL_AFTER (seconds into the cold poll of the kill -9, default 40).
+# pgcold, pgwarm, pgtwo (BENCHMARKS.md, "The store on PostgreSQL beside SQLite"):
+# PG_URL (the server, no database; default postgres://postgres@127.0.0.1:5432;
+# needs psql and CREATE DATABASE), PG_WARM_ENTRIES (default 2), PG_RUN_SECONDS
+# (default 300).
 # Needs: cargo, /usr/bin/time, curl, sqlite3, python3 (summary; `pip install feedparser
 # trafilatura lxml_html_clean` for the python phase), perf (profile phase).
 set -euo pipefail
@@ -361,6 +366,139 @@ if has_phase scale100k; then
   record big_run.vmhwm_mb "$(awk '/VmHWM/ {print int($2/1024)}' "/proc/$DAEMON_PID/status")"
   kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID" || true; DAEMON_PID=
   kill "$BIG_FARM_PID" 2>/dev/null || true
+fi
+
+# --- pgcold, pgwarm, pgtwo: the same polls on PostgreSQL beside SQLite ------
+# PG_URL: the server, without a database (default postgres://postgres@127.0.0.1:5432);
+# each phase creates its own nwbench_* database and drops it at the end.
+# The server's CPU is read from /proc: every postgres process's utime+stime plus
+# the postmaster's reaped children (backends that ended), so run it where the
+# server runs, and on a server nobody else is using at the time.
+if has_phase pgcold || has_phase pgwarm || has_phase pgtwo; then
+  PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
+  command -v psql > /dev/null || { echo "pg phases need psql" >&2; exit 2; }
+  pg_cpu() {
+    local pm; pm=$(pgrep -o -x postgres) || { echo 0; return; }
+    { for p in $(pgrep -x postgres); do cat "/proc/$p/stat" 2>/dev/null; done; echo "PM $(cat "/proc/$pm/stat")"; } \
+      | awk -v t="$(getconf CLK_TCK)" '/^PM / {s += $17 + $18; next} {s += $14 + $15} END {printf "%.2f\n", s / t}'
+  }
+  pgdb() { # pgdb NAME: a fresh empty database nwbench_NAME
+    psql "$PG_URL/postgres" -qXc "DROP DATABASE IF EXISTS nwbench_$1 WITH (FORCE)" > /dev/null
+    psql "$PG_URL/postgres" -qXc "CREATE DATABASE nwbench_$1" > /dev/null
+  }
+  pgdrop() { psql "$PG_URL/postgres" -qXc "DROP DATABASE IF EXISTS nwbench_$1 WITH (FORCE)" > /dev/null; }
+  pgsql() { psql "$PG_URL/nwbench_$1" -qAtXc "$2"; }
+  pgconf() { # pgconf SRC DB DEST [INSTANCE]: config SRC with its store on database nwbench_DB
+    sed "s|^path = .*|url = \"$PG_URL/nwbench_$2?sslmode=disable\"|" "$OUT/$1.toml" > "$OUT/$3.toml"
+    [[ -z "${4:-}" ]] || printf '\n[cluster]\ninstance = "%s"\n' "$4" >> "$OUT/$3.toml"
+  }
+  per_k() { awk "BEGIN {printf \"%.2f\", $1 * 1000 / ($2 > 0 ? $2 : 1)}"; }
+  # pgtimed NAME ITEMS_SQL... CMD: `timed` with the server's CPU beside it.
+  pgtimed() {
+    local name=$1; shift
+    local before; before=$(pg_cpu)
+    timed "$name" "$@"
+    record "$name.pg_cpu_s" "$(awk "BEGIN {printf \"%.2f\", $(pg_cpu) - $before}")"
+  }
+fi
+
+if has_phase pgcold; then
+  say "pgcold: $FEEDS feeds x $ENTRIES entries, full text, fresh store: SQLite, then PostgreSQL"
+  fresh cold
+  pgtimed pgcold_sqlite "$NEWSWIRE" --config "$OUT/cold.toml" poll
+  n=$(sqlite3 "$OUT/cold.db" 'SELECT count(*) FROM items')
+  record pgcold_sqlite.items "$n"
+  record pgcold_sqlite.items_per_s "$(awk "BEGIN {printf \"%d\", $n / $(cut -d' ' -f1 "$OUT/pgcold_sqlite.time")}")"
+  record pgcold_sqlite.cpu_per_1k_items "$(per_k "$(awk '{print $2 + $3}' "$OUT/pgcold_sqlite.time")" "$n")"
+  pgdb cold
+  pgconf cold cold pgcold
+  pgtimed pgcold_pg "$NEWSWIRE" --config "$OUT/pgcold.toml" poll
+  n=$(pgsql cold 'SELECT count(*) FROM items')
+  record pgcold_pg.items "$n"
+  record pgcold_pg.stories "$(pgsql cold 'SELECT count(*) FROM stories')"
+  record pgcold_pg.items_per_s "$(awk "BEGIN {printf \"%d\", $n / $(cut -d' ' -f1 "$OUT/pgcold_pg.time")}")"
+  record pgcold_pg.cpu_per_1k_items "$(per_k "$(awk '{print $2 + $3}' "$OUT/pgcold_pg.time")" "$n")"
+  record pgcold_pg.pg_cpu_per_1k_items "$(per_k "$(grep '^pgcold_pg.pg_cpu_s=' "$RESULTS" | tail -1 | cut -d= -f2)" "$n")"
+  pgdrop cold
+fi
+
+# pgwarm: a farm of its own, SCALE_FEEDS feeds x PG_WARM_ENTRIES (default 2)
+# title-only entries, so that filling PostgreSQL takes minutes, not hours.
+if has_phase pgwarm; then
+  WE=${PG_WARM_ENTRIES:-2}
+  say "pgwarm: farm of $SCALE_FEEDS feeds x $WE entries; warm poll (all 304) on SQLite and PostgreSQL"
+  "$FARM" --feeds "$SCALE_FEEDS" --entries "$WE" --pages "$PAGES" --port 0 > "$OUT/pgwarm_port" 2> "$OUT/pgwarm_farm.log" &
+  WARM_FARM_PID=$!
+  trap 'cleanup; kill "$WARM_FARM_PID" 2>/dev/null || true' EXIT
+  for _ in $(seq 300); do [[ -s "$OUT/pgwarm_port" ]] && break; sleep 0.1; done
+  WPORT=$(cat "$OUT/pgwarm_port")
+  "$FARM" --no-serve --port "$WPORT" --feeds "$SCALE_FEEDS" --entries "$WE" --db "$OUT/pgwarm.db" \
+    --full-text false --concurrency "$CONCURRENCY" --write-config "$OUT/pgwarm.toml"
+  pgdb warm
+  pgconf pgwarm warm pgwarm_pg
+  validators="UPDATE feeds SET etag = '\"feed-' || CAST(substr(name, 6) AS INTEGER) || '-$WE\"',
+    last_modified = 'Fri, 27 Nov 2026 12:00:00 GMT' WHERE last_polled_at IS NULL"
+  fresh pgwarm
+  for store in sqlite pg; do
+    cfg=$OUT/pgwarm.toml; [[ $store == pg ]] && cfg=$OUT/pgwarm_pg.toml
+    pgtimed "pgwarm_${store}_fill" timeout --signal=INT "${FILL_SECONDS:-300}" "$NEWSWIRE" --config "$cfg" poll || true
+    if [[ $store == sqlite ]]; then
+      record pgwarm_sqlite_fill.items "$(sqlite3 "$OUT/pgwarm.db" 'SELECT count(*) FROM items')"
+      sqlite3 "$OUT/pgwarm.db" "$validators"
+    else
+      record pgwarm_pg_fill.items "$(pgsql warm 'SELECT count(*) FROM items')"
+      pgsql warm "$validators" > /dev/null
+    fi
+    "$NEWSWIRE" --config "$cfg" poll > /dev/null 2>&1
+    for r in $(seq "$RUNS"); do pgtimed "pgwarm_$store.$r" "$NEWSWIRE" --config "$cfg" poll; done
+  done
+  record pgwarm_pg.fetches_by_status "$(pgsql warm "SELECT string_agg(status || ':' || c, ',') FROM (SELECT status, count(*) c FROM fetches GROUP BY status) s")"
+  kill "$WARM_FARM_PID" 2>/dev/null || true
+  pgdrop warm
+fi
+
+# pgtwo: `newswire run` on a fresh database over the cold farm, one daemon
+# then two (distinct [cluster] instance), stopped with SIGTERM once every
+# item is stored (or after PG_RUN_SECONDS, default 300).
+if has_phase pgtwo; then
+  expected=$((FEEDS * ENTRIES))
+  for n in 1 2; do
+    say "pgtwo: $n daemon(s) on one PostgreSQL database, cold $FEEDS x $ENTRIES, full text"
+    pgdb "two$n"
+    pids=()
+    before=$(pg_cpu)
+    started=$(date +%s.%N)
+    for i in $(seq "$n"); do
+      pgconf cold "two$n" "pgtwo${n}_$i" "bench-$n-$i"
+      "$NEWSWIRE" --config "$OUT/pgtwo${n}_$i.toml" run > /dev/null 2> "$OUT/pgtwo${n}_$i.log" &
+      pids+=($!)
+    done
+    got=0
+    until [[ "$got" -ge "$expected" ]]; do
+      sleep 0.5
+      got=$(pgsql "two$n" 'SELECT count(*) FROM items' 2>/dev/null || echo 0)
+      awk "BEGIN {exit !($(date +%s.%N) - $started > ${PG_RUN_SECONDS:-300})}" && break
+    done
+    wall=$(awk "BEGIN {printf \"%.2f\", $(date +%s.%N) - $started}")
+    cpu=0
+    for p in "${pids[@]}"; do
+      c=$(awk -v t="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / t}' "/proc/$p/stat")
+      cpu=$(awk "BEGIN {print $cpu + $c}")
+    done
+    pgc=$(awk "BEGIN {printf \"%.2f\", $(pg_cpu) - $before}")
+    for p in "${pids[@]}"; do kill -TERM "$p"; done
+    for p in "${pids[@]}"; do wait "$p" || true; done
+    got=$(pgsql "two$n" 'SELECT count(*) FROM items')
+    record "pgtwo$n.items" "$got"
+    record "pgtwo$n.wall_s" "$wall"
+    record "pgtwo$n.items_per_s" "$(awk "BEGIN {printf \"%d\", $got / $wall}")"
+    record "pgtwo$n.cpu_s" "$cpu"
+    record "pgtwo$n.cpu_per_1k_items" "$(per_k "$cpu" "$got")"
+    record "pgtwo$n.pg_cpu_s" "$pgc"
+    record "pgtwo$n.pg_cpu_per_1k_items" "$(per_k "$pgc" "$got")"
+    record "pgtwo$n.fetches_by_instance" "$(pgsql "two$n" "SELECT string_agg(instance || ':' || c, ',') FROM (SELECT instance, count(*) c FROM fetches GROUP BY instance) s")"
+    pgdrop "two$n"
+  done
 fi
 
 echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$RESULTS"
