@@ -75,6 +75,63 @@ pub enum PageState {
     },
 }
 
+/// A page row's queue columns, as both stores write them.
+pub(in crate::store) struct PageColumns<'a> {
+    /// `state`.
+    pub state: &'static str,
+    /// `attempts`.
+    pub attempts: u32,
+    /// `next_attempt_at`.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// `last_error`.
+    pub error: Option<&'a str>,
+    /// `last_http_status`.
+    pub http_status: Option<u16>,
+    /// `extraction`.
+    pub extraction: Option<&'static str>,
+}
+
+impl PageState {
+    /// This state's columns of an `article_queue` row.
+    pub(in crate::store) fn columns(&self) -> PageColumns<'_> {
+        match self {
+            PageState::Pending {
+                attempts,
+                next_attempt_at,
+                error,
+                http_status,
+            } => PageColumns {
+                state: "pending",
+                attempts: *attempts,
+                next_attempt_at: Some(*next_attempt_at),
+                error: error.as_deref(),
+                http_status: *http_status,
+                extraction: None,
+            },
+            PageState::Done { extraction } => PageColumns {
+                state: "done",
+                attempts: 1,
+                next_attempt_at: None,
+                error: None,
+                http_status: None,
+                extraction: Some(extraction.as_str()),
+            },
+            PageState::Failed {
+                attempts,
+                error,
+                http_status,
+            } => PageColumns {
+                state: "failed",
+                attempts: *attempts,
+                next_attempt_at: None,
+                error: Some(error),
+                http_status: *http_status,
+                extraction: None,
+            },
+        }
+    }
+}
+
 /// A claimed row: the page to fetch and the item as stored now.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ArticleJob {

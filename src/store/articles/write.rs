@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Transaction, params};
 
-use super::{ArticleJob, PageJob, PageState};
+use super::{ArticleJob, PageJob};
 use crate::model::NewItem;
 use crate::store::{FeedId, ts};
 
@@ -16,34 +16,7 @@ pub(in crate::store) fn insert_page(
     page: &PageJob,
     now: DateTime<Utc>,
 ) -> rusqlite::Result<()> {
-    let (state, attempts, next, error, status, extraction) = match &page.state {
-        PageState::Pending {
-            attempts,
-            next_attempt_at,
-            error,
-            http_status,
-        } => (
-            "pending",
-            *attempts,
-            Some(ts(*next_attempt_at)),
-            error.clone(),
-            *http_status,
-            None,
-        ),
-        PageState::Done { extraction } => ("done", 1, None, None, None, Some(extraction.as_str())),
-        PageState::Failed {
-            attempts,
-            error,
-            http_status,
-        } => (
-            "failed",
-            *attempts,
-            None,
-            Some(error.clone()),
-            *http_status,
-            None,
-        ),
-    };
+    let c = page.state.columns();
     tx.prepare_cached(
         "INSERT INTO article_queue (item_id, url, feed_id, state, attempts, next_attempt_at, last_error,
            last_http_status, extraction, created_at, updated_at)
@@ -54,12 +27,12 @@ pub(in crate::store) fn insert_page(
         page.canonical_url,
         page.url,
         feed_id,
-        state,
-        attempts,
-        next,
-        error,
-        status,
-        extraction,
+        c.state,
+        c.attempts,
+        c.next_attempt_at.map(ts),
+        c.error,
+        c.http_status,
+        c.extraction,
         ts(now)
     ])?;
     Ok(())

@@ -8,8 +8,7 @@ use postgres::Transaction;
 use super::big;
 use super::write::Writer;
 use crate::store::{
-    FeedId, PageJob, PollOutcome, PollRecord, PollSummary, articles::PageState,
-    write::REDIRECT_SIGHTINGS,
+    FeedId, PageJob, PollOutcome, PollRecord, PollSummary, write::REDIRECT_SIGHTINGS,
 };
 
 /// The feed's row and the `fetches` row; the lease, if any, is given back.
@@ -165,34 +164,7 @@ pub(super) fn insert_page(
     page: &PageJob,
     now: DateTime<Utc>,
 ) -> Result<(), postgres::Error> {
-    let (state, attempts, next, error, status, extraction) = match &page.state {
-        PageState::Pending {
-            attempts,
-            next_attempt_at,
-            error,
-            http_status,
-        } => (
-            "pending",
-            *attempts,
-            Some(*next_attempt_at),
-            error.clone(),
-            *http_status,
-            None,
-        ),
-        PageState::Done { extraction } => ("done", 1, None, None, None, Some(extraction.as_str())),
-        PageState::Failed {
-            attempts,
-            error,
-            http_status,
-        } => (
-            "failed",
-            *attempts,
-            None,
-            Some(error.clone()),
-            *http_status,
-            None,
-        ),
-    };
+    let c = page.state.columns();
     tx.execute(
         "INSERT INTO article_queue (item_id, url, feed_id, state, attempts, next_attempt_at, last_error,
            last_http_status, extraction, created_at, updated_at)
@@ -202,12 +174,12 @@ pub(super) fn insert_page(
             &page.canonical_url,
             &page.url,
             &feed_id,
-            &state,
-            &i64::from(attempts),
-            &next,
-            &error,
-            &status.map(i64::from),
-            &extraction,
+            &c.state,
+            &i64::from(c.attempts),
+            &c.next_attempt_at,
+            &c.error,
+            &c.http_status.map(i64::from),
+            &c.extraction,
             &now,
         ],
     )?;
