@@ -48,13 +48,20 @@ pub use crate::model::SearchTerms;
 /// The search-index terms of `item`: the same analysis the triggers run,
 /// for a caller to make off the store's writer thread.
 pub fn item_terms(item: &NewItem) -> SearchTerms {
-    let lang = item_language(item.language.as_deref(), || item.content_text.clone());
+    terms_of(
+        item.title.as_deref(),
+        item.content_text.as_deref(),
+        item.language.as_deref(),
+    )
+}
+
+/// The search-index terms of a title and text in `language` (detected
+/// from the text when it names none), as `newswire_terms` makes them.
+pub fn terms_of(title: Option<&str>, text: Option<&str>, language: Option<&str>) -> SearchTerms {
+    let lang = item_language(language, || text.map(str::to_owned));
     SearchTerms {
-        title: item.title.as_deref().map(|t| analyse::index_text(t, lang)),
-        text: item
-            .content_text
-            .as_deref()
-            .map(|t| analyse::index_text(t, lang)),
+        title: title.map(|t| analyse::index_text(t, lang)),
+        text: text.map(|t| analyse::index_text(t, lang)),
     }
 }
 

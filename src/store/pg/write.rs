@@ -199,17 +199,12 @@ impl PgStore {
         let item = &entry.item;
         // Made off the writer by the pipeline when it could; the same
         // analysis either way.
-        let (search_title, search_text) = match &entry.search_terms {
-            Some(terms) => (
-                terms.title.as_deref().map(cap_terms),
-                terms.text.as_deref().map(cap_terms),
-            ),
-            None => search_terms(
-                item.title.as_deref(),
-                item.content_text.as_deref(),
-                item.language.as_deref(),
-            ),
+        let terms = match &entry.search_terms {
+            Some(terms) => terms.clone(),
+            None => fts::item_terms(item),
         };
+        let search_title = terms.title.as_deref().map(cap_terms);
+        let search_text = terms.text.as_deref().map(cap_terms);
         let row = tx
             .query_opt(
                 "INSERT INTO items (url, canonical_url, title, author, published_at, updated_at,
@@ -268,9 +263,11 @@ pub(super) fn search_terms(
     text: Option<&str>,
     language: Option<&str>,
 ) -> (Option<String>, Option<String>) {
-    let lang = fts::item_language(language, || text.map(str::to_owned));
-    let terms = |s: Option<&str>| s.map(|s| cap_terms(&crate::dedup::analyse::index_text(s, lang)));
-    (terms(title), terms(text))
+    let terms = fts::terms_of(title, text, language);
+    (
+        terms.title.as_deref().map(cap_terms),
+        terms.text.as_deref().map(cap_terms),
+    )
 }
 
 /// `terms` cut at a word boundary to at most [`SEARCH_TERMS_MAX`] bytes.
