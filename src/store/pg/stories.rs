@@ -46,13 +46,17 @@ impl StoryIndex for PgIndex<'_, '_> {
         if bands.is_empty() && samples.is_empty() {
             return Ok(Vec::new());
         }
+        // The candidates' ids are gathered first (an InitPlan) and their
+        // fingerprints read by primary key: with `IN (subquery)` the planner
+        // misjudged the few ids as thousands and hashed the whole
+        // fingerprint table on every lookup, a cost that grew with the store.
         let rows = self.tx.borrow_mut().query(
             "SELECT f.item_id, f.story_id, f.seen_at, f.fingerprint FROM story_fingerprints f
-             WHERE f.item_id IN (SELECT b.item_id FROM story_bands b
+             WHERE f.item_id = ANY(ARRAY(SELECT b.item_id FROM story_bands b
                WHERE b.band_key = ANY($2) AND b.seen_at >= $1
                UNION SELECT s.item_id FROM story_samples s
                WHERE s.sample_key = ANY($3) AND s.seen_at >= $1
-               GROUP BY s.item_id HAVING count(*) >= $4)",
+               GROUP BY s.item_id HAVING count(*) >= $4))",
             &[
                 &since.timestamp(),
                 &bands,
@@ -90,11 +94,15 @@ impl StoryIndex for PgIndex<'_, '_> {
         since: DateTime<Utc>,
         cap: u32,
     ) -> Result<Vec<u32>, PgIndexError> {
-        // One statement for every key, each bounded like SQLite's.
+        // One statement for every key, each bounded like SQLite's: at most
+        // SPREAD_POSTINGS postings, each story looked up by primary key (a
+        // scalar subquery, so that the planner cannot turn it into a scan
+        // of every fingerprint in story order, as it did for a join).
         let rows = self.tx.borrow_mut().query(
-            "SELECT k.ord, (SELECT count(*) FROM (SELECT DISTINCT f.story_id FROM
-                 (SELECT item_id FROM story_samples WHERE sample_key = k.key AND seen_at >= $2 LIMIT $3) s
-                 JOIN story_fingerprints f ON f.item_id = s.item_id LIMIT $4) d)
+            "SELECT k.ord, LEAST($4, (SELECT count(DISTINCT
+                 (SELECT f.story_id FROM story_fingerprints f WHERE f.item_id = s.item_id))
+               FROM (SELECT item_id FROM story_samples
+                     WHERE sample_key = k.key AND seen_at >= $2 LIMIT $3) s))
              FROM unnest($1::bigint[]) WITH ORDINALITY AS k(key, ord) ORDER BY k.ord",
             &[&samples, &since.timestamp(), &SPREAD_POSTINGS, &i64::from(cap)],
         )?;
@@ -169,10 +177,14 @@ impl PgStore {
         };
         let teaser = is_teaser(entry.item.extraction, fingerprint);
         match self.decide(tx, id, fingerprint, teaser, seen_at) {
+            // The index's insert set `items.story_id`.
             Ok(decision) => Ok(decision.story_for(id)),
             Err(PgIndexError::Sql(source)) => Err(self.wrap()(source)),
             Err(e) => {
+                // A damaged index row costs only this match, never the item.
                 tracing::warn!(item = id, error = %e, "story matching skipped");
+                tx.execute("UPDATE items SET story_id = $1 WHERE id = $1", &[&id])
+                    .map_err(self.wrap())?;
                 Ok(id)
             }
         }

@@ -238,12 +238,8 @@ impl PgStore {
             .map_err(&wrap)?;
         if let Some(row) = row {
             let id: ItemId = row.get(0);
-            let story = self.assign_story(tx, id, entry, seen_at)?;
-            tx.execute(
-                "UPDATE items SET story_id = $2 WHERE id = $1",
-                &[&id, &story],
-            )
-            .map_err(&wrap)?;
+            // The story index's insert sets `items.story_id`.
+            self.assign_story(tx, id, entry, seen_at)?;
             return Ok(Some((id, true)));
         }
         let stored = tx
