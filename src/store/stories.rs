@@ -2,18 +2,19 @@
 //!
 //! [`SqliteIndex`] implements [`StoryIndex`] over a borrowed
 //! [`rusqlite::Connection`] on the tables of migrations
-//! [`MIGRATION_002_STORIES`] and 008: a candidate lookup is one indexed query
-//! (`story_bands` by `(band_key, seen_at)` and `story_samples` by
-//! `(sample_key, seen_at)`, joined to `story_fingerprints`); the spread of a
+//! [`MIGRATION_002_STORIES`] and 008: a candidate lookup is one bounded
+//! range read per key (`story_bands` by `(band_key, seen_at)` and
+//! `story_samples` by `(sample_key, seen_at)`, newest first, at most
+//! [`CANDIDATE_POSTINGS`] rows), then the chosen fingerprints by id; the spread of a
 //! sample key over stories is one bounded range read per key; an insert
 //! writes the fingerprint row, its keys and `items.story_id`.
 //! Callers own the transaction: inside the store's per-poll transaction every
 //! statement here joins it.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::dedup::index::MIN_CANDIDATE_SAMPLES;
+use crate::dedup::index::{CANDIDATE_POSTINGS, candidate_ids, distinct_keys};
 use crate::dedup::{Candidate, Fingerprint, FingerprintError, StoryIndex};
 
 /// The SQL of migration 002 (story tables and the `stories` view).
@@ -138,43 +139,52 @@ impl StoryIndex for SqliteIndex<'_> {
         if bands.is_empty() && samples.is_empty() {
             return Ok(Vec::new());
         }
-        // ?1 is the window start; the keys follow it, numbered.
-        let marks = |from: usize, n: usize| {
-            (from..from + n)
-                .map(|i| format!("?{i}"))
-                .collect::<Vec<_>>()
-                .join(",")
+        // One bounded range read per key, newest first (the primary key's
+        // order backwards), then the fingerprints of the chosen ids.
+        let postings = |table: &str, column: &str, keys: &[i64]| {
+            let mut stmt = self
+                .0
+                .prepare_cached(&format!(
+                    "SELECT item_id FROM {table} WHERE {column} = ?1 AND seen_at >= ?2 \
+                     ORDER BY seen_at DESC, item_id DESC LIMIT {CANDIDATE_POSTINGS}"
+                ))
+                .map_err(sql("preparing the candidate lookup"))?;
+            distinct_keys(keys)
+                .iter()
+                .map(|key| {
+                    stmt.query_map(params![key, since.timestamp()], |r| r.get::<_, i64>(0))
+                        .and_then(|rows| rows.collect::<Result<Vec<i64>, _>>())
+                        .map_err(sql("looking up candidates"))
+                })
+                .collect::<Result<Vec<_>, _>>()
         };
-        let query = format!(
-            "SELECT f.item_id, f.story_id, f.seen_at, f.fingerprint FROM story_fingerprints f \
-             WHERE f.item_id IN (SELECT b.item_id FROM story_bands b \
-             WHERE b.band_key IN ({}) AND b.seen_at >= ?1 \
-             UNION SELECT s.item_id FROM story_samples s \
-             WHERE s.sample_key IN ({}) AND s.seen_at >= ?1 \
-             GROUP BY s.item_id HAVING count(*) >= {MIN_CANDIDATE_SAMPLES})",
-            marks(2, bands.len()),
-            marks(2 + bands.len(), samples.len()),
+        let ids = candidate_ids(
+            postings("story_bands", "band_key", bands)?,
+            postings("story_samples", "sample_key", samples)?,
         );
         let mut stmt = self
             .0
-            .prepare_cached(&query)
+            .prepare_cached(
+                "SELECT item_id, story_id, seen_at, fingerprint FROM story_fingerprints \
+                 WHERE item_id = ?1",
+            )
             .map_err(sql("preparing the candidate lookup"))?;
-        let args = std::iter::once(since.timestamp())
-            .chain(bands.iter().copied())
-            .chain(samples.iter().copied());
-        let rows = stmt
-            .query_map(params_from_iter(args), |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, Vec<u8>>(3)?,
-                ))
-            })
-            .map_err(sql("looking up candidates"))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (item_id, story_id, seen, bytes) = row.map_err(sql("reading a candidate"))?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let row = stmt
+                .query_row([id], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, Vec<u8>>(3)?,
+                    ))
+                })
+                .optional()
+                .map_err(sql("reading a candidate"))?;
+            let Some((item_id, story_id, seen, bytes)) = row else {
+                continue;
+            };
             let fingerprint = Fingerprint::from_bytes(&bytes)
                 .map_err(|source| StoryStoreError::Fingerprint { item_id, source })?;
             let seen_at = DateTime::from_timestamp(seen, 0).ok_or(StoryStoreError::Time {
@@ -381,6 +391,41 @@ mod tests {
         assert!(!ids.contains(&1), "{ids:?}");
         assert!(sqlite.prune_bands_before(t0 + TimeDelta::days(30)).unwrap() > 0);
         assert!(sqlite.candidates(&bands, &[], t0).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_key_carried_by_many_items_yields_only_its_newest_carriers() {
+        // A template: every item carries the same keys. The lookup reads
+        // the newest CANDIDATE_POSTINGS of them, on SQLite as in memory.
+        let conn = db();
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 20, 8, 0, 0).unwrap();
+        let fp = Fingerprint::from_text(&text("officials expect a further statement", 40));
+        let (bands, samples) = (band_keys(&fp), fp.sample_keys());
+        let mut sqlite = SqliteIndex(&conn);
+        let mut memory = MemoryIndex::new();
+        let n = CANDIDATE_POSTINGS as i64 + 10;
+        for id in 1..=n {
+            conn.execute("INSERT INTO items (id) VALUES (?1)", [id])
+                .unwrap();
+            let at = t0 + TimeDelta::minutes(id);
+            sqlite.insert(id, id, at, &fp, &bands, &samples).unwrap();
+            memory.insert(id, id, at, &fp, &bands, &samples).unwrap();
+        }
+        let ids = |c: Vec<Candidate>| {
+            let mut ids: Vec<i64> = c.iter().map(|c| c.item_id).collect();
+            ids.sort_unstable();
+            ids
+        };
+        let newest: Vec<i64> = (11..=n).collect();
+        assert_eq!(ids(sqlite.candidates(&bands, &samples, t0).unwrap()), newest);
+        assert_eq!(ids(memory.candidates(&bands, &samples, t0).unwrap()), newest);
+        // Through sample keys alone, and with the window cutting the oldest.
+        assert_eq!(ids(sqlite.candidates(&[], &samples, t0).unwrap()), newest);
+        let late = t0 + TimeDelta::minutes(n - 4);
+        assert_eq!(
+            ids(sqlite.candidates(&bands, &[], late).unwrap()),
+            (n - 4..=n).collect::<Vec<_>>()
+        );
     }
 
     #[test]

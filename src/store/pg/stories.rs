@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use postgres::Transaction;
 
 use super::PgStore;
-use crate::dedup::index::MIN_CANDIDATE_SAMPLES;
+use crate::dedup::index::{CANDIDATE_POSTINGS, MIN_CANDIDATE_SAMPLES, distinct_keys};
 use crate::dedup::{self, Candidate, Fingerprint, StoryDecision, StoryIndex};
 use crate::store::stories::{SPREAD_POSTINGS, StoryStoreError};
 use crate::store::stories_hook::{NewItemText, StoryRefresh, fingerprint_of, is_teaser};
@@ -46,22 +46,29 @@ impl StoryIndex for PgIndex<'_, '_> {
         if bands.is_empty() && samples.is_empty() {
             return Ok(Vec::new());
         }
-        // The candidates' ids are gathered first (an InitPlan) and their
-        // fingerprints read by primary key: with `IN (subquery)` the planner
-        // misjudged the few ids as thousands and hashed the whole
-        // fingerprint table on every lookup, a cost that grew with the store.
+        // The rule of `candidate_ids` in one statement: the newest postings
+        // of each distinct key (a bounded range read, the primary key's
+        // order backwards), gathered first (an InitPlan) so that the
+        // fingerprints are read by primary key. With `IN (subquery)` the
+        // planner misjudged the few ids as thousands and hashed the whole
+        // fingerprint table on every lookup.
         let rows = self.tx.borrow_mut().query(
             "SELECT f.item_id, f.story_id, f.seen_at, f.fingerprint FROM story_fingerprints f
-             WHERE f.item_id = ANY(ARRAY(SELECT b.item_id FROM story_bands b
-               WHERE b.band_key = ANY($2) AND b.seen_at >= $1
-               UNION SELECT s.item_id FROM story_samples s
-               WHERE s.sample_key = ANY($3) AND s.seen_at >= $1
-               GROUP BY s.item_id HAVING count(*) >= $4))",
+             WHERE f.item_id = ANY(ARRAY(
+               SELECT p.item_id FROM unnest($2::bigint[]) k(key) CROSS JOIN LATERAL
+                 (SELECT item_id FROM story_bands WHERE band_key = k.key AND seen_at >= $1
+                  ORDER BY seen_at DESC, item_id DESC LIMIT $5) p
+               UNION
+               SELECT p.item_id FROM unnest($3::bigint[]) k(key) CROSS JOIN LATERAL
+                 (SELECT item_id FROM story_samples WHERE sample_key = k.key AND seen_at >= $1
+                  ORDER BY seen_at DESC, item_id DESC LIMIT $5) p
+               GROUP BY p.item_id HAVING count(*) >= $4))",
             &[
                 &since.timestamp(),
-                &bands,
-                &samples,
+                &distinct_keys(bands),
+                &distinct_keys(samples),
                 &(MIN_CANDIDATE_SAMPLES as i64),
+                &(CANDIDATE_POSTINGS as i64),
             ],
         )?;
         #[cfg(test)]
@@ -332,5 +339,61 @@ impl PgStore {
             }
             Ok(usize::try_from(removed).unwrap_or(usize::MAX))
         })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "test code: a panic is a failed test")]
+mod tests {
+    use super::*;
+    use crate::dedup::band_keys;
+    use crate::dedup::index::CANDIDATE_POSTINGS;
+    use crate::store::pg::tests::{TestDb, entry, feeds, item, poll, story_text};
+
+    #[test]
+    fn a_key_carried_by_many_items_yields_only_its_newest_carriers() {
+        let Some(db) = TestDb::new("candidate postings") else {
+            return;
+        };
+        let mut store = db.store("t");
+        let feed = feeds(&mut store, &["wire"])[0];
+        // A template: every item has the same text, so the same keys.
+        let text = story_text("officials expect a further statement", 40);
+        let n = CANDIDATE_POSTINGS + 10;
+        let entries = (0..n)
+            .map(|i| {
+                let url = format!("https://wire.test/{i}");
+                entry(&i.to_string(), item(&url, "Statement", &text))
+            })
+            .collect();
+        store.record_poll(&poll(feed, entries, vec![])).unwrap();
+        let fp = Fingerprint::from_text(&text);
+        let mut client = store.client().unwrap();
+        let mut tx = client.transaction().unwrap();
+        let stored: Vec<i64> = tx
+            .query("SELECT id FROM items ORDER BY id", &[])
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert_eq!(stored.len(), n);
+        let index = PgIndex {
+            tx: RefCell::new(&mut tx),
+            after_lookup: None,
+        };
+        let since = Utc::now() - chrono::TimeDelta::days(1);
+        let ids = |c: Vec<Candidate>| {
+            let mut ids: Vec<i64> = c.iter().map(|c| c.item_id).collect();
+            ids.sort_unstable();
+            ids
+        };
+        // All stored in one second: the newest are the highest ids.
+        let newest = &stored[10..];
+        let both = index
+            .candidates(&band_keys(&fp), &fp.sample_keys(), since)
+            .unwrap();
+        assert_eq!(ids(both), newest);
+        let by_samples = index.candidates(&[], &fp.sample_keys(), since).unwrap();
+        assert_eq!(ids(by_samples), newest);
     }
 }
