@@ -172,6 +172,28 @@ impl Target {
     }
 }
 
+impl Target {
+    /// Asks the server to cancel what `token`'s connection is running, over
+    /// the same TLS mode as the connection (a server that accepts only TLS
+    /// refuses a plain cancel request). Best effort: a request that cannot
+    /// reach the server changes nothing.
+    pub(super) fn cancel(&self, token: &postgres::CancelToken) {
+        let outcome = match self.tls {
+            TlsMode::Disable => token.cancel_query(postgres::NoTls),
+            mode => match connector(mode == TlsMode::VerifyFull) {
+                Ok(tls) => token.cancel_query(tls),
+                Err(e) => {
+                    tracing::debug!(store = %self.shown, error = %e, "cancel: no TLS connector");
+                    return;
+                }
+            },
+        };
+        if let Err(e) = outcome {
+            tracing::debug!(store = %self.shown, error = %e, "cancel request failed");
+        }
+    }
+}
+
 /// The URL with any password replaced, for a message about a URL that did
 /// not parse.
 fn redact(s: &str) -> String {

@@ -139,10 +139,19 @@ impl PgStore {
     /// A handle that cancels the statement this connection is running.
     pub fn cancel_handle(&self) -> CancelHandle {
         let token = self.client.borrow().as_ref().map(|c| c.cancel_token());
+        let target = self.url.clone();
         CancelHandle::new(move || {
-            // Best effort: a cancel that cannot reach the server changes nothing.
-            if let Some(token) = &token {
-                let _ignored = token.cancel_query(postgres::NoTls);
+            // The API fires this from an async task: the sync client's
+            // request (its own small runtime, a connection, maybe TLS) runs
+            // on a thread of its own.
+            if let Some(token) = token.clone() {
+                let target = target.clone();
+                let spawned = std::thread::Builder::new()
+                    .name("newswire-pg-cancel".into())
+                    .spawn(move || target.cancel(&token));
+                if let Err(e) = spawned {
+                    tracing::debug!(error = %e, "cancel: no thread");
+                }
             }
         })
     }
@@ -266,4 +275,43 @@ fn big(n: usize) -> i64 {
 /// two schemas of one database never wait for each other).
 fn lock_key(name: &str) -> String {
     format!("hashtextextended('newswire.{name}.' || current_schema(), 0)")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "test code: a panic is a failed test")]
+mod cancel_tests {
+    use std::time::{Duration, Instant};
+
+    use super::tests::TestDb;
+
+    #[test]
+    fn a_cancel_fired_from_an_async_task_stops_the_running_statement() {
+        let Some(db) = TestDb::new("cancel") else {
+            return;
+        };
+        let store = db.store("t");
+        let handle = store.cancel_handle();
+        // As the API fires it: from a task on a runtime, while the
+        // statement runs on another thread.
+        let canceller = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                handle.cancel();
+            });
+        });
+        let started = Instant::now();
+        let outcome = store.client().unwrap().execute("SELECT pg_sleep(20)", &[]);
+        let err = outcome.expect_err("the sleep was cancelled");
+        assert_eq!(
+            err.code(),
+            Some(&postgres::error::SqlState::QUERY_CANCELED),
+            "{err}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(10));
+        canceller.join().unwrap();
+    }
 }
