@@ -417,8 +417,14 @@ mod tests {
             ids
         };
         let newest: Vec<i64> = (11..=n).collect();
-        assert_eq!(ids(sqlite.candidates(&bands, &samples, t0).unwrap()), newest);
-        assert_eq!(ids(memory.candidates(&bands, &samples, t0).unwrap()), newest);
+        assert_eq!(
+            ids(sqlite.candidates(&bands, &samples, t0).unwrap()),
+            newest
+        );
+        assert_eq!(
+            ids(memory.candidates(&bands, &samples, t0).unwrap()),
+            newest
+        );
         // Through sample keys alone, and with the window cutting the oldest.
         assert_eq!(ids(sqlite.candidates(&[], &samples, t0).unwrap()), newest);
         let late = t0 + TimeDelta::minutes(n - 4);

@@ -111,7 +111,12 @@ impl StoryIndex for PgIndex<'_, '_> {
                FROM (SELECT item_id FROM story_samples
                      WHERE sample_key = k.key AND seen_at >= $2 LIMIT $3) s))
              FROM unnest($1::bigint[]) WITH ORDINALITY AS k(key, ord) ORDER BY k.ord",
-            &[&samples, &since.timestamp(), &SPREAD_POSTINGS, &i64::from(cap)],
+            &[
+                &samples,
+                &since.timestamp(),
+                &SPREAD_POSTINGS,
+                &i64::from(cap),
+            ],
         )?;
         Ok(rows
             .iter()
