@@ -11,7 +11,7 @@
 //!   schema of its own, dropped at the end (`pg::tests::TestDb`). Without the
 //!   variable each PostgreSQL test says it is skipped and passes.
 //!
-//! The cases ([`cases`]) cover what a user relies on: a poll storing items,
+//! The cases (`cases/`) cover what a user relies on: a poll storing items,
 //! sources and the feed's state; one canonical URL through two feeds stored
 //! once; conditional-GET validators kept between polls; `after_id` paging;
 //! search in several scripts; a reprint joining its original's story; the
