@@ -1,6 +1,6 @@
 //! Races between two instances, each shown to need its guard.
 
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Barrier, Condvar, Mutex};
 use std::time::Duration;
 
 use super::*;
@@ -38,11 +38,13 @@ fn same_url_at_once(
     guarded: bool,
 ) -> Vec<Result<crate::store::PollSummary, StoreError>> {
     let meet = Arc::new(Rendezvous::default());
+    let start = Arc::new(Barrier::new(2));
     let handles: Vec<_> = feed_ids
         .iter()
         .map(|&feed| {
             let target = db.url.clone();
             let meet = meet.clone();
+            let start = start.clone();
             let url = url.to_owned();
             std::thread::spawn(move || {
                 let mut store =
@@ -51,6 +53,7 @@ fn same_url_at_once(
                 store.hooks.unguarded_insert = !guarded;
                 store.hooks.before_insert =
                     Some(Box::new(move || meet.meet(Duration::from_secs(3))));
+                start.wait();
                 store.record_poll(&poll(
                     feed,
                     vec![entry(
@@ -153,24 +156,30 @@ fn one_article_met_by_two_instances_at_once_is_stored_once() {
 }
 
 /// Two reprints of one story written at once by two instances, each held
-/// after its candidate lookup until the other has looked too (or 3 s).
+/// after its candidate lookup until the other has looked too (or 1 s).
 fn reprints_at_once(db: &TestDb, with_lock: bool) -> (i64, i64) {
     let mut setup = db.store("setup");
     let ids = feeds(&mut setup, &["alpha", "beta"]);
     let text = story_text("the central bank held its key rate at four percent", 30);
     let meet = Arc::new(Rendezvous::default());
+    let start = Arc::new(Barrier::new(2));
     let handles: Vec<_> = ids
         .iter()
         .enumerate()
         .map(|(i, &feed)| {
             let url = db.url.clone();
             let meet = meet.clone();
+            let start = start.clone();
             let text = format!("{text} Copy {i}.");
             std::thread::spawn(move || {
                 let mut store = PgStore::open(&url, &format!("node-{i}"), true).expect("connect");
                 store.hooks.skip_items_lock = !with_lock;
+                // Both start writing together, so without the lock they meet
+                // within milliseconds; with it, the first waits out the second
+                // (blocked on the lock) for one second.
                 store.hooks.after_lookup =
-                    Some(Box::new(move || meet.meet(Duration::from_secs(3))));
+                    Some(Box::new(move || meet.meet(Duration::from_secs(1))));
+                start.wait();
                 let it = item(&format!("https://{i}.test/rate"), "Rates held", &text);
                 store
                     .record_poll(&poll(feed, vec![entry("k", it)], vec![]))
