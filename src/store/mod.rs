@@ -37,6 +37,8 @@ mod reads;
 mod sqlite;
 pub mod stories;
 pub mod stories_hook;
+#[cfg(test)]
+pub(crate) mod suite;
 mod write;
 
 pub use articles::{ArticleJob, ArticleOutcome, ArticleRow, PageJob, PageState, QueueStats};

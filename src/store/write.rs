@@ -122,7 +122,16 @@ fn write_poll_items(
     let now = ts(poll.started_at);
     let mut summary = PollSummary::default();
     for entry in &poll.new_entries {
-        let (item_id, inserted) = insert_item(tx, entry, poll.started_at, window, search)?;
+        let Some((item_id, inserted)) = insert_item(tx, entry, poll.started_at, window, search)?
+        else {
+            // Pruned by retention: remembered as pruned under this feed's key
+            // too, so it is not offered again.
+            tx.prepare_cached(
+                "INSERT OR IGNORE INTO pruned_sources (feed_id, entry_key, pruned_at) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![poll.feed_id, entry.key.as_str(), now])?;
+            continue;
+        };
         if inserted {
             summary.new_items += 1;
         } else {
@@ -270,22 +279,30 @@ fn record_redirect(
     Ok(())
 }
 
-/// Inserts the item unless its canonical URL is stored; returns its id and
-/// whether it was new.
+/// Inserts the item unless its canonical URL is stored or tombstoned;
+/// returns its id and whether it was new, `None` when it is tombstoned.
 fn insert_item(
     tx: &Transaction<'_>,
     entry: &StoredEntry,
     seen_at: DateTime<Utc>,
     window: TimeDelta,
     search: &mut PendingSearch,
-) -> rusqlite::Result<(ItemId, bool)> {
+) -> rusqlite::Result<Option<(ItemId, bool)>> {
     let item = &entry.item;
     if let Some(id) = tx
         .prepare_cached("SELECT id FROM items WHERE canonical_url = ?1")?
         .query_row([&item.canonical_url], |r| r.get(0))
         .optional()?
     {
-        return Ok((id, false));
+        return Ok(Some((id, false)));
+    }
+    // An article retention deleted is not stored again, whichever feed or
+    // key offers it (the tombstone outlives the feed's entry).
+    if tx
+        .prepare_cached("SELECT 1 FROM tombstones WHERE canonical_url = ?1")?
+        .exists([&item.canonical_url])?
+    {
+        return Ok(None);
     }
     tx.prepare_cached(
         "INSERT INTO items (url, canonical_url, title, author, published_at, updated_at, first_seen_at,
@@ -324,7 +341,7 @@ fn insert_item(
     };
     search.push(id, terms);
     super::stories_hook::assign_story(tx, id, entry, seen_at, window)?;
-    Ok((id, true))
+    Ok(Some((id, true)))
 }
 
 /// Records that `feed_id` carried `item_id` under `key`; false if it already had.

@@ -39,7 +39,7 @@ mod reads;
 mod search;
 mod stories;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 pub(crate) mod write;
 
 use std::cell::{RefCell, RefMut};
@@ -59,8 +59,14 @@ use crate::model::PgUrl;
 #[cfg(test)]
 #[derive(Default)]
 pub(crate) struct TestHooks {
-    /// Skip the items lock (the control run of the concurrent-reprint race).
+    /// Skip the items lock (the control run of the concurrent-reprint race;
+    /// the same-URL race runs without it, to meet the insert's own guard).
     pub skip_items_lock: bool,
+    /// Insert an item the naive way: look its canonical URL up first, then
+    /// insert without `ON CONFLICT` (the control run of the same-URL race).
+    pub unguarded_insert: bool,
+    /// Called just before an item's `INSERT`.
+    pub before_insert: Option<Box<dyn Fn() + Send>>,
     /// Called after the story candidates were read, before the item's keys
     /// are written.
     pub after_lookup: Option<Box<dyn Fn() + Send>>,

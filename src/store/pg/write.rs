@@ -16,6 +16,22 @@ use crate::store::{
 /// over 1 MB, and positions past 16,383 are not told apart anyway.
 pub const SEARCH_TERMS_MAX: usize = 256 * 1024;
 
+/// The item insert, skipped for a tombstoned URL, with `$guard` before its
+/// `RETURNING`.
+macro_rules! insert_item_sql {
+    ($guard:literal) => {
+        concat!(
+            "INSERT INTO items (url, canonical_url, title, author, published_at, updated_at,
+               first_seen_at, summary, content_html, content_text, language, image, site_name,
+               extraction, extraction_error, changed_at, extraction_path, search_title, search_text)
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $7, $16, $17, $18
+             WHERE NOT EXISTS (SELECT 1 FROM tombstones WHERE canonical_url = $2)",
+            $guard,
+            " RETURNING id"
+        )
+    };
+}
+
 /// Who writes a poll: the instance recorded in `fetches`, the lease that
 /// fences it.
 #[derive(Debug, Clone, Copy, Default)]
@@ -205,15 +221,37 @@ impl PgStore {
         };
         let search_title = terms.title.as_deref().map(cap_terms);
         let search_text = terms.text.as_deref().map(cap_terms);
+        // Test builds can swap the guarded insert for the naive one (look up,
+        // then insert), to show the race the guard closes.
+        #[cfg(test)]
+        let unguarded = self.hooks.unguarded_insert;
+        #[cfg(not(test))]
+        let unguarded = false;
+        if unguarded
+            && let Some(row) = tx
+                .query_opt(
+                    "SELECT id FROM items WHERE canonical_url = $1",
+                    &[&item.canonical_url],
+                )
+                .map_err(&wrap)?
+        {
+            return Ok(Some((row.get(0), false)));
+        }
+        #[cfg(test)]
+        if let Some(hook) = &self.hooks.before_insert {
+            hook();
+        }
+        // Another instance may insert the same canonical URL at this moment:
+        // `ON CONFLICT` waits for its commit and then inserts nothing, where a
+        // plain insert would fail on the unique index.
+        let sql = if unguarded {
+            insert_item_sql!("")
+        } else {
+            insert_item_sql!(" ON CONFLICT (canonical_url) DO NOTHING")
+        };
         let row = tx
             .query_opt(
-                "INSERT INTO items (url, canonical_url, title, author, published_at, updated_at,
-                   first_seen_at, summary, content_html, content_text, language, image, site_name,
-                   extraction, extraction_error, changed_at, extraction_path, search_title, search_text)
-                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $7, $16, $17, $18
-                 WHERE NOT EXISTS (SELECT 1 FROM tombstones WHERE canonical_url = $2)
-                 ON CONFLICT (canonical_url) DO NOTHING
-                 RETURNING id",
+                sql,
                 &[
                     &item.url,
                     &item.canonical_url,

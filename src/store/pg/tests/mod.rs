@@ -2,25 +2,33 @@
 //! names it (CI: `postgres://postgres@127.0.0.1:5432/postgres`); without it
 //! every test here says it is skipped and passes. Each test works in a
 //! schema of its own, `nw_<pid>_<n>`, dropped at the end.
+//!
+//! Behaviour both backends share is checked once, on both, by the suite in
+//! `store::suite`; what is here is PostgreSQL's own: migrations, connection
+//! errors and TLS (`behaviour`), leases (`leases`), races between instances,
+//! each with a control run showing it needs its guard (`races`), and
+//! `store copy` (`copy`).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use chrono::{TimeDelta, Utc};
+use chrono::Utc;
 
 use super::{PgStore, Target};
-use crate::model::{EntryKey, Extraction, NewItem};
-use crate::store::{FeedId, FeedMeta, LinkedEntry, PollOutcome, PollRecord, StoredEntry};
+use crate::store::FeedId;
+// The fixtures every store test uses (`store::suite`).
+pub(super) use crate::store::suite::{entry, feed_config, item, poll, story_text};
 
 mod behaviour;
 mod copy;
-mod queues;
+mod leases;
 mod races;
 
 static NEXT: AtomicUsize = AtomicUsize::new(0);
 
-/// One test's schema on the test server, dropped with it.
-pub(super) struct TestDb {
+/// One test's schema on the test server, dropped with it (the behaviour
+/// suite in `store::suite` uses it too).
+pub(crate) struct TestDb {
     base: Target,
     pub url: Target,
     schema: String,
@@ -58,6 +66,19 @@ impl TestDb {
     pub fn store(&self, instance: &str) -> PgStore {
         PgStore::open(&self.url, instance, true).expect("connect")
     }
+
+    /// The first column of `sql`'s rows, read as text on a connection of
+    /// its own (`NULL` as `None`).
+    pub fn texts(&self, sql: &str) -> Vec<Option<String>> {
+        self.store("reader")
+            .client()
+            .expect("client")
+            .query(sql, &[])
+            .expect("query")
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    }
 }
 
 impl Drop for TestDb {
@@ -67,89 +88,6 @@ impl Drop for TestDb {
                 admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema));
         }
     }
-}
-
-pub(super) fn feed_config(name: &str, url: &str) -> crate::config::FeedConfig {
-    let config = crate::config::Config::from_toml(
-        &format!("[[feeds]]\nname = \"{name}\"\nurl = \"{url}\"\ntags = [\"world\"]\n"),
-        "t",
-        None,
-    )
-    .expect("valid");
-    config.feeds[0].clone()
-}
-
-pub(super) fn item(url: &str, title: &str, text: &str) -> NewItem {
-    NewItem {
-        url: url.into(),
-        canonical_url: url.into(),
-        title: Some(title.into()),
-        author: None,
-        published_at: None,
-        updated_at: None,
-        summary: None,
-        content_html: None,
-        content_text: Some(text.into()),
-        language: None,
-        image: None,
-        site_name: None,
-        extraction: Extraction::Extracted,
-        extraction_error: None,
-        extraction_path: None,
-    }
-}
-
-pub(super) fn entry(key: &str, item: NewItem) -> StoredEntry {
-    StoredEntry {
-        key: EntryKey(key.into()),
-        entry_url: Some(item.url.clone()),
-        item,
-        fingerprint: None,
-        search_terms: None,
-    }
-}
-
-pub(super) fn link(key: &str, item_id: i64) -> LinkedEntry {
-    LinkedEntry {
-        key: EntryKey(key.into()),
-        entry_url: None,
-        item_id,
-    }
-}
-
-pub(super) fn poll(
-    feed_id: FeedId,
-    entries: Vec<StoredEntry>,
-    linked: Vec<LinkedEntry>,
-) -> PollRecord {
-    PollRecord {
-        feed_id,
-        started_at: Utc::now(),
-        elapsed: Duration::from_millis(5),
-        outcome: PollOutcome::Fetched {
-            http_status: 200,
-            bytes: 100,
-            etag: Some("\"e1\"".into()),
-            last_modified: None,
-            meta: FeedMeta::default(),
-            permanent_redirect: None,
-        },
-        entries: entries.len() + linked.len(),
-        new_entries: entries,
-        linked,
-        next_due_at: Utc::now() + TimeDelta::minutes(10),
-        error_count: 0,
-        instance: None,
-        lease: None,
-    }
-}
-
-/// A text of `n` sentences on `words` (long enough to be matched, not a teaser).
-pub(super) fn story_text(words: &str, n: usize) -> String {
-    (0..n)
-        .map(|i| format!("{words} {i} {}.", i * 31 % 17))
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// Feeds `names` configured and synced; their ids in order.

@@ -27,6 +27,63 @@ impl Rendezvous {
     }
 }
 
+/// Feeds alpha and beta, each polled by an instance of its own that offers
+/// `url` as a new item; both transactions reach the item's insert before
+/// either inserts (or after 3 s). Without the items lock, so only the
+/// insert's own guard stands between them. Each poll's result, in feed order.
+fn same_url_at_once(
+    db: &TestDb,
+    feed_ids: &[FeedId],
+    url: &str,
+    guarded: bool,
+) -> Vec<Result<crate::store::PollSummary, StoreError>> {
+    let meet = Arc::new(Rendezvous::default());
+    let start = Arc::new(Barrier::new(2));
+    let handles: Vec<_> = feed_ids
+        .iter()
+        .map(|&feed| {
+            let target = db.url.clone();
+            let meet = meet.clone();
+            let start = start.clone();
+            let url = url.to_owned();
+            std::thread::spawn(move || {
+                let mut store =
+                    PgStore::open(&target, &format!("node-{feed}"), true).expect("connect");
+                store.hooks.skip_items_lock = true;
+                store.hooks.unguarded_insert = !guarded;
+                store.hooks.before_insert =
+                    Some(Box::new(move || meet.meet(Duration::from_secs(3))));
+                start.wait();
+                store.record_poll(&poll(
+                    feed,
+                    vec![entry(
+                        &format!("{feed} {url}"),
+                        item(&url, "Same", "same text"),
+                    )],
+                    vec![],
+                ))
+            })
+        })
+        .collect();
+    handles
+        .into_iter()
+        .map(|h| h.join().expect("thread"))
+        .collect()
+}
+
+/// Whether `e` is PostgreSQL refusing a second row for a unique key.
+fn is_unique_violation(e: &StoreError) -> bool {
+    match e {
+        StoreError::Backend { source, .. } => source
+            .downcast_ref::<super::super::PgError>()
+            .is_some_and(|p| {
+                matches!(p, super::super::PgError::Driver(d)
+                    if d.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION))
+            }),
+        _ => false,
+    }
+}
+
 #[test]
 fn one_article_met_by_two_instances_at_once_is_stored_once() {
     let Some(db) = TestDb::new("same_url_race") else {
@@ -34,32 +91,38 @@ fn one_article_met_by_two_instances_at_once_is_stored_once() {
     };
     let mut setup = db.store("setup");
     let ids = feeds(&mut setup, &["alpha", "beta"]);
-    let barrier = Arc::new(Barrier::new(2));
-    let handles: Vec<_> = ids
-        .iter()
-        .map(|&feed| {
-            let url = db.url.clone();
-            let barrier = barrier.clone();
-            std::thread::spawn(move || {
-                let mut store =
-                    PgStore::open(&url, &format!("node-{feed}"), true).expect("connect");
-                // Without the items lock the two inserts run at once: only the
-                // ON CONFLICT guard keeps the second from failing or duplicating.
-                store.hooks.skip_items_lock = true;
-                barrier.wait();
-                store
-                    .record_poll(&poll(
-                        feed,
-                        vec![entry("k", item("https://x.test/same", "Same", "same text"))],
-                        vec![],
-                    ))
-                    .expect("both polls commit")
-            })
-        })
-        .collect();
-    let summaries: Vec<_> = handles
+
+    // The control: a look-up before a plain insert is enough one poll at a
+    // time (the second finds the first's item and links it)...
+    let mut naive = db.store("naive");
+    naive.hooks.unguarded_insert = true;
+    for &feed in &ids {
+        naive
+            .record_poll(&poll(
+                feed,
+                vec![entry("seq", item("https://x.test/seq", "Seq", "text"))],
+                vec![],
+            ))
+            .expect("one at a time, the naive insert is enough");
+    }
+    assert_eq!(setup.counts().expect("counts"), (1, 2, 2));
+    // ...but two at once both find nothing, and the second insert fails on
+    // the unique index: that poll is lost.
+    let results = same_url_at_once(&db, &ids, "https://x.test/raced", false);
+    let failed: Vec<_> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+    assert_eq!(
+        failed.len(),
+        1,
+        "the control run must show the race: {results:?}"
+    );
+    assert!(is_unique_violation(failed[0]), "{}", failed[0]);
+    assert_eq!(setup.counts().expect("counts"), (2, 3, 3));
+
+    // With the guard (`ON CONFLICT DO NOTHING`, then the stored id), both
+    // polls commit: one stores the item, the other links it.
+    let summaries: Vec<_> = same_url_at_once(&db, &ids, "https://x.test/same", true)
         .into_iter()
-        .map(|h| h.join().expect("thread"))
+        .map(|r| r.expect("both polls commit"))
         .collect();
     assert_eq!(
         summaries.iter().map(|s| s.new_items).sum::<usize>(),
@@ -71,36 +134,52 @@ fn one_article_met_by_two_instances_at_once_is_stored_once() {
         1,
         "{summaries:?}"
     );
-    let (items, sources, fetches) = setup.counts().expect("counts");
-    assert_eq!((items, sources, fetches), (1, 2, 2));
+    assert_eq!(setup.counts().expect("counts"), (3, 5, 5));
+    let sources: i64 = setup
+        .client()
+        .expect("client")
+        .query_one(
+            "SELECT count(*) FROM item_sources s JOIN items i ON i.id = s.item_id
+             WHERE i.canonical_url = 'https://x.test/same'",
+            &[],
+        )
+        .expect("sources")
+        .get(0);
+    assert_eq!(sources, 2, "one item, a source for each feed");
     let new_items: i64 = setup
         .client()
         .expect("client")
         .query_one("SELECT sum(new_items)::bigint FROM fetches", &[])
         .expect("sum")
         .get(0);
-    assert_eq!(new_items, items, "sum(fetches.new_items) = count(items)");
+    assert_eq!(new_items, 3, "sum(fetches.new_items) = count(items)");
 }
 
 /// Two reprints of one story written at once by two instances, each held
-/// after its candidate lookup until the other has looked too (or 3 s).
+/// after its candidate lookup until the other has looked too (or 1 s).
 fn reprints_at_once(db: &TestDb, with_lock: bool) -> (i64, i64) {
     let mut setup = db.store("setup");
     let ids = feeds(&mut setup, &["alpha", "beta"]);
     let text = story_text("the central bank held its key rate at four percent", 30);
     let meet = Arc::new(Rendezvous::default());
+    let start = Arc::new(Barrier::new(2));
     let handles: Vec<_> = ids
         .iter()
         .enumerate()
         .map(|(i, &feed)| {
             let url = db.url.clone();
             let meet = meet.clone();
+            let start = start.clone();
             let text = format!("{text} Copy {i}.");
             std::thread::spawn(move || {
                 let mut store = PgStore::open(&url, &format!("node-{i}"), true).expect("connect");
                 store.hooks.skip_items_lock = !with_lock;
+                // Both start writing together, so without the lock they meet
+                // within milliseconds; with it, the first waits out the second
+                // (blocked on the lock) for one second.
                 store.hooks.after_lookup =
-                    Some(Box::new(move || meet.meet(Duration::from_secs(3))));
+                    Some(Box::new(move || meet.meet(Duration::from_secs(1))));
+                start.wait();
                 let it = item(&format!("https://{i}.test/rate"), "Rates held", &text);
                 store
                     .record_poll(&poll(feed, vec![entry("k", it)], vec![]))
