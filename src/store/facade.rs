@@ -142,6 +142,8 @@ impl Store {
     /// shows which daemon a session belongs to. SQLite has one writer and
     /// nothing to name.
     pub fn set_instance(&mut self, instance: &str) -> Result<(), StoreError> {
+        #[cfg(not(feature = "postgres"))]
+        let _ = instance;
         match &mut self.backend {
             Backend::Sqlite(_) => Ok(()),
             #[cfg(feature = "postgres")]
