@@ -66,7 +66,7 @@ pub(super) fn assign_story(
         set_story(tx, id, id)?;
         return Ok(id);
     }
-    match decide(tx, id, fingerprint, teaser, seen_at, window) {
+    match decide(tx, id, fingerprint, seen_at, window) {
         // The index's insert set `items.story_id`.
         Ok(decision) => Ok(decision.story_for(id)),
         Err(StoryStoreError::Sql { source, .. }) => Err(source),
@@ -85,21 +85,21 @@ fn set_story(tx: &Transaction<'_>, id: ItemId, story_id: ItemId) -> rusqlite::Re
     Ok(())
 }
 
-/// Records `id` in the index and chooses its story (none for a teaser).
+/// Records `id` in the index and chooses its story.
 fn decide(
     tx: &Transaction<'_>,
     id: ItemId,
     fingerprint: &Fingerprint,
-    teaser: bool,
     seen_at: DateTime<Utc>,
     window: TimeDelta,
 ) -> Result<StoryDecision, StoryStoreError> {
-    let mut index = SqliteIndex(tx);
-    if teaser {
-        index.insert(id, id, seen_at, fingerprint, &[], &[])?;
-        return Ok(StoryDecision::none());
-    }
-    let decision = dedup::assign_story(&mut index, id, fingerprint, seen_at, window)?;
+    let decision = dedup::assign_story(&mut SqliteIndex(tx), id, fingerprint, seen_at, window)?;
+    log_join(id, &decision);
+    Ok(decision)
+}
+
+/// The debug line of a join.
+pub(crate) fn log_join(id: ItemId, decision: &StoryDecision) {
     if let Some(other) = decision.matched_item {
         tracing::debug!(
             item = id,
@@ -108,7 +108,6 @@ fn decide(
             "joined story"
         );
     }
-    Ok(decision)
 }
 
 /// The story fingerprint of an item: its text, with the title folded in when
@@ -279,39 +278,75 @@ pub(super) fn rejoin_story(
             action: what("reading who joined the story"),
             source,
         })?;
-    let teaser = is_teaser(extraction, fingerprint);
-    let mut index = SqliteIndex(tx);
-    if joined_by_others && previous == item_id {
-        // Others already hang on this item: re-index it in place.
-        let (bands, keys) = if teaser {
+    let facts = LateText {
+        item_id,
+        previous,
+        joined_by_others,
+        seen_at,
+        teaser: is_teaser(extraction, fingerprint),
+    };
+    rejoin(&mut SqliteIndex(tx), &facts, fingerprint, window, |e| {
+        !matches!(e, StoryStoreError::Sql { .. })
+    })
+}
+
+/// What the store read about an item whose text arrived late, for
+/// [`rejoin`].
+pub(crate) struct LateText {
+    /// The item.
+    pub item_id: ItemId,
+    /// Its story before (its own id when it had none).
+    pub previous: ItemId,
+    /// Other items are in the story that bears its id.
+    pub joined_by_others: bool,
+    /// When it was first seen: the window is taken around this.
+    pub seen_at: DateTime<Utc>,
+    /// The new text is still a teaser.
+    pub teaser: bool,
+}
+
+/// The late-text rule, the same on every backend (each reads the
+/// [`LateText`] facts and passes its index): an item other items already
+/// joined keeps its story and is re-indexed in place; a teaser is recorded
+/// without keys; any other is matched as a new item would be. An index
+/// error that `damaged` accepts (a stored row that does not decode, not a
+/// failed statement) costs only this match: logged, and the item keeps a
+/// story of its own. The index's insert writes `items.story_id`.
+pub(crate) fn rejoin<I: StoryIndex>(
+    index: &mut I,
+    late: &LateText,
+    fingerprint: &Fingerprint,
+    window: TimeDelta,
+    damaged: impl Fn(&I::Error) -> bool,
+) -> Result<StoryRefresh, I::Error> {
+    let id = late.item_id;
+    let refresh = |story_id, matched_item| StoryRefresh {
+        story_id,
+        previous_story_id: late.previous,
+        matched_item,
+        teaser: late.teaser,
+    };
+    if late.teaser || (late.joined_by_others && late.previous == id) {
+        let (bands, keys) = if late.teaser {
             (Vec::new(), Vec::new())
         } else {
             (dedup::band_keys(fingerprint), fingerprint.sample_keys())
         };
-        index.insert(item_id, item_id, seen_at, fingerprint, &bands, &keys)?;
-        return Ok(StoryRefresh {
-            story_id: item_id,
-            previous_story_id: previous,
-            matched_item: None,
-            teaser,
-        });
+        index.insert(id, id, late.seen_at, fingerprint, &bands, &keys)?;
+        return Ok(refresh(id, None));
     }
-    let decision = match decide(tx, item_id, fingerprint, teaser, seen_at, window) {
-        Ok(decision) => decision,
-        Err(e @ StoryStoreError::Sql { .. }) => return Err(e),
-        Err(e) => {
-            // A damaged index row costs only this match, never the item.
-            tracing::warn!(item = item_id, error = %e, "story matching skipped");
-            index.insert(item_id, item_id, seen_at, fingerprint, &[], &[])?;
-            StoryDecision::none()
+    match dedup::assign_story(index, id, fingerprint, late.seen_at, window) {
+        Ok(decision) => {
+            log_join(id, &decision);
+            Ok(refresh(decision.story_for(id), decision.matched_item))
         }
-    };
-    Ok(StoryRefresh {
-        story_id: decision.story_for(item_id),
-        previous_story_id: previous,
-        matched_item: decision.matched_item,
-        teaser,
-    })
+        Err(e) if damaged(&e) => {
+            tracing::warn!(item = id, error = %e, "story matching skipped");
+            index.insert(id, id, late.seen_at, fingerprint, &[], &[])?;
+            Ok(refresh(id, None))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 #[cfg(test)]

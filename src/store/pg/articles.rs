@@ -8,7 +8,7 @@ use postgres::Row;
 use super::{PgStore, big, text, whole};
 use crate::model::{Extraction, NewItem};
 use crate::store::articles::{ArticleJob, ArticleOutcome, ArticleRow, QueueStats};
-use crate::store::{ItemId, StoreError, StoredEntry};
+use crate::store::{ItemId, StoreError};
 
 fn extraction_from(s: &str) -> Extraction {
     match s {
@@ -156,19 +156,15 @@ impl PgStore {
                         ],
                     )
                     .map_err(&wrap)?;
-                    let entry = StoredEntry {
-                        key: crate::model::EntryKey(String::new()),
-                        entry_url: None,
-                        item: (**item).clone(),
-                        fingerprint: Some(fingerprint.clone()),
-                        search_terms: None,
-                    };
-                    let story = self.assign_story(tx, job.item_id, &entry, job.first_seen_at)?;
-                    tx.execute(
-                        "UPDATE items SET story_id = $2 WHERE id = $1",
-                        &[&job.item_id, &story],
-                    )
-                    .map_err(&wrap)?;
+                    // The late text's story, as SQLite chooses it (the
+                    // index's insert writes `items.story_id`).
+                    self.rejoin_story(
+                        tx,
+                        job.item_id,
+                        fingerprint,
+                        item.extraction,
+                        job.first_seen_at,
+                    )?;
                     tx.execute(
                         "UPDATE article_queue SET state = 'done', attempts = attempts + 1,
                            extraction = $2, next_attempt_at = NULL, last_error = NULL,

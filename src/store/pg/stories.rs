@@ -12,8 +12,11 @@ use postgres::Transaction;
 use super::PgStore;
 use crate::dedup::index::{CANDIDATE_POSTINGS, MIN_CANDIDATE_SAMPLES, distinct_keys};
 use crate::dedup::{self, Candidate, Fingerprint, StoryDecision, StoryIndex};
+use crate::model::Extraction;
 use crate::store::stories::{SPREAD_POSTINGS, StoryStoreError};
-use crate::store::stories_hook::{NewItemText, StoryRefresh, fingerprint_of, is_teaser};
+use crate::store::stories_hook::{
+    self, LateText, NewItemText, StoryRefresh, fingerprint_of, is_teaser,
+};
 use crate::store::{ItemId, StoreError, StoredEntry};
 
 /// What the PostgreSQL story index fails with.
@@ -232,7 +235,7 @@ impl PgStore {
             self.items_lock(tx).map_err(&wrap)?;
             let Some(row) = tx
                 .query_opt(
-                    "SELECT title, first_seen_at, COALESCE(story_id, id), language FROM items WHERE id = $1",
+                    "SELECT title, first_seen_at, language FROM items WHERE id = $1",
                     &[&item_id],
                 )
                 .map_err(&wrap)?
@@ -241,8 +244,7 @@ impl PgStore {
             };
             let stored_title: Option<String> = row.get(0);
             let first_seen: DateTime<Utc> = row.get(1);
-            let previous: i64 = row.get(2);
-            let stored_lang: Option<String> = row.get(3);
+            let stored_lang: Option<String> = row.get(2);
             let title = text.title.clone().or(stored_title);
             let language = text.language.clone().or(stored_lang);
             let (st, sx) = super::write::search_terms(
@@ -273,54 +275,67 @@ impl PgStore {
                     text.content_text.as_deref().unwrap_or_default(),
                 )
             });
-            let seen_at = tx
-                .query_opt(
-                    "SELECT seen_at FROM story_fingerprints WHERE item_id = $1",
-                    &[&item_id],
-                )
-                .map_err(&wrap)?
-                .and_then(|r| DateTime::from_timestamp(r.get::<_, i64>(0), 0))
-                .unwrap_or(first_seen);
-            let joined_by_others: bool = tx
-                .query_one(
-                    "SELECT EXISTS (SELECT 1 FROM items WHERE story_id = $1 AND id <> $1)",
-                    &[&item_id],
-                )
-                .map_err(&wrap)?
-                .get(0);
-            let teaser = is_teaser(text.extraction, &fingerprint);
-            let story_error = |e: PgIndexError| match e {
-                PgIndexError::Sql(source) => wrap(source),
-                PgIndexError::Row(source) => StoreError::StoryIndex {
-                    path: self.path().to_owned(),
-                    source: Box::new(source),
-                },
-            };
-            if joined_by_others && previous == item_id {
-                let (bands, keys) = if teaser {
-                    (Vec::new(), Vec::new())
-                } else {
-                    (dedup::band_keys(&fingerprint), fingerprint.sample_keys())
-                };
-                self.index(tx)
-                    .insert(item_id, item_id, seen_at, &fingerprint, &bands, &keys)
-                    .map_err(story_error)?;
-                return Ok(Some(StoryRefresh {
-                    story_id: item_id,
-                    previous_story_id: previous,
-                    matched_item: None,
-                    teaser,
-                }));
-            }
-            let decision = self
-                .decide(tx, item_id, &fingerprint, teaser, seen_at)
-                .map_err(story_error)?;
-            Ok(Some(StoryRefresh {
-                story_id: decision.story_for(item_id),
-                previous_story_id: previous,
-                matched_item: decision.matched_item,
-                teaser,
-            }))
+            self.rejoin_story(tx, item_id, &fingerprint, text.extraction, first_seen)
+                .map(Some)
+        })
+    }
+
+    /// Chooses the story of stored item `item_id` again from its new text's
+    /// `fingerprint`, inside the caller's transaction (which holds the
+    /// items lock): the one path by which late text joins a story here
+    /// ([`PgStore::refresh_story`] and the article queue's finish), reading
+    /// the facts the shared rule ([`stories_hook::rejoin`]) needs.
+    pub(super) fn rejoin_story(
+        &self,
+        tx: &mut Transaction<'_>,
+        item_id: ItemId,
+        fingerprint: &Fingerprint,
+        extraction: Extraction,
+        first_seen: DateTime<Utc>,
+    ) -> Result<StoryRefresh, StoreError> {
+        let wrap = self.wrap();
+        let previous: i64 = tx
+            .query_opt(
+                "SELECT COALESCE(story_id, id) FROM items WHERE id = $1",
+                &[&item_id],
+            )
+            .map_err(&wrap)?
+            .map_or(item_id, |r| r.get(0));
+        let seen_at = tx
+            .query_opt(
+                "SELECT seen_at FROM story_fingerprints WHERE item_id = $1",
+                &[&item_id],
+            )
+            .map_err(&wrap)?
+            .and_then(|r| DateTime::from_timestamp(r.get::<_, i64>(0), 0))
+            .unwrap_or(first_seen);
+        let joined_by_others: bool = tx
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM items WHERE story_id = $1 AND id <> $1)",
+                &[&item_id],
+            )
+            .map_err(&wrap)?
+            .get(0);
+        let late = LateText {
+            item_id,
+            previous,
+            joined_by_others,
+            seen_at,
+            teaser: is_teaser(extraction, fingerprint),
+        };
+        stories_hook::rejoin(
+            &mut self.index(tx),
+            &late,
+            fingerprint,
+            self.story_window,
+            |e| matches!(e, PgIndexError::Row(_)),
+        )
+        .map_err(|e| match e {
+            PgIndexError::Sql(source) => wrap(source),
+            PgIndexError::Row(source) => StoreError::StoryIndex {
+                path: self.path().to_owned(),
+                source: Box::new(source),
+            },
         })
     }
 

@@ -14,7 +14,8 @@
 //! The cases (`cases/`) cover what a user relies on: a poll storing items,
 //! sources and the feed's state; one canonical URL through two feeds stored
 //! once; conditional-GET validators kept between polls; `after_id` paging;
-//! search in several scripts; a reprint joining its original's story; the
+//! search in several scripts; a reprint joining its original's story; a
+//! teaser joining its story when its page arrives; the
 //! article queue; retention and its tombstones; the poll log. What only one
 //! backend has stays with it: SQLite's pragmas and plans in `store/tests.rs`,
 //! PostgreSQL's migrations, TLS, leases and races in `store/pg/tests/`.
@@ -216,6 +217,7 @@ store_suite!(
     search_finds_words_in_every_script_and_ranks_titles_first,
     a_reprint_joins_the_story_of_its_original,
     the_article_queue_claims_once_and_fences_a_stale_finish,
+    a_teaser_joins_its_story_when_its_page_arrives,
     retention_leaves_tombstones_and_a_pruned_article_is_not_stored_again,
     the_poll_log_names_the_instance_and_is_pruned_by_age,
 );

@@ -370,3 +370,109 @@ pub(crate) fn the_article_queue_claims_once_and_fences_a_stale_finish(t: &mut Te
     );
     assert_eq!(t.store.article_stats(now).expect("stats").pending, 1);
 }
+
+pub(crate) fn a_teaser_joins_its_story_when_its_page_arrives(t: &mut TestStore) {
+    let ids = t.feeds(&["alpha", "beta", "gamma"]);
+    let text = story_text("talks in geneva resumed with envoys", 30);
+    t.store
+        .record_poll(&poll(
+            ids[0],
+            vec![entry("1", item("https://a.test/1", "Talks", &text))],
+            vec![],
+        ))
+        .expect("write");
+    // Two teasers of the same story: one whose page the article queue
+    // fetches later, one whose text `refresh_story` replaces.
+    let teaser = |url: &str| {
+        let mut t = item(url, "Talks resume", "Envoys met again in Geneva.");
+        t.extraction = crate::model::Extraction::Feed;
+        t
+    };
+    let now = Utc::now();
+    let page = PageJob {
+        canonical_url: "https://b.test/1".into(),
+        url: "https://b.test/1".into(),
+        state: PageState::Pending {
+            attempts: 1,
+            next_attempt_at: now,
+            error: Some("503".into()),
+            http_status: Some(503),
+        },
+    };
+    t.store
+        .record_poll_with_pages(
+            &poll(ids[1], vec![entry("1", teaser("https://b.test/1"))], vec![]),
+            &[page],
+        )
+        .expect("write");
+    t.store
+        .record_poll(&poll(
+            ids[2],
+            vec![entry("1", teaser("https://c.test/1"))],
+            vec![],
+        ))
+        .expect("write");
+    let story_of = |t: &TestStore, url: &str| {
+        let id = t
+            .store
+            .item_by_canonical(url)
+            .expect("read")
+            .expect("stored");
+        let story = t
+            .store
+            .item_detail(id)
+            .expect("read")
+            .expect("stored")
+            .story_id;
+        (id, story)
+    };
+    let (original, story) = story_of(t, "https://a.test/1");
+    let (b, b_story) = story_of(t, "https://b.test/1");
+    let (c, c_story) = story_of(t, "https://c.test/1");
+    assert_ne!(b_story, story, "a teaser never joins by itself");
+    assert_ne!(c_story, story, "a teaser never joins by itself");
+
+    let jobs = t
+        .store
+        .claim_articles("w1", 5, Duration::from_secs(60), now)
+        .expect("claim");
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].item_id, b);
+    let full = item(
+        "https://b.test/1",
+        "Talks resume",
+        &(text.clone() + " Reuters contributed."),
+    );
+    let outcome = ArticleOutcome::Fetched {
+        fingerprint: crate::store::stories_hook::fingerprint_of(&full),
+        item: Box::new(full),
+    };
+    assert!(
+        t.store
+            .finish_article(&jobs[0], &outcome, now)
+            .expect("finish")
+    );
+    assert_eq!(story_of(t, "https://b.test/1").1, Some(original));
+
+    let refreshed = t
+        .store
+        .refresh_story(
+            c,
+            &crate::store::stories_hook::NewItemText {
+                title: None,
+                content_html: None,
+                content_text: Some(text.clone() + " AP contributed."),
+                language: None,
+                extraction: crate::model::Extraction::Extracted,
+                extraction_error: None,
+                fingerprint: None,
+            },
+        )
+        .expect("refresh")
+        .expect("stored");
+    assert_eq!(refreshed.story_id, original);
+    assert_eq!(refreshed.previous_story_id, c);
+    assert!(!refreshed.teaser);
+    assert_eq!(story_of(t, "https://c.test/1").1, Some(original));
+    assert_eq!(story, Some(original));
+}
