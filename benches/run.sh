@@ -272,7 +272,7 @@ if has_phase profile; then
       | grep -v '^#' | grep '%' | head -150 > "$OUT/$p.children.txt" || true
     echo "top self costs ($p): $OUT/$p.self.txt; inclusive: $OUT/$p.children.txt" >&2
     echo "stage roots ($p), share of CPU samples:" >&2
-    grep -E '\] (newswire::(store::write::<impl newswire::store::Store>::record_poll|fetch::Fetcher::get::|extract::(extract|decode_html)$|parse::parse_feed|store::stories_hook::assign_story|dedup::fingerprint::Fingerprint::from_text|store::Store::sync_feeds|daemon::open_store)|sqlite3Prepare|fts5IndexFlush)' \
+    grep -E '\] (newswire::(store::write::<impl newswire::store::Store>::record_poll|fetch::Fetcher::get::|extract::(extract|decode_html)$|parse::parse_feed|store::stories_hook::assign_story|stories::fingerprint::Fingerprint::from_text|store::Store::sync_feeds|daemon::open_store)|sqlite3Prepare|fts5IndexFlush)' \
       "$OUT/$p.children.txt" | sed -E 's/^ *([0-9.]+%) +[0-9.]+% +\[.\] +/  \1  /; s/ +-.*$//' >&2 || true
   done
 fi

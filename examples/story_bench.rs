@@ -24,11 +24,11 @@
 use std::time::Instant;
 
 use chrono::{TimeDelta, TimeZone, Utc};
-use newswire::dedup::{
+use newswire::store::stories::{MIGRATION_002_STORIES, MIGRATION_008_SAMPLES, SqliteIndex};
+use newswire::stories::{
     BOILERPLATE_STORIES, Fingerprint, MemoryIndex, StoryIndex, assign_story, band_keys,
     default_window,
 };
-use newswire::store::stories::{MIGRATION_002_STORIES, MIGRATION_008_SAMPLES, SqliteIndex};
 
 const VOCAB: usize = 30_000;
 

@@ -27,9 +27,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, TimeDelta, Utc};
-use newswire::dedup::{Fingerprint, MemoryIndex, assign_story, compare, default_window};
 use newswire::model::Extraction;
 use newswire::store::stories_hook::is_teaser;
+use newswire::stories::{Fingerprint, MemoryIndex, assign_story, compare, default_window};
 use serde::Deserialize;
 
 #[derive(Deserialize, Clone)]
@@ -111,7 +111,7 @@ fn assign_matched(
 ) -> (Fingerprint, i64, Option<i64>) {
     let fp = Fingerprint::from_parts(side.title.as_deref(), &side.text);
     if is_teaser(extraction(side), &fp) {
-        use newswire::dedup::StoryIndex;
+        use newswire::stories::StoryIndex;
         let Ok(()) = index.insert(id, id, at, &fp, &[], &[]);
         return (fp, id, None);
     }
@@ -443,7 +443,7 @@ fn run(path: &str, real: bool) -> anyhow::Result<()> {
             let sim = compare(&fa, &fb);
             let other = fps.get(&ids[1]).map(|o| {
                 let s = compare(&fb, o);
-                (newswire::dedup::judge(&fb, o, &s), s)
+                (newswire::stories::judge(&fb, o, &s), s)
             });
             eprintln!(
                 "stream miss: {} ({}): a in story {} b in story {} ({:?}); head {:?}\n   vs b's story: {other:?}",

@@ -5,8 +5,8 @@
 #![allow(clippy::unwrap_used, reason = "test code: a panic is a failed test")]
 
 use chrono::{TimeDelta, TimeZone, Utc};
-use newswire::dedup::{Fingerprint, MemoryIndex, StoryIndex, assign_story, default_window};
 use newswire::store::stories::{MIGRATION_002_STORIES, MIGRATION_008_SAMPLES, SqliteIndex};
+use newswire::stories::{Fingerprint, MemoryIndex, StoryIndex, assign_story, default_window};
 use rusqlite::Connection;
 use serde::Deserialize;
 

@@ -215,9 +215,9 @@ fn labelled_multilingual_pairs_meet_the_targets() {
     use std::collections::BTreeMap;
 
     use chrono::{TimeDelta, TimeZone, Utc};
-    use newswire::dedup::{Fingerprint, MemoryIndex, StoryIndex, assign_story, default_window};
     use newswire::model::Extraction;
     use newswire::store::stories_hook::is_teaser;
+    use newswire::stories::{Fingerprint, MemoryIndex, StoryIndex, assign_story, default_window};
 
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/stories/pairs.jsonl");
     let data = std::fs::read_to_string(&path).expect("pairs");
@@ -293,9 +293,9 @@ fn labelled_multilingual_pairs_meet_the_targets_as_one_stream() {
     use std::collections::{BTreeMap, HashMap};
 
     use chrono::{TimeDelta, TimeZone, Utc};
-    use newswire::dedup::{Fingerprint, MemoryIndex, StoryIndex, assign_story, default_window};
     use newswire::model::Extraction;
     use newswire::store::stories_hook::is_teaser;
+    use newswire::stories::{Fingerprint, MemoryIndex, StoryIndex, assign_story, default_window};
 
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/stories/pairs.jsonl");
     let data = std::fs::read_to_string(&path).expect("pairs");

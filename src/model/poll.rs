@@ -74,7 +74,7 @@ pub struct StoredEntry {
     pub item: NewItem,
     /// The article text's story fingerprint, computed by the caller off the
     /// writer thread; computed at write time when `None`.
-    pub fingerprint: Option<crate::dedup::Fingerprint>,
+    pub fingerprint: Option<crate::stories::Fingerprint>,
     /// The item's search-index terms (`store::fts::item_terms`), computed
     /// by the caller off the writer thread; computed at write time when
     /// `None`.

@@ -3,7 +3,7 @@
 //!
 //! SQLite's own tokenizers cannot split Chinese into words nor stem Russian,
 //! so `items_fts` (migration 008) indexes text analysed in Rust by
-//! [`crate::dedup::analyse`]: the SQL function `newswire_terms(text,
+//! [`crate::stories::analyse`]: the SQL function `newswire_terms(text,
 //! language, sample)` that `register` adds to every connection is called by
 //! the triggers that keep the index in step. A query goes through the same
 //! analyser ([`translate`]): each word becomes the OR of the forms it can
@@ -34,8 +34,8 @@ use std::cell::Cell;
 use rusqlite::Connection;
 use rusqlite::functions::FunctionFlags;
 
-use crate::dedup::analyse::{self, Lang, Word};
 use crate::model::NewItem;
+use crate::stories::analyse::{self, Lang, Word};
 
 thread_local! {
     /// True while a newswire write on this thread indexes its new items

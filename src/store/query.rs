@@ -3,9 +3,9 @@
 use rusqlite::params_from_iter;
 
 use super::{SqliteStore, StoreError, fts};
-use crate::dedup::analyse::Lang;
 use crate::model::ts;
 pub use crate::model::{ItemCursor, ItemQuery, ItemRow, SearchHit, StoryQuery, StoryRow};
+use crate::stories::analyse::Lang;
 
 impl SqliteStore {
     /// Newest items first (by publication time, else first-seen time); with

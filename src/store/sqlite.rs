@@ -110,7 +110,7 @@ impl SqliteStore {
         let mut store = SqliteStore {
             conn,
             path,
-            story_window: crate::dedup::default_window(),
+            story_window: crate::stories::default_window(),
             _checkpointer: None,
         };
         let wrap = store.wrap();

@@ -14,8 +14,8 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::dedup::index::{CANDIDATE_POSTINGS, candidate_ids, distinct_keys};
-use crate::dedup::{Candidate, Fingerprint, FingerprintError, StoryIndex};
+use crate::stories::index::{CANDIDATE_POSTINGS, candidate_ids, distinct_keys};
+use crate::stories::{Candidate, Fingerprint, FingerprintError, StoryIndex};
 
 /// The SQL of migration 002 (story tables and the `stories` view).
 pub const MIGRATION_002_STORIES: &str = include_str!("migrations/002_stories.sql");
@@ -284,7 +284,7 @@ mod tests {
     use chrono::{TimeDelta, TimeZone};
 
     use super::*;
-    use crate::dedup::{MemoryIndex, assign_story, band_keys, default_window};
+    use crate::stories::{MemoryIndex, assign_story, band_keys, default_window};
 
     fn db() -> Connection {
         let conn = Connection::open_in_memory().unwrap();

@@ -20,8 +20,8 @@ use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::stories::{SqliteIndex, StoryStoreError};
 use super::{ItemId, SqliteStore, StoreError, StoredEntry};
-use crate::dedup::{self, Fingerprint, StoryDecision, StoryIndex};
 use crate::model::{Extraction, NewItem};
+use crate::stories::{self, Fingerprint, StoryDecision, StoryIndex};
 
 /// A text that did not come from the article page and has fewer words than
 /// this is a teaser (one or two sentences of a feed's description).
@@ -93,7 +93,7 @@ fn decide(
     seen_at: DateTime<Utc>,
     window: TimeDelta,
 ) -> Result<StoryDecision, StoryStoreError> {
-    let decision = dedup::assign_story(&mut SqliteIndex(tx), id, fingerprint, seen_at, window)?;
+    let decision = stories::assign_story(&mut SqliteIndex(tx), id, fingerprint, seen_at, window)?;
     log_join(id, &decision);
     Ok(decision)
 }
@@ -330,12 +330,12 @@ pub(crate) fn rejoin<I: StoryIndex>(
         let (bands, keys) = if late.teaser {
             (Vec::new(), Vec::new())
         } else {
-            (dedup::band_keys(fingerprint), fingerprint.sample_keys())
+            (stories::band_keys(fingerprint), fingerprint.sample_keys())
         };
         index.insert(id, id, late.seen_at, fingerprint, &bands, &keys)?;
         return Ok(refresh(id, None));
     }
-    match dedup::assign_story(index, id, fingerprint, late.seen_at, window) {
+    match stories::assign_story(index, id, fingerprint, late.seen_at, window) {
         Ok(decision) => {
             log_join(id, &decision);
             Ok(refresh(decision.story_for(id), decision.matched_item))

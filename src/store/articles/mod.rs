@@ -29,8 +29,8 @@ mod tests;
 mod write;
 
 use super::{FeedId, ItemId, SqliteStore, StoreError, parse_ts, ts};
-use crate::dedup::Fingerprint;
 use crate::model::{Extraction, NewItem};
+use crate::stories::Fingerprint;
 pub(super) use write::insert_page;
 use write::update_item;
 

@@ -23,7 +23,7 @@
 //!   is transient and the next call reconnects.
 //!
 //! Files: [`migrate`] (schema), `write` (polls), `stories` (the story index
-//! over [`crate::dedup::StoryIndex`]), `query` and `search` (readers),
+//! over [`crate::stories::StoryIndex`]), `query` and `search` (readers),
 //! `articles` (the article queue), `cluster` (leases and once-per-cluster
 //! jobs), `admin` (retention), `conn` (connection and errors).
 
@@ -122,7 +122,7 @@ impl PgStore {
             client: RefCell::new(Some(client)),
             url: target.clone(),
             instance: instance.to_owned(),
-            story_window: crate::dedup::default_window(),
+            story_window: crate::stories::default_window(),
             #[cfg(test)]
             hooks: TestHooks::default(),
         })

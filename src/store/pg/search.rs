@@ -6,9 +6,9 @@
 
 use super::PgStore;
 use super::query::{Args, FEEDS_OF_ITEM, filters};
-use crate::dedup::analyse::Lang;
 use crate::store::query::SearchHit;
 use crate::store::{ItemQuery, StoreError, fts};
+use crate::stories::analyse::Lang;
 
 impl PgStore {
     /// See [`crate::store::Store::search`]: the same syntax, the same

@@ -1,7 +1,7 @@
 //! The story index on PostgreSQL: the reads and writes behind
-//! [`crate::dedup::StoryIndex`] over the same tables as SQLite's
+//! [`crate::stories::StoryIndex`] over the same tables as SQLite's
 //! (`story_fingerprints`, `story_bands`, `story_samples`). The decision is
-//! the shared one ([`crate::dedup::assign_story`]); it runs under the items
+//! the shared one ([`crate::stories::assign_story`]); it runs under the items
 //! lock (module notes of [`super`]), so every earlier item is a candidate.
 
 use std::cell::RefCell;
@@ -10,14 +10,14 @@ use chrono::{DateTime, Utc};
 use postgres::Transaction;
 
 use super::PgStore;
-use crate::dedup::index::{CANDIDATE_POSTINGS, MIN_CANDIDATE_SAMPLES, distinct_keys};
-use crate::dedup::{self, Candidate, Fingerprint, StoryDecision, StoryIndex};
 use crate::model::Extraction;
 use crate::store::stories::{SPREAD_POSTINGS, StoryStoreError};
 use crate::store::stories_hook::{
     self, LateText, NewItemText, StoryRefresh, fingerprint_of, is_teaser,
 };
 use crate::store::{ItemId, StoreError, StoredEntry};
+use crate::stories::index::{CANDIDATE_POSTINGS, MIN_CANDIDATE_SAMPLES, distinct_keys};
+use crate::stories::{self, Candidate, Fingerprint, StoryDecision, StoryIndex};
 
 /// What the PostgreSQL story index fails with.
 #[derive(Debug, thiserror::Error)]
@@ -220,7 +220,7 @@ impl PgStore {
             index.insert(id, id, seen_at, fingerprint, &[], &[])?;
             return Ok(StoryDecision::none());
         }
-        dedup::assign_story(&mut index, id, fingerprint, seen_at, window)
+        stories::assign_story(&mut index, id, fingerprint, seen_at, window)
     }
 
     /// See [`crate::store::Store::refresh_story`]: the item's text replaced
@@ -366,9 +366,9 @@ impl PgStore {
 #[allow(clippy::unwrap_used, reason = "test code: a panic is a failed test")]
 mod tests {
     use super::*;
-    use crate::dedup::band_keys;
-    use crate::dedup::index::CANDIDATE_POSTINGS;
     use crate::store::pg::tests::{TestDb, entry, feeds, item, poll, story_text};
+    use crate::stories::band_keys;
+    use crate::stories::index::CANDIDATE_POSTINGS;
 
     #[test]
     fn a_key_carried_by_many_items_yields_only_its_newest_carriers() {

@@ -1,4 +1,5 @@
-//! Story matching: which earlier item, if any, carries the same story.
+//! Story matching: which earlier item, if any, carries the same story
+//! (deduplication that links copies, never drops them).
 //!
 //! Article text in, a [`Fingerprint`] out ([`Fingerprint::from_parts`]); a
 //! fingerprint, its candidates and the known boilerplate keys in, a
@@ -12,8 +13,11 @@
 //! - [`fingerprint`]: MinHash (resemblance), sampled shingles (containment,
 //!   boilerplate), exact hash, figures;
 //! - [`decide`]: the decision, pure;
-//! - [`index`]: the index interface and an in-memory implementation (the
-//!   SQLite one is `crate::store::stories`).
+//! - [`index`]: the index interface, the candidate rule and an in-memory
+//!   implementation (the stores' are `crate::store::stories` for SQLite and
+//!   `store::pg`'s for PostgreSQL; the glue that reads and writes an item's
+//!   story in a store transaction, the late-text rule included, is
+//!   `crate::store::stories_hook`).
 //!
 //! Matching is a bounded number of index lookups per item: the spread of its
 //! sample keys over stories (boilerplate detection), then the items sharing
