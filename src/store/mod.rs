@@ -34,6 +34,7 @@ pub mod pg;
 pub mod query;
 mod read_pool;
 mod reads;
+mod soundness;
 mod sqlite;
 pub mod stories;
 pub mod stories_hook;
@@ -50,6 +51,7 @@ pub use crate::model::{
 };
 pub use facade::Store;
 pub use read_pool::{CancelHandle, ReadPool};
+pub use soundness::{Proof, StoreCheck};
 pub use sqlite::{BUSY_TIMEOUT, SqliteStore};
 pub use write::PendingPoll;
 
