@@ -7,10 +7,13 @@
 //! holds the config file, so every command finds the same store whatever the
 //! working directory. [`edit`] changes the feed list in place, keeping the
 //! user's comments and layout. The commented example is `config/newswire.toml`.
+//! A long feed list is parsed a slice at a time (`split.rs`), so loading
+//! 100,000 feeds does not hold the whole TOML tree beside the result.
 
 pub mod edit;
 mod locate;
 pub mod opml;
+mod split;
 pub mod units;
 
 use std::collections::{HashMap, HashSet};
@@ -237,17 +240,22 @@ impl Config {
         file: &str,
         base_dir: Option<&Path>,
     ) -> Result<Config, ConfigError> {
-        let raw: RawConfig = toml::from_str(source).map_err(|e| {
-            let offset = e.span().map_or(0, |s| s.start);
-            let (line, column) = locate::line_col(source, offset);
-            ConfigError::Invalid {
-                file: file.to_string(),
-                line,
-                column,
-                key: e.span().and_then(|s| locate::key_at(source, s.start)),
-                message: e.message().trim().to_string(),
-            }
-        })?;
+        // A long feed list is read a slice at a time (see `split`); any
+        // other document, and any error, through the whole parse.
+        let raw: RawConfig = match split::parse(source) {
+            Some(raw) => raw,
+            None => toml::from_str(source).map_err(|e| {
+                let offset = e.span().map_or(0, |s| s.start);
+                let (line, column) = locate::line_col(source, offset);
+                ConfigError::Invalid {
+                    file: file.to_string(),
+                    line,
+                    column,
+                    key: e.span().and_then(|s| locate::key_at(source, s.start)),
+                    message: e.message().trim().to_string(),
+                }
+            })?,
+        };
         let invalid = |path: &[&str], message: String| {
             let offset = locate::span_of(source, path).map_or(0, |s| s.start);
             let (line, column) = locate::line_col(source, offset);
