@@ -29,8 +29,9 @@ pub struct Store {
 
 /// The backends. Each arm holds an open store.
 enum Backend {
-    /// One SQLite file.
-    Sqlite(SqliteStore),
+    /// One SQLite file (boxed: its connection, caches and file state are
+    /// far larger than the PostgreSQL handle).
+    Sqlite(Box<SqliteStore>),
     /// A PostgreSQL database, shared by a cluster of daemons.
     #[cfg(feature = "postgres")]
     Postgres(Box<super::pg::PgStore>),
@@ -492,7 +493,7 @@ impl Store {
 impl From<SqliteStore> for Store {
     fn from(store: SqliteStore) -> Store {
         Store {
-            backend: Backend::Sqlite(store),
+            backend: Backend::Sqlite(Box::new(store)),
         }
     }
 }

@@ -574,7 +574,7 @@ impl SqliteStore {
     /// The check before the daemon writes: the whole file (`PRAGMA
     /// quick_check`) when nothing proves it is as newswire left it, or when
     /// the last full check that passed is `every` old or more; otherwise
-    /// nothing more (see [`soundness`]). A passing full check is recorded.
+    /// nothing more (see `store/soundness.rs`). A passing full check is recorded.
     /// `Ok(Err(detail))` when the file is damaged.
     pub fn check_before_writing(
         &mut self,
@@ -621,7 +621,7 @@ impl SqliteStore {
 impl Drop for SqliteStore {
     /// Closes a writable file store: after a session that started proven (or
     /// passed a full check) and met no damage, leaves the clean-close record
-    /// the next open looks for ([`soundness`]).
+    /// the next open looks for (`store/soundness.rs`).
     fn drop(&mut self) {
         let Some(state) = &self.soundness else {
             return;
