@@ -13,8 +13,11 @@
 //! their sources, the feed's state and the `fetches` row commit together or
 //! not at all. The pipeline writes through [`Store::record_polls`] instead:
 //! every poll waiting for the writer in one transaction, each still atomic
-//! (group commit); SQLite's WAL checkpoints run on a thread of their own
-//! (`checkpoint`). On a clustered store each daemon polls the feeds it
+//! (group commit); SQLite's WAL checkpoints run on a thread of their own,
+//! and the writer keeps the WAL near 64 MB (`checkpoint`). A writable
+//! SQLite file records how newswire left it at a clean close, so the
+//! daemon's check before writing reads the whole file only when needed
+//! ([`Store::check_before_writing`], `soundness`). On a clustered store each daemon polls the feeds it
 //! leased ([`Store::claim_due`]), and a poll is written only while its
 //! lease holds ([`StoreError::LeaseLost`]).
 //!
