@@ -130,8 +130,10 @@ pub(super) struct Record {
 }
 
 /// Reads the record and clears `closed_stamp` (a writer has the file now).
+/// Writes only when there is something to clear: a command opened while the
+/// daemon writes (the record already cleared) takes no write lock here.
 pub(super) fn open_record(conn: &Connection) -> rusqlite::Result<Record> {
-    let record = conn
+    let found = conn
         .query_row(
             "SELECT closed_stamp, checked_at, checked_bytes FROM store_check WHERE id = 1",
             [],
@@ -143,14 +145,18 @@ pub(super) fn open_record(conn: &Connection) -> rusqlite::Result<Record> {
                 })
             },
         )
-        .optional()?
-        .unwrap_or_default();
-    conn.execute(
-        "INSERT INTO store_check (id) VALUES (1)
-         ON CONFLICT (id) DO UPDATE SET closed_stamp = NULL, closed_at = NULL",
-        [],
-    )?;
-    Ok(record)
+        .optional()?;
+    match &found {
+        Some(record) if record.closed_stamp.is_none() => {}
+        _ => {
+            conn.execute(
+                "INSERT INTO store_check (id) VALUES (1)
+                 ON CONFLICT (id) DO UPDATE SET closed_stamp = NULL, closed_at = NULL",
+                [],
+            )?;
+        }
+    }
+    Ok(found.unwrap_or_default())
 }
 
 /// What the file at open and its record prove.
