@@ -32,6 +32,9 @@
 //! cannot see (a disk returning other bytes than it was given) the periodic
 //! full check does. A file last closed by another program (the `sqlite3`
 //! shell writing or checkpointing it) no longer matches and is checked whole.
+//! On a file system whose times have a coarse grain (ext3, FAT: one or two
+//! seconds), a same-size write within that grain of the clean close is not
+//! seen either; a remount that renumbers the device only costs a full check.
 
 use std::path::Path;
 
