@@ -7,13 +7,16 @@
 //! holds the config file, so every command finds the same store whatever the
 //! working directory. [`edit`] changes the feed list in place, keeping the
 //! user's comments and layout. The commented example is `config/newswire.toml`.
+//! A long feed list is parsed a slice at a time (`split.rs`), so loading
+//! 100,000 feeds does not hold the whole TOML tree beside the result.
 
 pub mod edit;
 mod locate;
 pub mod opml;
+mod split;
 pub mod units;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -57,9 +60,15 @@ pub struct StorageConfig {
     /// Delete rows of the poll log (`fetches`) older than this (`None`: keep
     /// them all).
     pub retain_fetches: Option<Duration>,
+    /// How old the last full check of a SQLite store may be before `run`
+    /// and `poll` read the whole file again, though it is as newswire left
+    /// it (`0s`: at every start).
+    pub full_check_every: Duration,
 }
 
 impl StorageConfig {
+    /// The default `full_check_every`: a day.
+    pub const DEFAULT_FULL_CHECK_EVERY: Duration = Duration::from_secs(86_400);
     /// The SQLite file, when the store is one.
     pub fn sqlite_path(&self) -> Option<&Path> {
         self.location.sqlite_path()
@@ -231,17 +240,22 @@ impl Config {
         file: &str,
         base_dir: Option<&Path>,
     ) -> Result<Config, ConfigError> {
-        let raw: RawConfig = toml::from_str(source).map_err(|e| {
-            let offset = e.span().map_or(0, |s| s.start);
-            let (line, column) = locate::line_col(source, offset);
-            ConfigError::Invalid {
-                file: file.to_string(),
-                line,
-                column,
-                key: e.span().and_then(|s| locate::key_at(source, s.start)),
-                message: e.message().trim().to_string(),
-            }
-        })?;
+        // A long feed list is read a slice at a time (see `split`); any
+        // other document, and any error, through the whole parse.
+        let raw: RawConfig = match split::parse(source) {
+            Some(raw) => raw,
+            None => toml::from_str(source).map_err(|e| {
+                let offset = e.span().map_or(0, |s| s.start);
+                let (line, column) = locate::line_col(source, offset);
+                ConfigError::Invalid {
+                    file: file.to_string(),
+                    line,
+                    column,
+                    key: e.span().and_then(|s| locate::key_at(source, s.start)),
+                    message: e.message().trim().to_string(),
+                }
+            })?,
+        };
         let invalid = |path: &[&str], message: String| {
             let offset = locate::span_of(source, path).map_or(0, |s| s.start);
             let (line, column) = locate::line_col(source, offset);
@@ -366,6 +380,7 @@ struct RawStorage {
     url: Option<String>,
     retain: Option<Dur>,
     retain_fetches: Option<Dur>,
+    full_check_every: Option<Dur>,
 }
 
 #[derive(Deserialize, Default)]
@@ -399,7 +414,8 @@ struct RawDefaults {
 struct RawFeed {
     name: String,
     url: FeedUrl,
-    schedule: Option<Schedule>,
+    /// Parsed in [`RawConfig::build`], once per distinct text.
+    schedule: Option<String>,
     timezone: Option<Zone>,
     full_text: Option<bool>,
     #[serde(default)]
@@ -541,6 +557,8 @@ impl RawConfig {
             None => default_store_path(),
         };
         let mut names = HashSet::new();
+        // Feeds that write the same schedule share one parsed copy.
+        let mut schedules: HashMap<String, Schedule> = HashMap::new();
         let mut feeds = Vec::with_capacity(self.feeds.len());
         for (i, raw) in self.feeds.into_iter().enumerate() {
             let idx = i.to_string();
@@ -567,10 +585,24 @@ impl RawConfig {
                     return Err(err(key, format!("invalid CSS selector `{sel}`: {e}")));
                 }
             }
+            let schedule = match raw.schedule {
+                None => defaults.schedule.clone(),
+                Some(text) => match schedules.get(&text) {
+                    Some(parsed) => parsed.clone(),
+                    None => {
+                        let parsed: Schedule =
+                            text.parse().map_err(|e: crate::schedule::ScheduleError| {
+                                err("schedule", e.to_string())
+                            })?;
+                        schedules.insert(text, parsed.clone());
+                        parsed
+                    }
+                },
+            };
             feeds.push(FeedConfig {
                 name,
                 url: raw.url.0,
-                schedule: raw.schedule.unwrap_or_else(|| defaults.schedule.clone()),
+                schedule,
                 timezone: raw.timezone.map_or(defaults.timezone, |z| z.0),
                 full_text: raw.full_text.unwrap_or(defaults.full_text),
                 tags: raw.tags,
@@ -598,6 +630,10 @@ impl RawConfig {
                 },
                 retain: self.storage.retain.map(|d| d.0),
                 retain_fetches: self.storage.retain_fetches.map(|d| d.0),
+                full_check_every: self
+                    .storage
+                    .full_check_every
+                    .map_or(StorageConfig::DEFAULT_FULL_CHECK_EVERY, |d| d.0),
             },
             fetch,
             defaults,

@@ -53,7 +53,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
 use crate::pipeline::{self, Context, PollReport, article_queue};
-use crate::store::Store;
+use crate::store::{Store, StoreCheck};
 
 /// How long in-flight polls may take to finish after a stop signal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
@@ -80,9 +80,30 @@ pub fn open_store(config: &Config) -> anyhow::Result<Store> {
         }
     };
     let mut store = Store::open(location).map_err(or_damaged)?;
-    // A damaged file can open and answer simple reads: check every page
+    // A damaged file can open and answer simple reads: make sure it is sound
     // before writing to it (issue 15), and refuse rather than make it worse.
-    store.quick_check().map_err(or_damaged)?.map_err(damaged)?;
+    // The whole file is read only when nothing proves it is as newswire left
+    // it, or the last full check is old (issue 17: seconds at every poll of
+    // a large store otherwise).
+    let started = std::time::Instant::now();
+    match store
+        .check_before_writing(config.storage.full_check_every)
+        .map_err(or_damaged)?
+        .map_err(damaged)?
+    {
+        StoreCheck::Full { reason } => tracing::info!(
+            store = %location,
+            reason,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "store checked whole and sound"
+        ),
+        StoreCheck::Trusted { last_full_check } => tracing::info!(
+            store = %location,
+            last_full_check = %last_full_check.format("%Y-%m-%dT%H:%M:%SZ"),
+            "store is as newswire closed it; whole-file check skipped"
+        ),
+        StoreCheck::Server => {}
+    }
     store.set_story_window(config.stories.window);
     store.set_instance(&config.cluster.instance)?;
     store

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 
 use super::articles::{ArticleJob, ArticleOutcome, ArticleRow, PageJob, QueueStats};
 use super::stories_hook::{NewItemText, StoryRefresh};
-use super::{CancelHandle, PendingPoll, SqliteStore, StoreError};
+use super::{CancelHandle, PendingPoll, SqliteStore, StoreCheck, StoreError};
 use crate::model::{
     FeedId, FeedRow, FeedState, ItemBody, ItemDetail, ItemId, ItemQuery, ItemRow, Lease,
     PollRecord, PollSummary, SearchHit, StoreGauges, StoreLocation, StoryQuery, StoryRow,
@@ -29,8 +29,9 @@ pub struct Store {
 
 /// The backends. Each arm holds an open store.
 enum Backend {
-    /// One SQLite file.
-    Sqlite(SqliteStore),
+    /// One SQLite file (boxed: its connection, caches and file state are
+    /// far larger than the PostgreSQL handle).
+    Sqlite(Box<SqliteStore>),
     /// A PostgreSQL database, shared by a cluster of daemons.
     #[cfg(feature = "postgres")]
     Postgres(Box<super::pg::PgStore>),
@@ -293,6 +294,23 @@ impl Store {
         dispatch!(self, s => s.quick_check())
     }
 
+    /// The check before the daemon writes: on SQLite the whole file only
+    /// when nothing proves it is as newswire left it or the last full check
+    /// passed `every` ago or more (see `store/soundness.rs`); on PostgreSQL
+    /// [`Store::quick_check`]. `Ok(Err(detail))` when the store is damaged.
+    pub fn check_before_writing(
+        &mut self,
+        every: Duration,
+    ) -> Result<Result<StoreCheck, String>, StoreError> {
+        match &mut self.backend {
+            Backend::Sqlite(s) => s.check_before_writing(every),
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(s) => {
+                super::pg::outside_async(|| Ok(s.quick_check()?.map(|()| StoreCheck::Server)))
+            }
+        }
+    }
+
     /// The thorough check: `Ok(())` when the store is sound (SQLite:
     /// `PRAGMA integrity_check`).
     pub fn integrity_check(&self) -> Result<Result<(), String>, StoreError> {
@@ -477,7 +495,7 @@ impl Store {
 impl From<SqliteStore> for Store {
     fn from(store: SqliteStore) -> Store {
         Store {
-            backend: Backend::Sqlite(store),
+            backend: Backend::Sqlite(Box::new(store)),
         }
     }
 }

@@ -46,6 +46,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "fetch_instance",
         include_str!("migrations/012_fetch_instance.sql"),
     ),
+    (
+        13,
+        "store_check",
+        include_str!("migrations/013_store_check.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

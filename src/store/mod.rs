@@ -13,8 +13,11 @@
 //! their sources, the feed's state and the `fetches` row commit together or
 //! not at all. The pipeline writes through [`Store::record_polls`] instead:
 //! every poll waiting for the writer in one transaction, each still atomic
-//! (group commit); SQLite's WAL checkpoints run on a thread of their own
-//! (`checkpoint`). On a clustered store each daemon polls the feeds it
+//! (group commit); SQLite's WAL checkpoints run on a thread of their own,
+//! and the writer keeps the WAL near 64 MB (`checkpoint`). A writable
+//! SQLite file records how newswire left it at a clean close, so the
+//! daemon's check before writing reads the whole file only when needed
+//! ([`Store::check_before_writing`], `soundness`). On a clustered store each daemon polls the feeds it
 //! leased ([`Store::claim_due`]), and a poll is written only while its
 //! lease holds ([`StoreError::LeaseLost`]).
 //!
@@ -34,6 +37,7 @@ pub mod pg;
 pub mod query;
 mod read_pool;
 mod reads;
+mod soundness;
 mod sqlite;
 pub mod stories;
 pub mod stories_hook;
@@ -52,6 +56,7 @@ pub use crate::model::{
 };
 pub use facade::Store;
 pub use read_pool::{CancelHandle, ReadPool};
+pub use soundness::{Proof, StoreCheck};
 pub use sqlite::{BUSY_TIMEOUT, SqliteStore};
 pub use write::PendingPoll;
 

@@ -10,15 +10,24 @@
 //!
 //! SQLite has one daemon: [`SqliteStore::is_clustered`] is false, nothing is
 //! leased, and the daemon keeps its own due queue.
+//!
+//! A writable file store knows at open whether the file is as newswire left
+//! it at its last clean close, and writes that record again when it is
+//! dropped after a sound session ([`super::soundness`]); the daemon's check
+//! before writing ([`SqliteStore::check_before_writing`]) reads the whole
+//! file only when that proof is missing or the last full check is old.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
-use super::{CancelHandle, StoreError, checkpoint, fts, migrate, stories};
+use super::soundness::{self, FileStamp, Proof};
+use super::{CancelHandle, StoreCheck, StoreError, checkpoint, fts, migrate, stories};
 use crate::model::{FeedId, FeedState, ItemId, Lease, parse_ts, ts};
 
 /// The SQLite store: one connection.
@@ -26,9 +35,31 @@ pub struct SqliteStore {
     pub(super) conn: Connection,
     pub(super) path: String,
     pub(super) story_window: chrono::TimeDelta,
+    /// Set when SQLite reported the file damaged (through [`Self::wrap`]):
+    /// such a session never leaves a clean-close record.
+    damage_seen: Arc<AtomicBool>,
+    /// What proves the file sound (writable file stores only).
+    soundness: Option<Soundness>,
+    /// The `-wal` file the writer keeps bounded (writable file stores only).
+    wal_path: Option<PathBuf>,
+    /// Its bound, in bytes ([`checkpoint::WAL_SIZE_LIMIT`]).
+    wal_limit: u64,
+    /// Shared with the checkpoint thread ([`checkpoint::CheckpointLock`]).
+    checkpoint_lock: checkpoint::CheckpointLock,
     /// WAL checkpoints on their own thread (file-backed writable stores;
     /// see [`checkpoint`]). Declared last: dropped after `conn`.
     _checkpointer: Option<checkpoint::Checkpointer>,
+}
+
+/// What a writable file store knows of its file's soundness
+/// ([`soundness`]).
+struct Soundness {
+    file: PathBuf,
+    proof: Proof,
+    /// When the last full check passed.
+    checked_at: Option<DateTime<Utc>>,
+    /// A full check passed in this session.
+    checked_now: bool,
 }
 
 /// How long a write waits for a reader's lock before failing with "busy".
@@ -52,11 +83,24 @@ impl SqliteStore {
                 source,
             })?;
         }
+        // The file's identity before SQLite opens it (see `soundness`).
+        let before = FileStamp::of(path);
         let conn =
             Connection::open(path).map_err(|source| StoreError::sqlite(&shown.clone(), source))?;
         let mut store = SqliteStore::init(conn, shown.clone(), true)?;
-        let checkpointer = checkpoint::Checkpointer::start(path)
-            .map_err(|source| StoreError::sqlite(&shown.clone(), source))?;
+        let record = soundness::open_record(&store.conn).map_err(store.wrap())?;
+        store.soundness = Some(Soundness {
+            file: path.to_path_buf(),
+            proof: soundness::judge(before.as_ref(), &record),
+            checked_at: record.checked_at,
+            checked_now: false,
+        });
+        let checkpointer =
+            checkpoint::Checkpointer::start(path, Arc::clone(&store.checkpoint_lock))
+                .map_err(|source| StoreError::sqlite(&shown.clone(), source))?;
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        store.wal_path = Some(PathBuf::from(wal));
         // The writer's caches: SQLite's default page cache (2 MB) held too
         // little of the story index's b-trees, whose inserts land at random
         // keys; rusqlite's 16 statements fewer than one poll's write uses.
@@ -111,6 +155,11 @@ impl SqliteStore {
             conn,
             path,
             story_window: crate::stories::default_window(),
+            damage_seen: Arc::new(AtomicBool::new(false)),
+            soundness: None,
+            wal_path: None,
+            wal_limit: checkpoint::WAL_SIZE_LIMIT,
+            checkpoint_lock: Default::default(),
             _checkpointer: None,
         };
         let wrap = store.wrap();
@@ -136,15 +185,45 @@ impl SqliteStore {
         Ok(store)
     }
 
+    /// Maps SQLite's errors to [`StoreError`], noting damage on the way.
     pub(super) fn wrap(&self) -> impl Fn(rusqlite::Error) -> StoreError + use<> {
         let path = self.path.clone();
-        move |source| StoreError::sqlite(&path.clone(), source)
+        let damage = Arc::clone(&self.damage_seen);
+        move |source| {
+            let error = StoreError::sqlite(&path.clone(), source);
+            if error.is_corrupt() {
+                damage.store(true, Ordering::Relaxed);
+            }
+            error
+        }
     }
 
     /// Sets how far apart in time two copies of a story may be first seen
     /// and still be joined (`[stories] window`).
     pub fn set_story_window(&mut self, window: std::time::Duration) {
         self.story_window = chrono::TimeDelta::from_std(window).unwrap_or(chrono::TimeDelta::MAX);
+    }
+
+    /// After a write: keeps the WAL file near its bound (see [`checkpoint`]).
+    /// A failure is logged and tried again after the next write.
+    pub(super) fn bound_wal(&self) {
+        let Some(wal) = &self.wal_path else {
+            return;
+        };
+        if let Err(e) =
+            checkpoint::bound_wal(&self.conn, wal, self.wal_limit, &self.checkpoint_lock)
+        {
+            tracing::warn!(store = %self.path, error = %e, "the writer's WAL checkpoint failed");
+        }
+    }
+
+    /// Sets the WAL bound (and `journal_size_limit`) to `bytes`: tests that
+    /// pass it without writing 64 MB.
+    #[cfg(test)]
+    pub(super) fn set_wal_limit(&mut self, bytes: u64) -> rusqlite::Result<()> {
+        self.wal_limit = bytes;
+        self.conn
+            .execute_batch(&format!("PRAGMA journal_size_limit = {bytes}"))
     }
 
     /// The database file as shown in messages.
@@ -486,6 +565,48 @@ impl SqliteStore {
         })
     }
 
+    /// What was known of the file when this store opened it: `None` for a
+    /// store that is not a writable file.
+    pub fn proof(&self) -> Option<&Proof> {
+        self.soundness.as_ref().map(|s| &s.proof)
+    }
+
+    /// The check before the daemon writes: the whole file (`PRAGMA
+    /// quick_check`) when nothing proves it is as newswire left it, or when
+    /// the last full check that passed is `every` old or more; otherwise
+    /// nothing more (see `store/soundness.rs`). A passing full check is recorded.
+    /// `Ok(Err(detail))` when the file is damaged.
+    pub fn check_before_writing(
+        &mut self,
+        every: Duration,
+    ) -> Result<Result<StoreCheck, String>, StoreError> {
+        let now = Utc::now();
+        let due = match &self.soundness {
+            Some(s) => soundness::full_check_due(&s.proof, s.checked_at, every, now),
+            None => Some("not a file store"),
+        };
+        let Some(reason) = due else {
+            let last_full_check = self.soundness.as_ref().and_then(|s| s.checked_at);
+            return Ok(Ok(StoreCheck::Trusted {
+                last_full_check: last_full_check.unwrap_or(now),
+            }));
+        };
+        if let Err(detail) = self.quick_check()? {
+            self.damage_seen.store(true, Ordering::Relaxed);
+            return Ok(Err(detail));
+        }
+        if let Some(s) = &mut self.soundness {
+            let bytes = std::fs::metadata(&s.file).ok().map(|m| m.len());
+            soundness::record_check(&self.conn, now, bytes).map_err({
+                let path = self.path.clone();
+                move |source| StoreError::sqlite(&path, source)
+            })?;
+            s.checked_at = Some(now);
+            s.checked_now = true;
+        }
+        Ok(Ok(StoreCheck::Full { reason }))
+    }
+
     /// `PRAGMA integrity_check`: `Ok(())` when the file is sound.
     pub fn integrity_check(&self) -> Result<Result<(), String>, StoreError> {
         let wrap = self.wrap();
@@ -494,6 +615,37 @@ impl SqliteStore {
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))
             .map_err(wrap)?;
         Ok(if result == "ok" { Ok(()) } else { Err(result) })
+    }
+}
+
+impl Drop for SqliteStore {
+    /// Closes a writable file store: after a session that started proven (or
+    /// passed a full check) and met no damage, leaves the clean-close record
+    /// the next open looks for (`store/soundness.rs`).
+    fn drop(&mut self) {
+        let Some(state) = &self.soundness else {
+            return;
+        };
+        // Its last checkpoint first, and its connection closed: the record
+        // must be the last write, made after the file is stamped.
+        drop(self._checkpointer.take());
+        let sound =
+            (state.proof.holds() || state.checked_now) && !self.damage_seen.load(Ordering::Relaxed);
+        if !sound {
+            return;
+        }
+        match soundness::close_cleanly(&self.conn, &state.file) {
+            Ok(true) => {}
+            Ok(false) => tracing::info!(
+                store = %self.path,
+                "a reader kept the WAL busy at close; the next start checks the whole store"
+            ),
+            Err(e) => tracing::warn!(
+                store = %self.path,
+                error = %e,
+                "could not record the clean close; the next start checks the whole store"
+            ),
+        }
     }
 }
 

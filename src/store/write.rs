@@ -43,6 +43,7 @@ impl SqliteStore {
             .map_err(&wrap)?;
         let summary = write_poll(&tx, poll, self.story_window).map_err(&wrap)?;
         tx.commit().map_err(&wrap)?;
+        self.bound_wal();
         Ok(summary)
     }
 }
@@ -60,17 +61,22 @@ impl SqliteStore {
     pub fn record_polls(&mut self, polls: &[PendingPoll]) -> Vec<Result<PollSummary, StoreError>> {
         if polls.len() > 1 {
             match self.write_group(polls) {
-                Ok(summaries) => return summaries.into_iter().map(Ok).collect(),
+                Ok(summaries) => {
+                    self.bound_wal();
+                    return summaries.into_iter().map(Ok).collect();
+                }
                 // Rolled back: one by one below, which isolates the failure.
                 Err(e) => {
                     tracing::debug!(error = %e, polls = polls.len(), "group write failed; writing its polls one by one")
                 }
             }
         }
-        polls
+        let results = polls
             .iter()
             .map(|(poll, pages)| self.record_poll_with_pages(poll, pages))
-            .collect()
+            .collect();
+        self.bound_wal();
+        results
     }
 
     /// Every poll in one transaction, with no savepoints: a savepoint makes

@@ -274,11 +274,12 @@ fn a_store_from_before_the_queue_is_upgraded_with_its_items_dated() {
     let path = dir.path().join("old.db");
     {
         let store = SqliteStore::open(&path).expect("create");
-        // Back to the schema before migrations 009 to 012, with one item in it.
+        // Back to the schema before migrations 009 to 013, with one item in it.
         store
             .conn
             .execute_batch(
-                "DROP TABLE article_queue;
+                "DROP TABLE store_check;
+                 DROP TABLE article_queue;
                  DROP INDEX items_changed_at;
                  ALTER TABLE items DROP COLUMN changed_at;
                  ALTER TABLE items DROP COLUMN extraction_path;
