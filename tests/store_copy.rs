@@ -15,7 +15,7 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use newswire::model::{EntryKey, Extraction, NewItem};
+use newswire::model::{EntryKey, NewItem};
 use newswire::store::{FeedId, FeedMeta, PollOutcome, PollRecord, Store, StoredEntry};
 
 const BIN: &str = env!("CARGO_BIN_EXE_newswire");
@@ -69,23 +69,7 @@ impl Drop for Schema {
 }
 
 fn item(url: &str, title: &str, text: &str) -> NewItem {
-    NewItem {
-        url: url.into(),
-        canonical_url: url.into(),
-        title: Some(title.into()),
-        author: None,
-        published_at: None,
-        updated_at: None,
-        summary: None,
-        content_html: None,
-        content_text: Some(text.into()),
-        language: None,
-        image: None,
-        site_name: None,
-        extraction: Extraction::Extracted,
-        extraction_error: None,
-        extraction_path: None,
-    }
+    NewItem::new(url, title, text)
 }
 
 /// A poll of `feed` at `at` by daemon `instance`, with `items` as new entries.

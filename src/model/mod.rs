@@ -172,3 +172,28 @@ pub struct NewItem {
     /// Which extractor pass chose the text (`extract::BodyPath::as_str`), when it came from the page.
     pub extraction_path: Option<&'static str>,
 }
+
+impl NewItem {
+    /// An article at `url` (its own canonical URL) with a title and text
+    /// extracted from its page, nothing else known: the base that tests,
+    /// benchmarks and programs writing a store fill in further.
+    pub fn new(url: &str, title: &str, text: &str) -> NewItem {
+        NewItem {
+            url: url.into(),
+            canonical_url: url.into(),
+            title: Some(title.into()),
+            author: None,
+            published_at: None,
+            updated_at: None,
+            summary: None,
+            content_html: None,
+            content_text: Some(text.into()),
+            language: None,
+            image: None,
+            site_name: None,
+            extraction: Extraction::Extracted,
+            extraction_error: None,
+            extraction_path: None,
+        }
+    }
+}

@@ -32,21 +32,9 @@ fn feed_id(store: &SqliteStore, name: &str) -> i64 {
 
 fn item(url: &str, title: &str, text: &str, extraction: Extraction, lang: Option<&str>) -> NewItem {
     NewItem {
-        url: url.into(),
-        canonical_url: url.into(),
-        title: Some(title.into()),
-        author: None,
-        published_at: None,
-        updated_at: None,
-        summary: None,
-        content_html: None,
-        content_text: Some(text.into()),
         language: lang.map(str::to_owned),
-        image: None,
-        site_name: None,
         extraction,
-        extraction_error: None,
-        extraction_path: None,
+        ..NewItem::new(url, title, text)
     }
 }
 

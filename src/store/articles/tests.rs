@@ -12,21 +12,9 @@ fn at(s: i64) -> DateTime<Utc> {
 
 fn item(url: &str, text: &str) -> NewItem {
     NewItem {
-        url: url.into(),
-        canonical_url: url.into(),
-        title: Some("Port reopens".into()),
-        author: None,
-        published_at: None,
-        updated_at: None,
-        summary: None,
-        content_html: None,
-        content_text: Some(text.into()),
-        language: None,
-        image: None,
-        site_name: None,
         extraction: Extraction::Failed,
         extraction_error: Some("HTTP 503 (will retry)".into()),
-        extraction_path: None,
+        ..NewItem::new(url, "Port reopens", text)
     }
 }
 

@@ -27,7 +27,7 @@ use std::time::Duration;
 
 use chrono::{TimeDelta, Utc};
 
-use crate::model::{EntryKey, Extraction, NewItem};
+use crate::model::{EntryKey, NewItem};
 use crate::store::{FeedId, FeedMeta, LinkedEntry, PollOutcome, PollRecord, Store, StoredEntry};
 
 mod cases;
@@ -106,23 +106,7 @@ pub(crate) fn feed_config(name: &str, url: &str) -> crate::config::FeedConfig {
 
 /// An extracted item at `url` (its own canonical URL).
 pub(crate) fn item(url: &str, title: &str, text: &str) -> NewItem {
-    NewItem {
-        url: url.into(),
-        canonical_url: url.into(),
-        title: Some(title.into()),
-        author: None,
-        published_at: None,
-        updated_at: None,
-        summary: None,
-        content_html: None,
-        content_text: Some(text.into()),
-        language: None,
-        image: None,
-        site_name: None,
-        extraction: Extraction::Extracted,
-        extraction_error: None,
-        extraction_path: None,
-    }
+    NewItem::new(url, title, text)
 }
 
 /// A new entry under `key` carrying `item`.

@@ -233,18 +233,7 @@ pub(crate) fn a_reprint_joins_the_story_of_its_original(t: &mut TestStore) {
             vec![],
         ))
         .expect("write");
-    let story_of = |t: &TestStore, url: &str| {
-        let id = t
-            .store
-            .item_by_canonical(url)
-            .expect("read")
-            .expect("stored");
-        t.store
-            .item_detail(id)
-            .expect("read")
-            .expect("stored")
-            .story_id
-    };
+    let story_of = |t: &TestStore, url: &str| id_and_story(t, url).1;
     let original = story_of(t, "https://a.test/1");
     assert!(original.is_some());
     assert_eq!(
@@ -412,20 +401,7 @@ pub(crate) fn a_teaser_joins_its_story_when_its_page_arrives(t: &mut TestStore) 
             vec![],
         ))
         .expect("write");
-    let story_of = |t: &TestStore, url: &str| {
-        let id = t
-            .store
-            .item_by_canonical(url)
-            .expect("read")
-            .expect("stored");
-        let story = t
-            .store
-            .item_detail(id)
-            .expect("read")
-            .expect("stored")
-            .story_id;
-        (id, story)
-    };
+    let story_of = id_and_story;
     let (original, story) = story_of(t, "https://a.test/1");
     let (b, b_story) = story_of(t, "https://b.test/1");
     let (c, c_story) = story_of(t, "https://c.test/1");
@@ -475,4 +451,20 @@ pub(crate) fn a_teaser_joins_its_story_when_its_page_arrives(t: &mut TestStore) 
     assert!(!refreshed.teaser);
     assert_eq!(story_of(t, "https://c.test/1").1, Some(original));
     assert_eq!(story, Some(original));
+}
+
+/// The id of the item stored under `canonical_url`, and its story.
+fn id_and_story(t: &TestStore, canonical_url: &str) -> (i64, Option<i64>) {
+    let id = t
+        .store
+        .item_by_canonical(canonical_url)
+        .expect("read")
+        .expect("stored");
+    let story = t
+        .store
+        .item_detail(id)
+        .expect("read")
+        .expect("stored")
+        .story_id;
+    (id, story)
 }
