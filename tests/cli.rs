@@ -131,6 +131,19 @@ fn poll_stores_each_entry_once_and_revalidates() {
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(rows.as_array().map(Vec::len), Some(3));
     assert_eq!(rows[0]["feeds"][0], "rt");
+
+    // A poll's report as CSV: a header of the JSON keys, a line per feed.
+    let out = setup.run(&["poll", "--format", "csv"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let csv = String::from_utf8(out.stdout).expect("utf-8");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "feed,url,status,http_status,entries,new_items,linked,elapsed_ms,next_due_at,error"
+    );
+    assert_eq!(lines.len(), 1 + report.as_array().expect("rows").len());
+    assert!(lines[1].starts_with("rt,http://"), "{csv}");
+    assert!(lines[1].contains(",ok,200,"), "{csv}");
 }
 
 #[test]

@@ -65,19 +65,26 @@ fn emit<T: Serialize>(
             }
         }
         Format::Csv => {
-            let values: Vec<serde_json::Value> = rows
-                .iter()
-                .map(serde_json::to_value)
-                .collect::<Result<_, _>>()?;
-            let columns: Vec<String> = values
-                .first()
-                .and_then(|v| v.as_object())
-                .map(|o| o.keys().cloned().collect())
-                .unwrap_or_default();
-            writeln!(out, "{}", columns.join(","))?;
-            for v in &values {
+            // A row at a time; the columns are the first row's keys.
+            let mut columns: Option<Vec<String>> = None;
+            for row in rows {
+                let v = serde_json::to_value(row)?;
+                let columns = match &mut columns {
+                    Some(columns) => columns,
+                    None => {
+                        let names: Vec<String> = v
+                            .as_object()
+                            .map(|o| o.keys().cloned().collect())
+                            .unwrap_or_default();
+                        writeln!(out, "{}", names.join(","))?;
+                        columns.insert(names)
+                    }
+                };
                 let line: Vec<String> = columns.iter().map(|c| csv_field(&v[c.as_str()])).collect();
                 writeln!(out, "{}", line.join(","))?;
+            }
+            if columns.is_none() {
+                writeln!(out)?;
             }
         }
     }
@@ -108,17 +115,41 @@ pub fn print_hits(hits: &[SearchHit], format: Format) -> anyhow::Result<()> {
 
 /// `newswire poll` summary.
 pub fn print_polls(reports: &[PollReport], format: Format) -> anyhow::Result<()> {
-    let rows: Vec<_> = reports
-        .iter()
-        .map(|r| {
-            json!({
-                "feed": r.feed, "url": r.url, "status": r.status, "http_status": r.http_status,
-                "entries": r.entries, "new_items": r.new_items, "linked": r.linked,
-                "elapsed_ms": r.elapsed.as_millis() as u64, "next_due_at": ts(r.next_due_at),
-                "error": r.error,
+    /// One row of the JSON, NDJSON and CSV output, borrowed from its report
+    /// (a JSON value per report held 1.4 KB each: 144 MB after a poll of
+    /// 100,000 feeds).
+    #[derive(Serialize)]
+    struct Row<'a> {
+        feed: &'a str,
+        url: &'a str,
+        status: &'a str,
+        http_status: Option<u16>,
+        entries: usize,
+        new_items: usize,
+        linked: usize,
+        elapsed_ms: u64,
+        next_due_at: String,
+        error: Option<&'a str>,
+    }
+    let rows: Vec<Row<'_>> = match format {
+        // The table reads the reports themselves.
+        Format::Table => Vec::new(),
+        _ => reports
+            .iter()
+            .map(|r| Row {
+                feed: &r.feed,
+                url: &r.url,
+                status: r.status,
+                http_status: r.http_status,
+                entries: r.entries,
+                new_items: r.new_items,
+                linked: r.linked,
+                elapsed_ms: u64::try_from(r.elapsed.as_millis()).unwrap_or(u64::MAX),
+                next_due_at: ts(r.next_due_at),
+                error: r.error.as_deref(),
             })
-        })
-        .collect();
+            .collect(),
+    };
     emit(&rows, format, |out| {
         writeln!(
             out,
