@@ -15,6 +15,8 @@
 //! page was not extracted) is recorded with no index keys, so it neither
 //! joins a story nor is joined, until `refresh_story` brings its full text.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, TimeDelta, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 
@@ -49,15 +51,8 @@ pub(super) fn assign_story(
     seen_at: DateTime<Utc>,
     window: TimeDelta,
 ) -> rusqlite::Result<ItemId> {
-    let computed;
-    let fingerprint = match &entry.fingerprint {
-        Some(fp) => fp,
-        None => {
-            computed = fingerprint_of(&entry.item);
-            &computed
-        }
-    };
-    let teaser = is_teaser(entry.item.extraction, fingerprint);
+    let (fingerprint, teaser) = entry_fingerprint(entry);
+    let fingerprint = fingerprint.as_ref();
     if teaser {
         tx.prepare_cached(
             "INSERT INTO story_fingerprints (item_id, story_id, seen_at, fingerprint) VALUES (?1, ?1, ?2, ?3)",
@@ -108,6 +103,18 @@ pub(crate) fn log_join(id: ItemId, decision: &StoryDecision) {
             "joined story"
         );
     }
+}
+
+/// A new entry's fingerprint (made off the writer, or here when the caller
+/// made none) and whether its text is only a teaser: what both stores'
+/// new-item paths start from.
+pub(crate) fn entry_fingerprint(entry: &StoredEntry) -> (Cow<'_, Fingerprint>, bool) {
+    let fingerprint = match &entry.fingerprint {
+        Some(fp) => Cow::Borrowed(fp),
+        None => Cow::Owned(fingerprint_of(&entry.item)),
+    };
+    let teaser = is_teaser(entry.item.extraction, &fingerprint);
+    (fingerprint, teaser)
 }
 
 /// The story fingerprint of an item: its text, with the title folded in when

@@ -12,9 +12,7 @@ use postgres::Transaction;
 use super::PgStore;
 use crate::model::Extraction;
 use crate::store::stories::{SPREAD_POSTINGS, StoryStoreError};
-use crate::store::stories_hook::{
-    self, LateText, NewItemText, StoryRefresh, fingerprint_of, is_teaser,
-};
+use crate::store::stories_hook::{self, LateText, NewItemText, StoryRefresh, is_teaser};
 use crate::store::{ItemId, StoreError, StoredEntry};
 use crate::stories::index::{CANDIDATE_POSTINGS, MIN_CANDIDATE_SAMPLES, distinct_keys};
 use crate::stories::{self, Candidate, Fingerprint, StoryDecision, StoryIndex};
@@ -182,16 +180,8 @@ impl PgStore {
         entry: &StoredEntry,
         seen_at: DateTime<Utc>,
     ) -> Result<ItemId, StoreError> {
-        let computed;
-        let fingerprint = match &entry.fingerprint {
-            Some(fp) => fp,
-            None => {
-                computed = fingerprint_of(&entry.item);
-                &computed
-            }
-        };
-        let teaser = is_teaser(entry.item.extraction, fingerprint);
-        match self.decide(tx, id, fingerprint, teaser, seen_at) {
+        let (fingerprint, teaser) = stories_hook::entry_fingerprint(entry);
+        match self.decide(tx, id, &fingerprint, teaser, seen_at) {
             // The index's insert set `items.story_id`.
             Ok(decision) => Ok(decision.story_for(id)),
             Err(PgIndexError::Sql(source)) => Err(self.wrap()(source)),
