@@ -106,23 +106,28 @@ fn wire_story(n: usize) -> String {
         .join("\n\n")
 }
 
-#[test]
-fn a_teaser_never_joins_and_joins_when_its_full_text_arrives() {
-    let mut store = store_with_feeds(&["wire", "pickup"]);
-    let original = wire_story(9);
-    let [wire] = store_items(
-        &mut store,
+/// Stores `text` as the wire's extracted article; its id.
+fn store_wire_original(store: &mut SqliteStore, text: &str) -> i64 {
+    let ids = store_items(
+        store,
         "wire",
         vec![item(
             "https://wire.example/a",
             "Grain loadings resume",
-            &original,
+            text,
             Extraction::Extracted,
             Some("en"),
         )],
-    )[..] else {
-        panic!("one item")
-    };
+    );
+    assert_eq!(ids.len(), 1, "one item");
+    ids[0]
+}
+
+#[test]
+fn a_teaser_never_joins_and_joins_when_its_full_text_arrives() {
+    let mut store = store_with_feeds(&["wire", "pickup"]);
+    let original = wire_story(9);
+    let wire = store_wire_original(&mut store, &original);
     // The page failed: only the feed's teaser, the story's first paragraph
     // (one long sentence) word for word.
     let teaser = original.split("\n\n").next().expect("paragraph").to_owned();
@@ -432,19 +437,7 @@ fn late_text_from_the_article_queue_joins_its_story() {
 
     let mut store = store_with_feeds(&["wire", "pickup"]);
     let original = wire_story(12);
-    let [wire] = store_items(
-        &mut store,
-        "wire",
-        vec![item(
-            "https://wire.example/a",
-            "Grain loadings resume",
-            &original,
-            Extraction::Extracted,
-            Some("en"),
-        )],
-    )[..] else {
-        panic!("one item");
-    };
+    let wire = store_wire_original(&mut store, &original);
     let url = "https://pickup.example/port";
     let now = Utc::now();
     let poll = PollRecord {
