@@ -13,7 +13,9 @@
 //!   fingerprints and search-index terms are computed before the clock
 //!   starts, as a poll computes them off the writer);
 //! - `record_polls`: the same polls through the writer's group commit
-//!   (`Store::record_polls`), in groups of the config's poll concurrency.
+//!   (`Store::record_polls`), in groups of as many polls as may wait for the
+//!   writer (`pipeline::poll_slots` of the config's concurrency; `--group N`
+//!   sets another size).
 //!
 //! Each prints rows, seconds, rows/s and the database size.
 //! `--grouped-only` skips the one-transaction-per-poll pass (at 100,000
@@ -116,8 +118,14 @@ fn main() -> anyhow::Result<()> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let grouped_only = args.iter().any(|a| a == "--grouped-only");
     args.retain(|a| a != "--grouped-only");
+    let mut group: Option<usize> = None;
+    if let Some(at) = args.iter().position(|a| a == "--group") {
+        let n = args.get(at + 1).and_then(|n| n.parse().ok());
+        group = Some(n.ok_or_else(|| anyhow::anyhow!("--group takes a number of polls"))?);
+        args.drain(at..at + 2);
+    }
     let [config, from, out] = args.as_slice() else {
-        anyhow::bail!("usage: bench_store CONFIG FROM_DB OUT_DIR [--grouped-only]");
+        anyhow::bail!("usage: bench_store CONFIG FROM_DB OUT_DIR [--grouped-only] [--group N]");
     };
     let config = Config::load(Path::new(config))?;
     let rows = read_rows(Path::new(from))?;
@@ -195,7 +203,7 @@ fn main() -> anyhow::Result<()> {
 
     // newswire's own writes: one transaction per feed as a poll wrote them
     // before the group commit, then as the writer groups them now (every
-    // poll waiting, at most the poll concurrency of them at once).
+    // poll waiting, at most `poll_slots` of them at once).
     let mut by_feed: BTreeMap<&str, Vec<&Row>> = BTreeMap::new();
     for r in &rows {
         by_feed.entry(&r.feed).or_default().push(r);
@@ -215,7 +223,9 @@ fn main() -> anyhow::Result<()> {
             .entry(r.item_id)
             .or_insert_with(|| newswire::store::fts::item_terms(&r.item));
     }
-    let group = config.fetch.concurrency.max(1);
+    let group = group
+        .unwrap_or_else(|| newswire::pipeline::poll_slots(config.fetch.concurrency))
+        .max(1);
     for (label, size) in [("record_poll", 1), ("record_polls", group)] {
         if grouped_only && size == 1 {
             continue;

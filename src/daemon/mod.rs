@@ -155,8 +155,9 @@ pub async fn poll_once(
         })
         .cloned()
         .collect();
-    // At most `concurrency` polls exist as tasks; the rest wait as configs.
-    let workers = config.fetch.concurrency.max(1);
+    // At most `poll_slots` polls exist as tasks (`concurrency` of them
+    // fetching, the rest waiting for the writer); the rest wait as configs.
+    let workers = pipeline::poll_slots(config.fetch.concurrency);
     let total = feeds.len();
     let mut waiting = feeds.into_iter();
     let mut tasks = tokio::task::JoinSet::new();
@@ -321,7 +322,9 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
     ));
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut feeds = by_name(&ctx.config);
-    let mut limit = Arc::new(Semaphore::new(config.fetch.concurrency.max(1)));
+    let mut limit = Arc::new(Semaphore::new(pipeline::poll_slots(
+        config.fetch.concurrency,
+    )));
     let tracker = TaskTracker::new();
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(String, DateTime<Utc>)>();
     let mut in_flight: HashSet<String> = HashSet::new();
@@ -507,7 +510,9 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
                     if let Some(c) = cluster.as_mut() {
                         c.claim_soon();
                     }
-                    limit = Arc::new(Semaphore::new(new_ctx.config.fetch.concurrency.max(1)));
+                    limit = Arc::new(Semaphore::new(pipeline::poll_slots(
+                        new_ctx.config.fetch.concurrency,
+                    )));
                     ctx = new_ctx;
                     ctx.metrics
                         .set_feeds(feeds.values().filter(|f| f.enabled).count() as u64);
@@ -534,7 +539,9 @@ pub async fn run(config_path: PathBuf, shutdown: CancellationToken) -> anyhow::R
                             );
                         }
                     }
-                    limit = Arc::new(Semaphore::new(new_ctx.config.fetch.concurrency.max(1)));
+                    limit = Arc::new(Semaphore::new(pipeline::poll_slots(
+                        new_ctx.config.fetch.concurrency,
+                    )));
                     ctx = new_ctx;
                     ctx.metrics
                         .set_feeds(feeds.values().filter(|f| f.enabled).count() as u64);
@@ -802,6 +809,7 @@ async fn reload_config(path: &Path, ctx: &Context) -> anyhow::Result<(Context, V
     Ok((
         Context {
             pages: Arc::new(Semaphore::new(config.fetch.concurrency.max(1))),
+            fetches: Arc::new(Semaphore::new(config.fetch.concurrency.max(1))),
             cpu: ctx.cpu.clone(),
             writer: ctx.writer.clone(),
             polls: ctx.polls.clone(),

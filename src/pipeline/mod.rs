@@ -57,6 +57,10 @@ pub struct Context {
     pub store: SharedStore,
     /// Article page fetches in flight, across all feeds.
     pub pages: Arc<Semaphore>,
+    /// Feed fetches in flight, `fetch.concurrency` at most. A poll holds one
+    /// from its request to its parsed entries, not while it waits for the
+    /// writer: finished polls queue for one group commit ([`poll_slots`]).
+    pub fetches: Arc<Semaphore>,
     /// Threads for CPU-bound jobs (feed parsing, page extraction, story
     /// fingerprints): one per core. More would not finish sooner, and each
     /// job holds a parsed document.
@@ -106,6 +110,21 @@ pub struct PollReport {
 /// other jobs (a reader's query, the article queue) behind one commit.
 const POLLS_PER_COMMIT: usize = 256;
 
+/// Finished polls that may wait for the writer, per feed fetch allowed at
+/// once. The writer's cost per group is mostly the index pages it dirties,
+/// and polls arriving one group at a time share them: with waiting polls
+/// bounded by the fetches (16), a group held at most 16 polls, whose random
+/// story-index keys dirtied a page each.
+const WAITING_PER_FETCH: usize = 3;
+
+/// How many polls may be under way at once for `concurrency` feed fetches:
+/// those fetching and those waiting for the writer. The callers that start
+/// polls (the daemon, `poll`) bound their tasks by this; the pipeline
+/// bounds the fetches ([`Context::fetches`]).
+pub fn poll_slots(concurrency: usize) -> usize {
+    concurrency.max(1) * (1 + WAITING_PER_FETCH)
+}
+
 /// How many CPU-bound jobs run at once: the cores this process may use.
 fn cpu_slots() -> usize {
     std::thread::available_parallelism().map_or(2, usize::from)
@@ -116,6 +135,7 @@ impl Context {
     pub fn new(config: Arc<Config>, store: Store) -> anyhow::Result<Context> {
         let fetcher = Fetcher::new(fetch_options(&config.fetch))?;
         let pages = Arc::new(Semaphore::new(config.fetch.concurrency.max(1)));
+        let fetches = Arc::new(Semaphore::new(config.fetch.concurrency.max(1)));
         let store = Arc::new(Mutex::new(store));
         let writer = Workers::new("newswire-store", 1)?;
         let polls = {
@@ -131,6 +151,7 @@ impl Context {
             fetcher,
             store,
             pages,
+            fetches,
             cpu: Workers::new("newswire-cpu", cpu_slots())?,
             writer,
             polls,
@@ -194,7 +215,12 @@ pub async fn poll_feed_leased(
         .as_deref()
         .and_then(|u| Url::parse(u).ok())
         .unwrap_or_else(|| feed.url.clone());
-    let (mut record, pages) = match fetch_and_parse(ctx, feed, &state, &url, started_at).await {
+    // Never closed, so the permit always comes; dropped once the entries
+    // are parsed (and their pages fetched), before the write.
+    let fetching = Arc::clone(&ctx.fetches).acquire_owned().await.ok();
+    let fetched = fetch_and_parse(ctx, feed, &state, &url, started_at).await;
+    drop(fetching);
+    let (mut record, pages) = match fetched {
         Ok((mut record, pages)) => {
             record.elapsed = clock.elapsed();
             (record, pages)

@@ -284,6 +284,7 @@ mod tests {
     use chrono::{TimeDelta, TimeZone};
 
     use super::*;
+    use crate::stories::index::MAX_CANDIDATES;
     use crate::stories::{MemoryIndex, assign_story, band_keys, default_window};
 
     fn db() -> Connection {
@@ -396,7 +397,9 @@ mod tests {
     #[test]
     fn a_key_carried_by_many_items_yields_only_its_newest_carriers() {
         // A template: every item carries the same keys. The lookup reads
-        // the newest CANDIDATE_POSTINGS of them, on SQLite as in memory.
+        // the newest CANDIDATE_POSTINGS of them, on SQLite as in memory, and
+        // of those, all sharing as many keys, keeps the newest
+        // MAX_CANDIDATES.
         let conn = db();
         let t0 = Utc.with_ymd_and_hms(2026, 11, 20, 8, 0, 0).unwrap();
         let fp = Fingerprint::from_text(&text("officials expect a further statement", 40));
@@ -416,7 +419,8 @@ mod tests {
             ids.sort_unstable();
             ids
         };
-        let newest: Vec<i64> = (11..=n).collect();
+        let kept = CANDIDATE_POSTINGS.min(MAX_CANDIDATES) as i64;
+        let newest: Vec<i64> = (n - kept + 1..=n).collect();
         assert_eq!(
             ids(sqlite.candidates(&bands, &samples, t0).unwrap()),
             newest
@@ -432,6 +436,56 @@ mod tests {
             ids(sqlite.candidates(&bands, &[], late).unwrap()),
             (n - 4..=n).collect::<Vec<_>>()
         );
+        // The ten oldest also carry a key of their own: they would share
+        // one key more than the rest, were they among the newest
+        // CANDIDATE_POSTINGS carriers of the template's keys. They are not.
+        let mut query = bands.clone();
+        for id in 1..=10 {
+            let mut keys = bands.clone();
+            keys.push(1_000 + id);
+            query.push(1_000 + id);
+            let at = t0 + TimeDelta::minutes(id);
+            sqlite.insert(id, id, at, &fp, &keys, &samples).unwrap();
+        }
+        assert_eq!(
+            ids(sqlite.candidates(&query, &samples, t0).unwrap()),
+            newest
+        );
+    }
+
+    #[test]
+    fn the_items_sharing_most_keys_are_the_candidates_when_a_template_links_many() {
+        // 80 items each share one band key with the new item (a template's
+        // words), the oldest shares three: it is kept, with the newest of
+        // the others up to the bound.
+        let conn = db();
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 20, 8, 0, 0).unwrap();
+        let fp = Fingerprint::from_text(&text("officials expect a further statement", 40));
+        let mut sqlite = SqliteIndex(&conn);
+        let n = 80i64;
+        for id in 1..=n + 1 {
+            conn.execute("INSERT INTO items (id) VALUES (?1)", [id])
+                .unwrap();
+            let keys: Vec<i64> = if id == 1 {
+                vec![1, 2, 3]
+            } else {
+                vec![100 + id]
+            };
+            let at = t0 + TimeDelta::minutes(id);
+            sqlite.insert(id, id, at, &fp, &keys, &[]).unwrap();
+        }
+        let mut query: Vec<i64> = (2..=n + 1).map(|id| 100 + id).collect();
+        query.extend([1, 2, 3]);
+        let mut ids: Vec<i64> = sqlite
+            .candidates(&query, &[], t0)
+            .unwrap()
+            .iter()
+            .map(|c| c.item_id)
+            .collect();
+        ids.sort_unstable();
+        let mut expected = vec![1];
+        expected.extend(n + 1 - (MAX_CANDIDATES as i64 - 2)..=n + 1);
+        assert_eq!(ids, expected);
     }
 
     #[test]

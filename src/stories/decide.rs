@@ -286,18 +286,7 @@ pub fn compare(a: &Fingerprint, b: &Fingerprint) -> Similarity {
 
 /// Compares two fingerprints, `boilerplate` sample keys set aside.
 pub fn compare_with(a: &Fingerprint, b: &Fingerprint, boilerplate: &HashSet<i64>) -> Similarity {
-    let slots = a.minhash.len().min(b.minhash.len());
-    let agree = a
-        .minhash
-        .iter()
-        .zip(&b.minhash)
-        .filter(|(x, y)| x == y && **x != EMPTY_SLOT)
-        .count();
-    let jaccard = if slots == 0 {
-        0.0
-    } else {
-        agree as f64 / slots as f64
-    };
+    let jaccard = minhash_jaccard(a, b);
     let (na, nb) = (f64::from(a.tokens), f64::from(b.tokens));
     let smaller = na.min(nb);
     let mut containment = if smaller == 0.0 {
@@ -322,6 +311,86 @@ pub fn compare_with(a: &Fingerprint, b: &Fingerprint, boilerplate: &HashSet<i64>
         simhash_distance: (a.simhash ^ b.simhash).count_ones(),
         number_containment: number_containment(a.numbers, b.numbers),
         samples,
+    }
+}
+
+/// The Jaccard estimate of two fingerprints: the share of MinHash slots that
+/// agree.
+fn minhash_jaccard(a: &Fingerprint, b: &Fingerprint) -> f64 {
+    let slots = a.minhash.len().min(b.minhash.len());
+    let agree = a
+        .minhash
+        .iter()
+        .zip(&b.minhash)
+        .filter(|(x, y)| x == y && **x != EMPTY_SLOT)
+        .count();
+    if slots == 0 {
+        0.0
+    } else {
+        agree as f64 / slots as f64
+    }
+}
+
+/// Entries of `small` (sorted by key) whose key is in `large` (sorted too).
+fn sorted_hits<T, K: Ord>(small: &[T], large: &[T], key: impl Fn(&T) -> K) -> u32 {
+    let mut j = 0;
+    let mut hits = 0;
+    for x in small {
+        let k = key(x);
+        while j < large.len() && key(&large[j]) < k {
+            j += 1;
+        }
+        hits += u32::from(j < large.len() && key(&large[j]) == k);
+    }
+    hits
+}
+
+/// False only when [`judge`] is sure to find no match between `a` and `b`,
+/// read from bounds that cost a merge of sorted lists, before the full
+/// [`compare_with`]: a resemblance needs the MinHash estimate at
+/// [`MIN_JACCARD`], a containment [`MIN_SHARED_SAMPLES`] shared samples
+/// (whatever is set aside, the shared samples are fewer than the keys in
+/// both lists), and a pick-up a complete smaller head with
+/// [`MIN_HEAD_SHARED`] and [`MIN_HEAD_CONTAINED_PCT`] of its shingles in the
+/// other head (near their position or not). Most candidates a lookup
+/// returns share a template's key or two and fail all three.
+pub fn may_match(a: &Fingerprint, b: &Fingerprint) -> bool {
+    if a.is_empty() || b.is_empty() {
+        return false;
+    }
+    if a.text_hash == b.text_hash {
+        return true;
+    }
+    if a.is_short() || b.is_short() {
+        return false;
+    }
+    if !(a.has_samples() && b.has_samples()) || minhash_jaccard(a, b) >= MIN_JACCARD {
+        return true;
+    }
+    let samples = |x: &Fingerprint, y: &Fingerprint| sorted_hits(&x.samples, &y.samples, |s| s.key);
+    if samples(a, b).max(samples(b, a)) >= MIN_SHARED_SAMPLES {
+        return true;
+    }
+    if !(a.has_head() && b.has_head()) {
+        return false;
+    }
+    let (small, large) = head_order(a, b);
+    if !small.head_complete {
+        return false;
+    }
+    let shared = sorted_hits(&small.head, &large.head, |h| h.0);
+    let smaller = small.head.len() as u32;
+    shared >= MIN_HEAD_SHARED
+        && (shared * 100).checked_div(smaller).unwrap_or(0) >= MIN_HEAD_CONTAINED_PCT
+}
+
+/// The two fingerprints as (smaller head, other) for the head comparison:
+/// the shorter head, ties to the fewer words.
+fn head_order<'f>(a: &'f Fingerprint, b: &'f Fingerprint) -> (&'f Fingerprint, &'f Fingerprint) {
+    if (a.head.len(), a.words) <= (b.head.len(), b.words) {
+        (a, b)
+    } else {
+        (b, a)
     }
 }
 
@@ -409,8 +478,7 @@ fn overlap(a: &Fingerprint, b: &Fingerprint, boilerplate: &HashSet<i64>) -> Samp
 /// of the top keeps its order, while a phrase that recurs further on (a
 /// subhead repeating the opening's words) is not the copy.
 fn head_overlap(a: &Fingerprint, b: &Fingerprint) -> HeadOverlap {
-    let a_smaller = (a.head.len(), a.words) <= (b.head.len(), b.words);
-    let (small, large) = if a_smaller { (a, b) } else { (b, a) };
+    let (small, large) = head_order(a, b);
     // Per paragraph of a head, over its positions below `upto`: (shingles,
     // found near the same position in `other`, found anywhere in it). Heads
     // are sorted by hash, so one merge walk finds every hit.
@@ -624,6 +692,9 @@ pub fn choose(
 ) -> StoryDecision {
     let mut best: Option<(f64, &Candidate)> = None;
     for cand in candidates.iter().filter(|c| c.item_id != item_id) {
+        if !may_match(fp, &cand.fingerprint) {
+            continue;
+        }
         let sim = compare_with(fp, &cand.fingerprint, boilerplate);
         let score = match judge(fp, &cand.fingerprint, &sim) {
             None => continue,

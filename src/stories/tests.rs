@@ -267,3 +267,71 @@ fn pickup_of_the_top_of_a_long_article_joins_on_the_head() {
     let fb = Fingerprint::from_text(&brief);
     assert!(!same_story(&fo, &fb), "{:?}", compare(&fo, &fb));
 }
+
+#[test]
+fn candidates_sharing_the_most_keys_are_kept_when_there_are_too_many() {
+    use super::index::{MAX_CANDIDATES, MIN_CANDIDATE_SAMPLES, candidate_ids};
+    // 100 items under one band key each (a template), the oldest item under
+    // three, and items under sample keys only: two shared make a candidate,
+    // one does not.
+    let template: Vec<Vec<i64>> = (1000..1100).map(|id| vec![id]).collect();
+    let copy = [vec![7], vec![7], vec![7]];
+    let bands = template
+        .iter()
+        .map(Vec::as_slice)
+        .chain(copy.iter().map(Vec::as_slice));
+    let samples = [vec![8, 9], vec![8]];
+    let ids = candidate_ids(bands, samples.iter().map(Vec::as_slice));
+    assert_eq!(ids.len(), MAX_CANDIDATES);
+    assert_eq!(ids[0], 7, "three shared keys outrank one: {ids:?}");
+    assert_eq!(ids[1], 8, "two shared sample keys: {ids:?}");
+    // The rest are the newest of the template's carriers.
+    let newest: Vec<i64> = (1100 - (MAX_CANDIDATES as i64 - 2)..1100).collect();
+    assert_eq!(&ids[2..], newest.as_slice());
+    assert!(!ids.contains(&9), "one shared sample key is no candidate");
+    assert_eq!(MIN_CANDIDATE_SAMPLES, 2);
+
+    // Under the bound, every admitted item is kept.
+    let few = candidate_ids(
+        [[1i64, 2].as_slice()],
+        [[3i64].as_slice(), [3i64, 4].as_slice()],
+    );
+    assert_eq!(few, vec![1, 2, 3]);
+}
+
+#[test]
+fn the_cheap_screen_never_turns_away_a_pair_the_rules_accept() {
+    // Every pair of a mix of copies, cuts, pick-ups and unrelated texts with
+    // shared parts: wherever `may_match` says no, `judge` says no too; and
+    // it does say no to most unrelated pairs, which is what it is for.
+    let original = article("harbour", 12);
+    let mut texts = vec![
+        original.join("\n\n"),
+        original[..8].join("\n\n"),
+        original[..2].join("\n\n") + "\n\nReuters contributed to this report.",
+        original[1..]
+            .join("\n\n")
+            .replacen("minister", "premier", 3),
+        format!("{}\n\n{}", original[0], article("railway", 5).join("\n\n")),
+        format!("{}\n\n{}", article("court", 5).join("\n\n"), original[4]),
+        para("harbour-0", 3),
+        String::new(),
+    ];
+    for topic in ["election", "drought", "summit", "strike"] {
+        texts.push(article(topic, 6).join("\n\n"));
+    }
+    let fps: Vec<Fingerprint> = texts.iter().map(|t| Fingerprint::from_text(t)).collect();
+    let (mut screened, mut matched) = (0, 0);
+    for a in &fps {
+        for b in &fps {
+            let verdict = judge(a, b, &compare(a, b));
+            matched += usize::from(verdict.is_some());
+            if !decide::may_match(a, b) {
+                screened += 1;
+                assert_eq!(verdict, None, "{:?}", compare(a, b));
+            }
+        }
+    }
+    assert!(matched > fps.len(), "the mix holds matching pairs");
+    assert!(screened * 2 > fps.len() * fps.len(), "{screened} screened");
+}

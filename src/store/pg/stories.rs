@@ -14,7 +14,9 @@ use crate::model::Extraction;
 use crate::store::stories::{SPREAD_POSTINGS, StoryStoreError};
 use crate::store::stories_hook::{self, LateText, NewItemText, StoryRefresh, is_teaser};
 use crate::store::{ItemId, StoreError, StoredEntry};
-use crate::stories::index::{CANDIDATE_POSTINGS, MIN_CANDIDATE_SAMPLES, distinct_keys};
+use crate::stories::index::{
+    CANDIDATE_POSTINGS, MAX_CANDIDATES, MIN_CANDIDATE_SAMPLES, distinct_keys,
+};
 use crate::stories::{self, Candidate, Fingerprint, StoryDecision, StoryIndex};
 
 /// What the PostgreSQL story index fails with.
@@ -47,7 +49,8 @@ impl StoryIndex for PgIndex<'_, '_> {
         if bands.is_empty() && samples.is_empty() {
             return Ok(Vec::new());
         }
-        // The rule of `candidate_ids` in one statement: the newest postings
+        // The rule of `candidate_ids` in one statement (the most keys shared
+        // first, ties to the highest id): the newest postings
         // of each distinct key (a bounded range read, the primary key's
         // order backwards), gathered first (an InitPlan) so that the
         // fingerprints are read by primary key. With `IN (subquery)` the
@@ -56,20 +59,24 @@ impl StoryIndex for PgIndex<'_, '_> {
         let rows = self.tx.borrow_mut().query(
             "SELECT f.item_id, f.story_id, f.seen_at, f.fingerprint FROM story_fingerprints f
              WHERE f.item_id = ANY(ARRAY(
-               SELECT p.item_id FROM unnest($2::bigint[]) k(key) CROSS JOIN LATERAL
-                 (SELECT item_id FROM story_bands WHERE band_key = k.key AND seen_at >= $1
-                  ORDER BY seen_at DESC, item_id DESC LIMIT $5) p
-               UNION
-               SELECT p.item_id FROM unnest($3::bigint[]) k(key) CROSS JOIN LATERAL
-                 (SELECT item_id FROM story_samples WHERE sample_key = k.key AND seen_at >= $1
-                  ORDER BY seen_at DESC, item_id DESC LIMIT $5) p
-               GROUP BY p.item_id HAVING count(*) >= $4))",
+               SELECT p.item_id FROM (
+                 SELECT p.item_id, 1 AS band FROM unnest($2::bigint[]) k(key) CROSS JOIN LATERAL
+                   (SELECT item_id FROM story_bands WHERE band_key = k.key AND seen_at >= $1
+                    ORDER BY seen_at DESC, item_id DESC LIMIT $5) p
+                 UNION ALL
+                 SELECT p.item_id, 0 FROM unnest($3::bigint[]) k(key) CROSS JOIN LATERAL
+                   (SELECT item_id FROM story_samples WHERE sample_key = k.key AND seen_at >= $1
+                    ORDER BY seen_at DESC, item_id DESC LIMIT $5) p) p
+               GROUP BY p.item_id
+               HAVING sum(p.band) > 0 OR count(*) - sum(p.band) >= $4
+               ORDER BY count(*) DESC, p.item_id DESC LIMIT $6))",
             &[
                 &since.timestamp(),
                 &distinct_keys(bands),
                 &distinct_keys(samples),
                 &(MIN_CANDIDATE_SAMPLES as i64),
                 &(CANDIDATE_POSTINGS as i64),
+                &(MAX_CANDIDATES as i64),
             ],
         )?;
         #[cfg(test)]
@@ -358,7 +365,7 @@ mod tests {
     use super::*;
     use crate::store::pg::tests::{TestDb, entry, feeds, item, poll, story_text};
     use crate::stories::band_keys;
-    use crate::stories::index::CANDIDATE_POSTINGS;
+    use crate::stories::index::{CANDIDATE_POSTINGS, MAX_CANDIDATES};
 
     #[test]
     fn a_key_carried_by_many_items_yields_only_its_newest_carriers() {
@@ -397,13 +404,70 @@ mod tests {
             ids.sort_unstable();
             ids
         };
-        // All stored in one second: the newest are the highest ids.
-        let newest = &stored[10..];
+        // All stored in one second: the newest are the highest ids; all
+        // share as many keys, so the newest MAX_CANDIDATES are kept.
+        let newest = &stored[n - CANDIDATE_POSTINGS.min(MAX_CANDIDATES)..];
         let both = index
             .candidates(&band_keys(&fp), &fp.sample_keys(), since)
             .unwrap();
         assert_eq!(ids(both), newest);
         let by_samples = index.candidates(&[], &fp.sample_keys(), since).unwrap();
         assert_eq!(ids(by_samples), newest);
+    }
+
+    #[test]
+    fn the_items_sharing_most_keys_are_the_candidates_when_a_template_links_many() {
+        // As on SQLite (`store::stories`): the oldest item shares three band
+        // keys, each of the others one; the bound keeps the oldest and the
+        // newest of the others.
+        let Some(db) = TestDb::new("candidate ranking") else {
+            return;
+        };
+        let mut store = db.store("t");
+        let feed = feeds(&mut store, &["wire"])[0];
+        let n = 80usize;
+        let entries = (0..=n)
+            .map(|i| {
+                let url = format!("https://wire.test/{i}");
+                let text = story_text(&format!("report number {i} filed"), 40);
+                entry(&i.to_string(), item(&url, "Report", &text))
+            })
+            .collect();
+        store.record_poll(&poll(feed, entries, vec![])).unwrap();
+        let mut client = store.client().unwrap();
+        let mut tx = client.transaction().unwrap();
+        let stored: Vec<i64> = tx
+            .query("SELECT id FROM items ORDER BY id", &[])
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert_eq!(stored.len(), n + 1);
+        let fp = Fingerprint::from_text(&story_text("officials expect a statement", 40));
+        let at = Utc::now();
+        let mut index = PgIndex {
+            tx: RefCell::new(&mut tx),
+            after_lookup: None,
+        };
+        for (i, id) in stored.iter().enumerate() {
+            let keys: Vec<i64> = if i == 0 {
+                vec![1, 2, 3]
+            } else {
+                vec![100 + *id]
+            };
+            index.insert(*id, *id, at, &fp, &keys, &[]).unwrap();
+        }
+        let mut query: Vec<i64> = stored[1..].iter().map(|id| 100 + id).collect();
+        query.extend([1, 2, 3]);
+        let mut ids: Vec<i64> = index
+            .candidates(&query, &[], at - chrono::TimeDelta::days(1))
+            .unwrap()
+            .iter()
+            .map(|c| c.item_id)
+            .collect();
+        ids.sort_unstable();
+        let mut expected = vec![stored[0]];
+        expected.extend_from_slice(&stored[n + 2 - MAX_CANDIDATES..]);
+        assert_eq!(ids, expected);
     }
 }
