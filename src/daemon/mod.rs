@@ -129,14 +129,14 @@ pub async fn poll_once(
         let config = Arc::clone(&config);
         move || {
             let store = open_store(&config)?;
-            let states = store.feed_states()?;
+            let states = store.feed_schedules()?;
             Ok((store, states))
         }
     })
     .await?;
     let gone: HashSet<String> = states
         .into_iter()
-        .filter(|s| s.disabled_reason.is_some())
+        .filter(|s| s.gone)
         .map(|s| s.name)
         .collect();
     let ctx = Context::new(Arc::clone(&config), store)?;
@@ -800,13 +800,13 @@ const NEVER: DateTime<Utc> = DateTime::<Utc>::MAX_UTC;
 /// Due times from the store: a feed never polled, or overdue, is due now;
 /// a gone feed never.
 async fn initial_due_times(ctx: &Context) -> anyhow::Result<HashMap<String, DateTime<Utc>>> {
-    let states = ctx.with_store(|s| s.feed_states()).await?;
+    let states = ctx.with_store(|s| s.feed_schedules()).await?;
     let now = Utc::now();
     Ok(states
         .into_iter()
         .filter(|s| s.enabled)
         .map(|s| {
-            let at = if s.disabled_reason.is_some() {
+            let at = if s.gone {
                 NEVER
             } else {
                 s.next_due_at.unwrap_or(now)
@@ -820,8 +820,8 @@ async fn initial_due_times(ctx: &Context) -> anyhow::Result<HashMap<String, Date
 /// schedule or URL changed (their due times are recomputed).
 async fn reload_config(path: &Path, ctx: &Context) -> anyhow::Result<(Context, Vec<String>)> {
     let config = Arc::new(Config::load(path)?);
-    let feeds = config.feeds.clone();
-    ctx.with_store(move |s| s.sync_feeds(&feeds, Utc::now()))
+    let loaded = Arc::clone(&config);
+    ctx.with_store(move |s| s.sync_feeds(&loaded.feeds, Utc::now()))
         .await?;
     // By name: `Config::feed` is a scan, once per feed would be quadratic.
     let before: HashMap<&str, &crate::config::FeedConfig> = ctx

@@ -23,8 +23,8 @@ use serde::Serialize;
 
 pub use location::{PgUrl, SslMode, StoreLocation};
 pub use poll::{
-    FeedId, FeedMeta, FeedState, ItemId, Lease, LinkedEntry, PollOutcome, PollRecord, PollSummary,
-    SearchTerms, StoredEntry,
+    FeedId, FeedMeta, FeedSchedule, FeedState, ItemId, Lease, LinkedEntry, PollOutcome, PollRecord,
+    PollSummary, SearchTerms, StoredEntry,
 };
 pub use reads::{
     FeedRow, ItemBody, ItemCursor, ItemDetail, ItemQuery, ItemRow, ItemSource, SearchHit,

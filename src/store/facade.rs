@@ -17,8 +17,8 @@ use super::articles::{ArticleJob, ArticleOutcome, ArticleRow, PageJob, QueueStat
 use super::stories_hook::{NewItemText, StoryRefresh};
 use super::{CancelHandle, PendingPoll, SqliteStore, StoreCheck, StoreError};
 use crate::model::{
-    FeedId, FeedRow, FeedState, ItemBody, ItemDetail, ItemId, ItemQuery, ItemRow, Lease,
-    PollRecord, PollSummary, SearchHit, StoreGauges, StoreLocation, StoryQuery, StoryRow,
+    FeedId, FeedRow, FeedSchedule, FeedState, ItemBody, ItemDetail, ItemId, ItemQuery, ItemRow,
+    Lease, PollRecord, PollSummary, SearchHit, StoreGauges, StoreLocation, StoryQuery, StoryRow,
 };
 
 /// The store a daemon, a command or a request works with, whatever the
@@ -166,6 +166,12 @@ impl Store {
     /// The stored state of every feed, by name.
     pub fn feed_states(&self) -> Result<Vec<FeedState>, StoreError> {
         dispatch!(self, s => s.feed_states())
+    }
+
+    /// Every feed's name, enabled and gone flags and next due time, by name:
+    /// what the daemon's schedule needs, without the rest of each state.
+    pub fn feed_schedules(&self) -> Result<Vec<FeedSchedule>, StoreError> {
+        dispatch!(self, s => s.feed_schedules())
     }
 
     /// The stored state of the feed called `name`.

@@ -28,7 +28,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use super::soundness::{self, FileStamp, Proof};
 use super::{CancelHandle, StoreCheck, StoreError, checkpoint, fts, migrate, stories};
-use crate::model::{FeedId, FeedState, ItemId, Lease, parse_ts, ts};
+use crate::model::{FeedId, FeedSchedule, FeedState, ItemId, Lease, parse_ts, ts};
 
 /// The SQLite store: one connection.
 pub struct SqliteStore {
@@ -296,6 +296,28 @@ impl SqliteStore {
             .prepare_cached(&format!("SELECT {FEED_COLUMNS} FROM feeds ORDER BY name"))
             .map_err(&wrap)?;
         let rows = stmt.query_map([], feed_from_row).map_err(&wrap)?;
+        rows.collect::<Result<_, _>>().map_err(&wrap)
+    }
+
+    /// Every feed's schedule row, by name (see [`FeedSchedule`]).
+    pub fn feed_schedules(&self) -> Result<Vec<FeedSchedule>, StoreError> {
+        let wrap = self.wrap();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT name, enabled, disabled_reason IS NOT NULL, next_due_at FROM feeds ORDER BY name",
+            )
+            .map_err(&wrap)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(FeedSchedule {
+                    name: r.get(0)?,
+                    enabled: r.get(1)?,
+                    gone: r.get(2)?,
+                    next_due_at: r.get::<_, Option<String>>(3)?.as_deref().and_then(parse_ts),
+                })
+            })
+            .map_err(&wrap)?;
         rows.collect::<Result<_, _>>().map_err(&wrap)
     }
 

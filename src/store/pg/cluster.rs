@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use postgres::Row;
 
 use super::{PgStore, big, lock_key};
-use crate::model::Lease;
+use crate::model::{FeedSchedule, Lease};
 use crate::store::{FeedId, FeedState, ItemId, StoreError};
 
 const FEED_COLUMNS: &str = "f.id, f.name, f.url, f.effective_url, f.etag, f.last_modified, \
@@ -91,6 +91,27 @@ impl PgStore {
             )
             .map_err(wrap)?;
         Ok(rows.iter().map(feed_from).collect())
+    }
+
+    /// Every feed's schedule row, by name (see [`FeedSchedule`]).
+    pub fn feed_schedules(&self) -> Result<Vec<FeedSchedule>, StoreError> {
+        let wrap = self.wrap();
+        let rows = self
+            .client()?
+            .query(
+                "SELECT name, enabled, disabled_reason IS NOT NULL, next_due_at FROM feeds ORDER BY name",
+                &[],
+            )
+            .map_err(wrap)?;
+        Ok(rows
+            .iter()
+            .map(|r| FeedSchedule {
+                name: r.get(0),
+                enabled: r.get(1),
+                gone: r.get(2),
+                next_due_at: r.get(3),
+            })
+            .collect())
     }
 
     /// The stored state of the feed called `name`.

@@ -88,6 +88,22 @@ pub(crate) fn a_poll_stores_new_items_their_sources_and_the_feed_state(t: &mut T
             .collect::<Vec<_>>(),
         [("alpha", true), ("beta", false)]
     );
+    // The daemon's narrow read agrees with the states.
+    let schedules = t.store.feed_schedules().expect("schedules");
+    assert_eq!(
+        schedules
+            .iter()
+            .map(|s| (s.name.as_str(), s.enabled, s.gone, s.next_due_at))
+            .collect::<Vec<_>>(),
+        states
+            .iter()
+            .map(|s| {
+                let gone = s.disabled_reason.is_some();
+                (s.name.as_str(), s.enabled, gone, s.next_due_at)
+            })
+            .collect::<Vec<_>>()
+    );
+    assert!(schedules[0].next_due_at.is_some(), "{schedules:?}");
 }
 
 pub(crate) fn one_canonical_url_through_two_feeds_is_one_item_with_two_sources(t: &mut TestStore) {
