@@ -203,8 +203,6 @@ pub async fn poll_feed_leased(
     feed: &FeedConfig,
     lease: Option<Lease>,
 ) -> Result<PollReport, StoreError> {
-    let started_at = Utc::now();
-    let clock = Instant::now();
     let name = feed.name.clone();
     let state = ctx
         .with_store(move |s| s.feed_state(&name))
@@ -218,8 +216,11 @@ pub async fn poll_feed_leased(
         .and_then(|u| Url::parse(u).ok())
         .unwrap_or_else(|| feed.url.clone());
     // Never closed, so the permit always comes; dropped once the entries
-    // are parsed (and their pages fetched), before the write.
+    // are parsed (and their pages fetched), before the write. The poll's
+    // time starts with its fetch, not with its wait for a slot.
     let fetching = Arc::clone(&ctx.fetches).acquire_owned().await.ok();
+    let started_at = Utc::now();
+    let clock = Instant::now();
     let fetched = fetch_and_parse(ctx, feed, &state, &url, started_at).await;
     drop(fetching);
     let (mut record, pages) = match fetched {
