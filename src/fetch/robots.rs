@@ -39,6 +39,25 @@ const MAX_PARSE: usize = 500 * 1024;
 /// Past this many origins, expired entries are dropped from the cache.
 const PRUNE_ABOVE: usize = 4096;
 
+/// The origins cached, and the size at which expired ones are next dropped:
+/// twice what survived the last pruning, so pruning costs O(1) per insert
+/// however many origins are fresh (a scan at every insert past
+/// [`PRUNE_ABOVE`] made a pass over 100,000 hosts quadratic).
+#[derive(Debug)]
+struct Entries {
+    map: HashMap<String, Cached>,
+    prune_above: usize,
+}
+
+impl Default for Entries {
+    fn default() -> Self {
+        Entries {
+            map: HashMap::new(),
+            prune_above: PRUNE_ABOVE,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Rule {
     allow: bool,
@@ -231,7 +250,7 @@ struct Cached {
 /// the robots.txt requests in flight.
 #[derive(Debug, Default)]
 pub(crate) struct RobotsCache {
-    entries: Mutex<HashMap<String, Cached>>,
+    entries: Mutex<Entries>,
     flight: SingleFlight<String, Result<Arc<RobotsRules>, FetchError>>,
 }
 
@@ -243,6 +262,7 @@ impl RobotsCache {
     fn get(&self, origin: &str) -> Option<Arc<RobotsRules>> {
         let entries = lock(&self.entries);
         entries
+            .map
             .get(origin)
             .filter(|c| c.expires > Instant::now())
             .map(|c| c.rules.clone())
@@ -251,10 +271,11 @@ impl RobotsCache {
     fn put(&self, origin: String, rules: Arc<RobotsRules>, ttl: Duration) {
         let mut entries = lock(&self.entries);
         let now = Instant::now();
-        if entries.len() > PRUNE_ABOVE {
-            entries.retain(|_, c| c.expires > now);
+        if entries.map.len() > entries.prune_above {
+            entries.map.retain(|_, c| c.expires > now);
+            entries.prune_above = PRUNE_ABOVE.max(2 * entries.map.len());
         }
-        entries.insert(
+        entries.map.insert(
             origin,
             Cached {
                 rules,
@@ -367,6 +388,31 @@ mod tests {
         assert!(!pattern_matches(b"/a*b*c", b"/axxbyy"));
         assert!(pattern_matches(b"/$", b"/"));
         assert!(!pattern_matches(b"/$", b"/x"));
+    }
+
+    #[test]
+    fn the_cache_drops_expired_origins_and_scans_rarely_when_all_are_fresh() {
+        let cache = RobotsCache::default();
+        let rules = Arc::new(RobotsRules::default());
+        // Expired as soon as stored.
+        for i in 0..=PRUNE_ABOVE {
+            cache.put(format!("http://h{i}.example"), rules.clone(), Duration::ZERO);
+        }
+        // Past the bound with every entry expired: the next insert keeps
+        // only itself.
+        cache.put("http://fresh.example".into(), rules.clone(), CACHE_OK);
+        assert_eq!(lock(&cache.entries).map.len(), 1);
+        assert!(cache.get("http://fresh.example").is_some());
+        assert!(cache.get("http://h0.example").is_none());
+        // Fresh origins past the bound: one scan, then none until the
+        // table has doubled (every insert scanned the whole table before).
+        for i in 0..3 * PRUNE_ABOVE {
+            cache.put(format!("http://f{i}.example"), rules.clone(), CACHE_OK);
+        }
+        let entries = lock(&cache.entries);
+        assert_eq!(entries.map.len(), 3 * PRUNE_ABOVE + 1);
+        // Scans at PRUNE_ABOVE + 1 entries and at twice that plus one.
+        assert_eq!(entries.prune_above, 2 * (2 * (PRUNE_ABOVE + 1) + 1));
     }
 
     #[test]
