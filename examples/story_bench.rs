@@ -24,7 +24,9 @@
 use std::time::Instant;
 
 use chrono::{TimeDelta, TimeZone, Utc};
-use newswire::store::stories::{MIGRATION_002_STORIES, MIGRATION_008_SAMPLES, SqliteIndex};
+use newswire::store::stories::{
+    MIGRATION_002_STORIES, MIGRATION_008_SAMPLES, MIGRATION_014_PENDING, SqliteIndex,
+};
 use newswire::stories::{
     BOILERPLATE_STORIES, Fingerprint, MemoryIndex, StoryIndex, assign_story, band_keys,
     default_window,
@@ -374,6 +376,7 @@ fn open_db(path: &std::path::Path) -> anyhow::Result<rusqlite::Connection> {
     }
     conn.execute_batch(MIGRATION_002_STORIES)?;
     conn.execute_batch(MIGRATION_008_SAMPLES)?;
+    conn.execute_batch(MIGRATION_014_PENDING)?;
     Ok(conn)
 }
 

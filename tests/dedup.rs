@@ -5,7 +5,9 @@
 #![allow(clippy::unwrap_used, reason = "test code: a panic is a failed test")]
 
 use chrono::{TimeDelta, TimeZone, Utc};
-use newswire::store::stories::{MIGRATION_002_STORIES, MIGRATION_008_SAMPLES, SqliteIndex};
+use newswire::store::stories::{
+    MIGRATION_002_STORIES, MIGRATION_008_SAMPLES, MIGRATION_014_PENDING, SqliteIndex,
+};
 use newswire::stories::{Fingerprint, MemoryIndex, StoryIndex, assign_story, default_window};
 use rusqlite::Connection;
 use serde::Deserialize;
@@ -82,6 +84,7 @@ fn sqlite_db() -> Connection {
     .unwrap();
     conn.execute_batch(MIGRATION_002_STORIES).unwrap();
     conn.execute_batch(MIGRATION_008_SAMPLES).unwrap();
+    conn.execute_batch(MIGRATION_014_PENDING).unwrap();
     conn
 }
 

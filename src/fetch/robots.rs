@@ -396,7 +396,11 @@ mod tests {
         let rules = Arc::new(RobotsRules::default());
         // Expired as soon as stored.
         for i in 0..=PRUNE_ABOVE {
-            cache.put(format!("http://h{i}.example"), rules.clone(), Duration::ZERO);
+            cache.put(
+                format!("http://h{i}.example"),
+                rules.clone(),
+                Duration::ZERO,
+            );
         }
         // Past the bound with every entry expired: the next insert keeps
         // only itself.

@@ -51,6 +51,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "store_check",
         include_str!("migrations/013_store_check.sql"),
     ),
+    (
+        14,
+        "story_pending",
+        include_str!("migrations/014_story_pending.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -68,6 +68,13 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// The writer's page cache, in KiB (`PRAGMA cache_size`).
 const WRITER_CACHE_KIB: u32 = 32 * 1024;
 
+/// The page cache of the writer's `temp` database, in KiB: enough to hold
+/// the story index's pending keys (`stories::PENDING_ITEMS` items' keys,
+/// about 27 MB) without writing them to its temporary file. Statement
+/// journals stay files (`temp_store = MEMORY` kept a merge's statement
+/// journal in memory: 100 MB more at the peak).
+const PENDING_CACHE_KIB: u32 = 40 * 1024;
+
 /// Prepared statements the writer keeps: every statement of a poll's write
 /// (about 25) and the candidate lookup, whose text varies with the number of
 /// sample keys. rusqlite's default of 16 made a poll re-prepare most of them.
@@ -121,7 +128,8 @@ impl SqliteStore {
             .execute_batch(&format!(
                 "PRAGMA wal_autocheckpoint = {};
                  PRAGMA journal_size_limit = {};
-                 PRAGMA cache_size = -{WRITER_CACHE_KIB};",
+                 PRAGMA cache_size = -{WRITER_CACHE_KIB};
+                 PRAGMA temp.cache_size = -{PENDING_CACHE_KIB};",
                 checkpoint::WRITER_AUTOCHECKPOINT_PAGES,
                 checkpoint::WAL_SIZE_LIMIT
             ))
@@ -423,6 +431,14 @@ impl SqliteStore {
                 tx.execute("DELETE FROM items WHERE id = ?1", [id])
                     .map_err(&wrap)?;
             }
+            // The cascade took their pending story keys from `story_pending`,
+            // not from the writer's in-memory copy: rebuilt at next use.
+            stories::SqliteIndex(&tx)
+                .forget_pending()
+                .map_err(|source| StoreError::StoryIndex {
+                    path: self.path.clone(),
+                    source: Box::new(source),
+                })?;
             tx.commit().map_err(&wrap)?;
             total += ids.len();
         }

@@ -2,12 +2,29 @@
 //!
 //! [`SqliteIndex`] implements [`StoryIndex`] over a borrowed
 //! [`rusqlite::Connection`] on the tables of migrations
-//! [`MIGRATION_002_STORIES`] and 008: a candidate lookup is one bounded
+//! [`MIGRATION_002_STORIES`], 008 and 014: a candidate lookup is one bounded
 //! range read per key (`story_bands` by `(band_key, seen_at)` and
 //! `story_samples` by `(sample_key, seen_at)`, newest first, at most
 //! [`CANDIDATE_POSTINGS`] rows), then the chosen fingerprints by id; the spread of a
 //! sample key over stories is one bounded range read per key; an insert
 //! writes the fingerprint row, its keys and `items.story_id`.
+//!
+//! **Pending keys.** A new item's keys fall at random places in the two key
+//! b-trees, so a commit of a few hundred items dirtied one index page per key
+//! (at 300,000 items, 80 MB of WAL per group and most of the writer's time).
+//! An insert therefore writes its keys to `story_pending` (one row per item,
+//! appended in id order) and to two temporary tables of the connection
+//! (`temp.pending_bands`, `temp.pending_samples`, keyed as the index is,
+//! held in the `temp` database's page cache: `sqlite::PENDING_CACHE_KIB`),
+//! and every lookup reads the index and those. Once [`PENDING_ITEMS`] items
+//! wait, [`SqliteIndex::merge_pending`] inserts their keys into the index in
+//! key order inside the same transaction, each index page written once for
+//! many keys. `story_pending` is the truth: the temporary copy is rebuilt
+//! from it when the connection first uses the index, when another connection
+//! has committed (`PRAGMA data_version`), and after a rollback (being
+//! `temp` tables they roll back with the transaction). A crash loses
+//! nothing: the rows wait in `story_pending` for the next start.
+//!
 //! Callers own the transaction: inside the store's per-poll transaction every
 //! statement here joins it.
 
@@ -30,8 +47,40 @@ pub const MIGRATION_008_SAMPLES: &str = "CREATE TABLE story_samples (
 ) WITHOUT ROWID;
 CREATE INDEX story_samples_item ON story_samples(item_id);";
 
-/// Rows of `story_samples` read per key by [`StoryIndex::sample_spread`].
+/// The SQL of migration 014 (`story_pending`), for tests that build the
+/// tables by hand.
+pub const MIGRATION_014_PENDING: &str = include_str!("migrations/014_story_pending.sql");
+
+/// Rows read per key by [`StoryIndex::sample_spread`] from `story_samples`,
+/// and as many from the pending keys.
 pub const SPREAD_POSTINGS: i64 = 256;
+
+/// Items whose keys wait in `story_pending` before they are merged into the
+/// index. A merge of this many items' keys (about 500,000 rows) writes each
+/// index page it touches once; the temporary copy of the waiting keys
+/// takes about 27 MB of the writer's memory at most.
+pub const PENDING_ITEMS: i64 = 8192;
+
+/// The connection's temporary copy of `story_pending`, and the
+/// `data_version` it was made at (`temp` tables: each connection has its
+/// own, and they roll back with its transactions).
+const PENDING_TEMP: &str = "CREATE TEMP TABLE IF NOT EXISTS pending_bands (
+    band_key INTEGER NOT NULL,
+    seen_at  INTEGER NOT NULL,
+    item_id  INTEGER NOT NULL,
+    PRIMARY KEY (band_key, seen_at, item_id)
+) WITHOUT ROWID;
+CREATE TEMP TABLE IF NOT EXISTS pending_samples (
+    sample_key INTEGER NOT NULL,
+    seen_at    INTEGER NOT NULL,
+    item_id    INTEGER NOT NULL,
+    PRIMARY KEY (sample_key, seen_at, item_id)
+) WITHOUT ROWID;
+CREATE TEMP TABLE IF NOT EXISTS pending_state (
+    id           INTEGER PRIMARY KEY CHECK (id = 1),
+    data_version INTEGER NOT NULL,
+    items        INTEGER NOT NULL
+);";
 
 /// What the story index can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -90,9 +139,10 @@ fn json_keys(keys: &[i64]) -> String {
 pub struct SqliteIndex<'a>(pub &'a Connection);
 
 impl SqliteIndex<'_> {
-    /// Deletes band keys of items seen before `before` (they can no longer be
-    /// candidates in a later window); fingerprints are kept for the `stories`
-    /// view. Returns the number of band rows removed.
+    /// Deletes band and sample keys of items seen before `before`, merged
+    /// or pending (they can no longer be candidates in a later window);
+    /// fingerprints are kept for the `stories` view. Returns the number of
+    /// keys removed.
     ///
     /// Only fingerprints from the oldest item that still has band keys onward
     /// are read (a range of the `item_id` primary key; `+seen_at` keeps the
@@ -111,7 +161,21 @@ impl SqliteIndex<'_> {
                 .and_then(|mut s| s.execute([before.timestamp()]))
                 .map_err(sql(format!("pruning {table}")))?;
         }
-        Ok(removed)
+        let pending: Vec<i64> = self
+            .0
+            .prepare_cached(
+                "DELETE FROM story_pending WHERE seen_at < ?1 \
+                 RETURNING json_array_length(bands) + json_array_length(samples)",
+            )
+            .and_then(|mut s| {
+                s.query_map([before.timestamp()], |r| r.get(0))?
+                    .collect::<Result<_, _>>()
+            })
+            .map_err(sql("pruning pending keys"))?;
+        if !pending.is_empty() {
+            self.forget_pending()?;
+        }
+        Ok(removed + usize::try_from(pending.iter().sum::<i64>()).unwrap_or(0))
     }
 
     /// The story id recorded for an item, if it was fingerprinted.
@@ -124,6 +188,123 @@ impl SqliteIndex<'_> {
             )
             .optional()
             .map_err(sql(format!("reading the story of item {item_id}")))
+    }
+
+    /// Makes the connection's temporary copy of the pending keys match
+    /// `story_pending`: built on first use, and again when another
+    /// connection has committed since it was made or it was forgotten.
+    /// Returns how many items have keys waiting.
+    fn sync_pending(&self) -> Result<i64, StoryStoreError> {
+        let version: i64 = self
+            .0
+            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .map_err(sql("reading the data version"))?;
+        let known = match self
+            .0
+            .prepare_cached("SELECT data_version, items FROM temp.pending_state WHERE id = 1")
+        {
+            Ok(mut stmt) => stmt
+                .query_row([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
+                .optional()
+                .map_err(sql("reading the pending keys' state"))?,
+            // First use on this connection.
+            Err(_) => {
+                self.0
+                    .execute_batch(PENDING_TEMP)
+                    .map_err(sql("creating the pending keys' tables"))?;
+                None
+            }
+        };
+        if let Some((at, items)) = known
+            && at == version
+        {
+            return Ok(items);
+        }
+        self.0
+            .execute_batch(
+                "DELETE FROM temp.pending_bands;
+                 DELETE FROM temp.pending_samples;
+                 INSERT OR IGNORE INTO temp.pending_bands (band_key, seen_at, item_id)
+                   SELECT j.value, p.seen_at, p.item_id FROM story_pending p, json_each(p.bands) j;
+                 INSERT OR IGNORE INTO temp.pending_samples (sample_key, seen_at, item_id)
+                   SELECT j.value, p.seen_at, p.item_id FROM story_pending p, json_each(p.samples) j;",
+            )
+            .map_err(sql("loading the pending keys"))?;
+        let items: i64 = self
+            .0
+            .query_row("SELECT count(*) FROM story_pending", [], |r| r.get(0))
+            .map_err(sql("counting the pending keys"))?;
+        self.0
+            .prepare_cached("INSERT OR REPLACE INTO temp.pending_state VALUES (1, ?1, ?2)")
+            .and_then(|mut s| s.execute([version, items]))
+            .map_err(sql("recording the pending keys' state"))?;
+        tracing::debug!(items, "story index: pending keys loaded");
+        Ok(items)
+    }
+
+    /// Drops the temporary copy's state, so the next use rebuilds it from
+    /// `story_pending` (after this connection changed that table other than
+    /// through [`StoryIndex::insert`], as pruning and deleting items do).
+    pub fn forget_pending(&self) -> Result<(), StoryStoreError> {
+        match self.0.execute("DELETE FROM temp.pending_state", []) {
+            Ok(_) => Ok(()),
+            // Never used on this connection: nothing to forget.
+            Err(e) if e.to_string().contains("no such table") => Ok(()),
+            Err(e) => Err(sql("forgetting the pending keys")(e)),
+        }
+    }
+
+    /// Inserts every pending key into `story_bands` and `story_samples` in
+    /// key order and empties `story_pending`, inside the caller's
+    /// transaction; does nothing until [`PENDING_ITEMS`] items wait (or
+    /// always, with `all`). Returns the number of items whose keys moved.
+    pub fn merge_pending(&self, all: bool) -> Result<i64, StoryStoreError> {
+        let items = self.sync_pending()?;
+        if items == 0 || (!all && items < PENDING_ITEMS) {
+            return Ok(0);
+        }
+        // Only keys of items still pending: deleting an item (retention)
+        // cascades to its `story_pending` row, not to the temporary copy.
+        // One row per statement: a statement that writes many rows and may
+        // stop half-way (on a foreign key) first copies every index page it
+        // changes to a statement journal, as much again as the merge writes.
+        for (table, column) in [("bands", "band_key"), ("samples", "sample_key")] {
+            let mut read = self
+                .0
+                .prepare_cached(&format!(
+                    "SELECT {column}, seen_at, item_id FROM temp.pending_{table} r \
+                     WHERE EXISTS (SELECT 1 FROM story_pending p WHERE p.item_id = r.item_id)"
+                ))
+                .map_err(sql("reading the pending keys"))?;
+            let mut write = self
+                .0
+                .prepare_cached(&format!(
+                    "INSERT OR IGNORE INTO main.story_{table} ({column}, seen_at, item_id) \
+                     VALUES (?1, ?2, ?3)"
+                ))
+                .map_err(sql("merging the pending keys"))?;
+            // In key order: the temporary table's primary key.
+            let mut rows = read.query([]).map_err(sql("reading the pending keys"))?;
+            while let Some(row) = rows.next().map_err(sql("reading the pending keys"))? {
+                let key: (i64, i64, i64) = (
+                    row.get(0).map_err(sql("reading the pending keys"))?,
+                    row.get(1).map_err(sql("reading the pending keys"))?,
+                    row.get(2).map_err(sql("reading the pending keys"))?,
+                );
+                write
+                    .execute(params![key.0, key.1, key.2])
+                    .map_err(sql("merging the pending keys"))?;
+            }
+        }
+        self.0
+            .execute_batch(
+                "DELETE FROM story_pending;
+                 DELETE FROM temp.pending_bands;
+                 DELETE FROM temp.pending_samples;
+                 UPDATE temp.pending_state SET items = 0;",
+            )
+            .map_err(sql("clearing the pending keys"))?;
+        Ok(items)
     }
 }
 
@@ -139,28 +320,46 @@ impl StoryIndex for SqliteIndex<'_> {
         if bands.is_empty() && samples.is_empty() {
             return Ok(Vec::new());
         }
-        // One bounded range read per key, newest first (the primary key's
-        // order backwards), then the fingerprints of the chosen ids.
+        self.sync_pending()?;
+        // One bounded range read per key in the index and one in the pending
+        // keys, newest first (the primary keys' order backwards), merged
+        // here (a SQL union sorted the rows of every key again); then the
+        // fingerprints of the chosen ids.
         let postings = |table: &str, column: &str, keys: &[i64]| {
-            let mut stmt = self
-                .0
-                .prepare_cached(&format!(
-                    "SELECT item_id FROM {table} WHERE {column} = ?1 AND seen_at >= ?2 \
-                     ORDER BY seen_at DESC, item_id DESC LIMIT {CANDIDATE_POSTINGS}"
-                ))
-                .map_err(sql("preparing the candidate lookup"))?;
+            let read = |schema: &str, name: &str| {
+                self.0
+                    .prepare_cached(&format!(
+                        "SELECT seen_at, item_id FROM {schema}.{name} \
+                         WHERE {column} = ?1 AND seen_at >= ?2 \
+                         ORDER BY seen_at DESC, item_id DESC LIMIT {CANDIDATE_POSTINGS}"
+                    ))
+                    .map_err(sql("preparing the candidate lookup"))
+            };
+            let mut merged = read("main", &format!("story_{table}"))?;
+            let mut pending = read("temp", &format!("pending_{table}"))?;
             distinct_keys(keys)
                 .iter()
                 .map(|key| {
-                    stmt.query_map(params![key, since.timestamp()], |r| r.get::<_, i64>(0))
-                        .and_then(|rows| rows.collect::<Result<Vec<i64>, _>>())
-                        .map_err(sql("looking up candidates"))
+                    let mut rows: Vec<(i64, i64)> = Vec::new();
+                    for stmt in [&mut merged, &mut pending] {
+                        let found = stmt
+                            .query_map(params![key, since.timestamp()], |r| {
+                                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+                            })
+                            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+                            .map_err(sql("looking up candidates"))?;
+                        rows.extend(found);
+                    }
+                    rows.sort_unstable_by(|a, b| b.cmp(a));
+                    rows.dedup();
+                    rows.truncate(CANDIDATE_POSTINGS);
+                    Ok(rows.into_iter().map(|(_, id)| id).collect::<Vec<i64>>())
                 })
                 .collect::<Result<Vec<_>, _>>()
         };
         let ids = candidate_ids(
-            postings("story_bands", "band_key", bands)?,
-            postings("story_samples", "sample_key", samples)?,
+            postings("bands", "band_key", bands)?,
+            postings("samples", "sample_key", samples)?,
         );
         let mut stmt = self
             .0
@@ -207,13 +406,20 @@ impl StoryIndex for SqliteIndex<'_> {
         since: DateTime<Utc>,
         cap: u32,
     ) -> Result<Vec<u32>, StoryStoreError> {
-        // At most SPREAD_POSTINGS rows are read per key, so a stock phrase
-        // carried by half the store costs no more than a rare one.
+        self.sync_pending()?;
+        // At most SPREAD_POSTINGS rows are read per key from the index and
+        // as many from the pending keys, streamed (no sort) and stopping at
+        // `cap` stories, so a stock phrase carried by half the store costs
+        // no more than a rare one.
         let mut stmt = self
             .0
             .prepare_cached(
-                "SELECT count(*) FROM (SELECT DISTINCT f.story_id FROM \
-                 (SELECT item_id FROM story_samples WHERE sample_key = ?1 AND seen_at >= ?2 LIMIT ?3) s \
+                "SELECT count(*) FROM (SELECT DISTINCT f.story_id FROM ( \
+                   SELECT * FROM (SELECT item_id FROM main.story_samples \
+                     WHERE sample_key = ?1 AND seen_at >= ?2 LIMIT ?3) \
+                   UNION ALL \
+                   SELECT * FROM (SELECT item_id FROM temp.pending_samples \
+                     WHERE sample_key = ?1 AND seen_at >= ?2 LIMIT ?3)) s \
                  JOIN story_fingerprints f ON f.item_id = s.item_id LIMIT ?4)",
             )
             .map_err(sql("preparing the sample spread"))?;
@@ -239,11 +445,41 @@ impl StoryIndex for SqliteIndex<'_> {
     ) -> Result<(), StoryStoreError> {
         let what = |s: &str| format!("{s} of item {item_id}");
         let seen = seen_at.timestamp();
+        self.sync_pending()?;
+        // Its old keys, wherever they are: in the index, or pending (in
+        // `story_pending` and the temporary copy, cleared by the keys the
+        // row lists).
         for table in ["story_bands", "story_samples"] {
             self.0
                 .prepare_cached(&format!("DELETE FROM {table} WHERE item_id = ?1"))
                 .and_then(|mut s| s.execute([item_id]))
                 .map_err(sql(what("clearing old keys")))?;
+        }
+        let old: Option<(String, String)> = self
+            .0
+            .prepare_cached("DELETE FROM story_pending WHERE item_id = ?1 RETURNING bands, samples")
+            .and_then(|mut s| {
+                s.query_row([item_id], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
+            })
+            .map_err(sql(what("clearing old pending keys")))?;
+        if let Some((old_bands, old_samples)) = old {
+            for (table, column, keys) in [
+                ("pending_bands", "band_key", old_bands),
+                ("pending_samples", "sample_key", old_samples),
+            ] {
+                self.0
+                    .prepare_cached(&format!(
+                        "DELETE FROM temp.{table} WHERE item_id = ?2 \
+                         AND {column} IN (SELECT value FROM json_each(?1))"
+                    ))
+                    .and_then(|mut s| s.execute(params![keys, item_id]))
+                    .map_err(sql(what("clearing old pending keys")))?;
+            }
+            self.0
+                .prepare_cached("UPDATE temp.pending_state SET items = items - 1")
+                .and_then(|mut s| s.execute([]))
+                .map_err(sql(what("counting pending keys")))?;
         }
         self.0
             .prepare_cached(
@@ -253,22 +489,33 @@ impl StoryIndex for SqliteIndex<'_> {
             )
             .and_then(|mut s| s.execute(params![item_id, story_id, seen, fingerprint.to_bytes()]))
             .map_err(sql(what("writing the fingerprint")))?;
-        // One statement per table, the keys as a JSON array: a statement
-        // per key cost more in statement overhead than the rows themselves.
-        for (table, column, keys) in [
-            ("story_bands", "band_key", bands),
-            ("story_samples", "sample_key", samples),
-        ] {
-            if keys.is_empty() {
-                continue;
+        if !bands.is_empty() || !samples.is_empty() {
+            let (bands, samples) = (json_keys(bands), json_keys(samples));
+            self.0
+                .prepare_cached(
+                    "INSERT INTO story_pending (item_id, seen_at, bands, samples) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .and_then(|mut s| s.execute(params![item_id, seen, bands, samples]))
+                .map_err(sql(what("writing pending keys")))?;
+            // One statement per table, the keys as a JSON array: a statement
+            // per key cost more in statement overhead than the rows themselves.
+            for (table, column, keys) in [
+                ("pending_bands", "band_key", &bands),
+                ("pending_samples", "sample_key", &samples),
+            ] {
+                self.0
+                    .prepare_cached(&format!(
+                        "INSERT OR IGNORE INTO temp.{table} ({column}, seen_at, item_id) \
+                         SELECT value, ?2, ?3 FROM json_each(?1)"
+                    ))
+                    .and_then(|mut s| s.execute(params![keys, seen, item_id]))
+                    .map_err(sql(what(&format!("writing {table}"))))?;
             }
             self.0
-                .prepare_cached(&format!(
-                    "INSERT OR IGNORE INTO {table} ({column}, seen_at, item_id) \
-                     SELECT value, ?2, ?3 FROM json_each(?1)"
-                ))
-                .and_then(|mut s| s.execute(params![json_keys(keys), seen, item_id]))
-                .map_err(sql(what(&format!("writing {table}"))))?;
+                .prepare_cached("UPDATE temp.pending_state SET items = items + 1")
+                .and_then(|mut s| s.execute([]))
+                .map_err(sql(what("counting pending keys")))?;
+            self.merge_pending(false)?;
         }
         self.0
             .prepare_cached("UPDATE items SET story_id = ?2 WHERE id = ?1")
@@ -297,6 +544,7 @@ mod tests {
         .unwrap();
         conn.execute_batch(MIGRATION_002_STORIES).unwrap();
         conn.execute_batch(MIGRATION_008_SAMPLES).unwrap();
+        conn.execute_batch(MIGRATION_014_PENDING).unwrap();
         conn
     }
 
@@ -488,41 +736,218 @@ mod tests {
         assert_eq!(ids, expected);
     }
 
+    /// Candidates and spreads of `fp` through `index`, sorted, for comparing.
+    fn lookups(
+        index: &impl StoryIndex,
+        fp: &Fingerprint,
+        since: DateTime<Utc>,
+    ) -> (Vec<(i64, i64)>, Vec<u32>) {
+        let mut found: Vec<(i64, i64)> = index
+            .candidates(&band_keys(fp), &fp.sample_keys(), since)
+            .unwrap()
+            .iter()
+            .map(|c| (c.item_id, c.story_id))
+            .collect();
+        found.sort_unstable();
+        let spread = index.sample_spread(&fp.sample_keys(), since, 1000).unwrap();
+        (found, spread)
+    }
+
     #[test]
-    fn prune_keeps_the_window_and_removes_old_items_in_any_id_order() {
+    fn pending_and_merged_keys_are_found_alike_and_replaced_wherever_they_are() {
+        // Three copies of a story and unrelated texts, merged into the index
+        // at different points: every lookup agrees with the memory index.
         let conn = db();
-        conn.execute_batch("INSERT INTO items (id) VALUES (1), (2), (3), (4)")
-            .unwrap();
         let t0 = Utc.with_ymd_and_hms(2026, 11, 20, 8, 0, 0).unwrap();
-        let mut index = SqliteIndex(&conn);
-        // Item 4 arrives last but carries the oldest time (a re-fingerprint).
-        let seen = [(1, 1), (2, 5), (3, 9), (4, 0)];
-        for (id, day) in seen {
-            let fp = Fingerprint::from_text(&text(&format!("story number {id} told"), 30));
-            let at = t0 + TimeDelta::days(day);
-            index
-                .insert(id, id, at, &fp, &band_keys(&fp), &fp.sample_keys())
+        let stories = [
+            text("talks in geneva resumed with envoys", 40),
+            text("flooding closed roads across the north", 40),
+            text("the central bank held its key rate", 40),
+        ];
+        let mut sqlite = SqliteIndex(&conn);
+        let mut memory = MemoryIndex::new();
+        let mut id = 0;
+        for round in 0..4 {
+            for (k, story) in stories.iter().enumerate() {
+                id += 1;
+                conn.execute("INSERT INTO items (id) VALUES (?1)", [id])
+                    .unwrap();
+                let body = format!("{story} update {round}{k}");
+                let fp = Fingerprint::from_text(&body);
+                let at = t0 + TimeDelta::minutes(id);
+                let a = assign_story(&mut sqlite, id, &fp, at, default_window()).unwrap();
+                let b = assign_story(&mut memory, id, &fp, at, default_window()).unwrap();
+                assert_eq!(a, b, "item {id}");
+                assert_eq!(
+                    lookups(&sqlite, &fp, t0),
+                    lookups(&memory, &fp, t0),
+                    "item {id}"
+                );
+            }
+            // Rounds 1 and 3 end with their keys merged, 0 and 2 pending.
+            if round % 2 == 1 {
+                assert!(sqlite.merge_pending(true).unwrap() > 0);
+                let pending: i64 = conn
+                    .query_row("SELECT count(*) FROM story_pending", [], |r| r.get(0))
+                    .unwrap();
+                assert_eq!(pending, 0);
+            }
+        }
+        assert_eq!(sqlite.story_of(4).unwrap(), Some(1), "copies joined");
+        // Re-inserting replaces keys: item 2 (merged) and item 12 (pending)
+        // get the text of story 3; neither is found by its old text any more.
+        let third = Fingerprint::from_text(&stories[2]);
+        let old = Fingerprint::from_text(&format!("{} update 01", stories[1]));
+        for item in [2, 12] {
+            sqlite
+                .insert(
+                    item,
+                    3,
+                    t0,
+                    &third,
+                    &band_keys(&third),
+                    &third.sample_keys(),
+                )
+                .unwrap();
+            memory
+                .insert(
+                    item,
+                    3,
+                    t0,
+                    &third,
+                    &band_keys(&third),
+                    &third.sample_keys(),
+                )
                 .unwrap();
         }
-        let per_item = |id: i64| {
-            let fp = Fingerprint::from_text(&text(&format!("story number {id} told"), 30));
-            band_keys(&fp).len() + fp.sample_keys().len()
-        };
-        let removed = index.prune_bands_before(t0 + TimeDelta::days(5)).unwrap();
-        let left: Vec<i64> = conn
-            .prepare("SELECT DISTINCT item_id FROM story_bands ORDER BY item_id")
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        assert_eq!(left, vec![2, 3]);
-        assert_eq!(removed, per_item(1) + per_item(4));
-        assert_eq!(
-            index.prune_bands_before(t0 + TimeDelta::days(5)).unwrap(),
-            0
+        for fp in [&third, &old] {
+            assert_eq!(lookups(&sqlite, fp, t0), lookups(&memory, fp, t0));
+        }
+        let (found, _) = lookups(&sqlite, &third, t0);
+        assert!(
+            found.contains(&(2, 3)) && found.contains(&(12, 3)),
+            "{found:?}"
         );
-        assert_eq!(index.story_of(1).unwrap(), Some(1), "fingerprints are kept");
+    }
+
+    #[test]
+    fn pending_keys_roll_back_with_their_transaction_and_survive_a_new_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let open = || {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch("PRAGMA journal_mode = WAL").unwrap();
+            conn
+        };
+        let mut conn = open();
+        conn.execute_batch(
+            "CREATE TABLE feeds (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+             CREATE TABLE items (id INTEGER PRIMARY KEY, title TEXT, story_id INTEGER);
+             CREATE TABLE item_sources (feed_id INTEGER NOT NULL, item_id INTEGER NOT NULL);",
+        )
+        .unwrap();
+        conn.execute_batch(MIGRATION_002_STORIES).unwrap();
+        conn.execute_batch(MIGRATION_008_SAMPLES).unwrap();
+        conn.execute_batch(MIGRATION_014_PENDING).unwrap();
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 20, 8, 0, 0).unwrap();
+        let fp = |i: i64| Fingerprint::from_text(&text(&format!("report {i} from the wire"), 40));
+        let add = |conn: &Connection, id: i64| {
+            conn.execute("INSERT INTO items (id) VALUES (?1)", [id])
+                .unwrap();
+            let f = fp(id);
+            SqliteIndex(conn)
+                .insert(id, id, t0, &f, &band_keys(&f), &f.sample_keys())
+                .unwrap();
+        };
+        let found = |conn: &Connection, id: i64| -> bool {
+            let f = fp(id);
+            SqliteIndex(conn)
+                .candidates(&band_keys(&f), &f.sample_keys(), t0)
+                .unwrap()
+                .iter()
+                .any(|c| c.item_id == id)
+        };
+        add(&conn, 1);
+        {
+            let tx = conn.transaction().unwrap();
+            add(&tx, 2);
+            assert!(found(&tx, 2), "seen inside its transaction");
+            tx.rollback().unwrap();
+        }
+        assert!(found(&conn, 1));
+        assert!(!found(&conn, 2), "rolled back with the transaction");
+        // Another connection (a restart, or a second process) reads what is
+        // pending from the table, and each sees what the other commits.
+        let other = open();
+        assert!(found(&other, 1));
+        add(&other, 3);
+        assert!(found(&conn, 3), "committed by another connection");
+        SqliteIndex(&other).merge_pending(true).unwrap();
+        add(&conn, 4);
+        for id in [1, 3, 4] {
+            assert!(found(&conn, id) && found(&other, id), "item {id}");
+        }
+        let merged: i64 = conn
+            .query_row("SELECT count(DISTINCT item_id) FROM story_bands", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(merged, 2, "items 1 and 3 merged, 4 pending");
+    }
+
+    #[test]
+    fn prune_keeps_the_window_and_removes_old_items_in_any_id_order() {
+        // Keys still pending, and keys merged into the index.
+        for merged in [false, true] {
+            let conn = db();
+            conn.execute_batch("INSERT INTO items (id) VALUES (1), (2), (3), (4)")
+                .unwrap();
+            let t0 = Utc.with_ymd_and_hms(2026, 11, 20, 8, 0, 0).unwrap();
+            let mut index = SqliteIndex(&conn);
+            // Item 4 arrives last but carries the oldest time (a re-fingerprint).
+            let seen = [(1, 1), (2, 5), (3, 9), (4, 0)];
+            for (id, day) in seen {
+                let fp = Fingerprint::from_text(&text(&format!("story number {id} told"), 30));
+                let at = t0 + TimeDelta::days(day);
+                index
+                    .insert(id, id, at, &fp, &band_keys(&fp), &fp.sample_keys())
+                    .unwrap();
+            }
+            if merged {
+                assert_eq!(index.merge_pending(true).unwrap(), 4);
+            }
+            let per_item = |id: i64| {
+                let fp = Fingerprint::from_text(&text(&format!("story number {id} told"), 30));
+                band_keys(&fp).len() + fp.sample_keys().len()
+            };
+            let removed = index.prune_bands_before(t0 + TimeDelta::days(5)).unwrap();
+            let left: Vec<i64> = conn
+                .prepare(
+                    "SELECT item_id FROM story_bands UNION SELECT item_id FROM story_samples \
+                     UNION SELECT item_id FROM story_pending ORDER BY 1",
+                )
+                .unwrap()
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert_eq!(left, vec![2, 3], "merged: {merged}");
+            assert_eq!(removed, per_item(1) + per_item(4), "merged: {merged}");
+            assert_eq!(
+                index.prune_bands_before(t0 + TimeDelta::days(5)).unwrap(),
+                0
+            );
+            assert_eq!(index.story_of(1).unwrap(), Some(1), "fingerprints are kept");
+            // A pruned item is no candidate, whichever table held its keys.
+            let fp = Fingerprint::from_text(&text("story number 1 told", 30));
+            let found: Vec<i64> = index
+                .candidates(&band_keys(&fp), &fp.sample_keys(), t0)
+                .unwrap()
+                .iter()
+                .map(|c| c.item_id)
+                .collect();
+            assert!(!found.contains(&1), "merged: {merged}: {found:?}");
+        }
     }
 
     #[test]

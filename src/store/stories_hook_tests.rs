@@ -148,7 +148,8 @@ fn a_teaser_never_joins_and_joins_when_its_full_text_arrives() {
     let keys: i64 = store
         .connection()
         .query_row(
-            "SELECT (SELECT count(*) FROM story_bands WHERE item_id = ?1) + (SELECT count(*) FROM story_samples WHERE item_id = ?1)",
+            "SELECT (SELECT count(*) FROM story_bands WHERE item_id = ?1) + (SELECT count(*) FROM story_samples WHERE item_id = ?1) \
+             + (SELECT count(*) FROM story_pending WHERE item_id = ?1)",
             [copy],
             |r| r.get(0),
         )

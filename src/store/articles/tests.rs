@@ -262,11 +262,12 @@ fn a_store_from_before_the_queue_is_upgraded_with_its_items_dated() {
     let path = dir.path().join("old.db");
     {
         let store = SqliteStore::open(&path).expect("create");
-        // Back to the schema before migrations 009 to 013, with one item in it.
+        // Back to the schema before migrations 009 to 014, with one item in it.
         store
             .conn
             .execute_batch(
-                "DROP TABLE store_check;
+                "DROP TABLE story_pending;
+                 DROP TABLE store_check;
                  DROP TABLE article_queue;
                  DROP INDEX items_changed_at;
                  ALTER TABLE items DROP COLUMN changed_at;
@@ -316,7 +317,9 @@ fn a_teaser_gets_no_story_keys_and_joins_its_story_when_its_page_arrives() {
             .conn
             .query_row(
                 "SELECT (SELECT count(*) FROM story_bands WHERE item_id = ?1)
-                      + (SELECT count(*) FROM story_samples WHERE item_id = ?1)",
+                      + (SELECT count(*) FROM story_samples WHERE item_id = ?1)
+                      + COALESCE((SELECT json_array_length(bands) + json_array_length(samples)
+                         FROM story_pending WHERE item_id = ?1), 0)",
                 [id],
                 |r| r.get(0),
             )

@@ -259,6 +259,17 @@ impl Values {
     }
 }
 
+/// The `story_pending` column holding keys that belong to `table` (SQLite
+/// keeps the keys of recent items there until it merges them into the
+/// index; PostgreSQL writes them to the index at once).
+fn pending_keys(table: &str) -> Option<&'static str> {
+    match table {
+        "story_bands" => Some("bands"),
+        "story_samples" => Some("samples"),
+        _ => None,
+    }
+}
+
 /// `newswire store copy`: the SQLite store at `sqlite` copied into the
 /// PostgreSQL database at `to` (migrated first); each table's counts.
 pub fn copy_sqlite_to_postgres(
@@ -303,6 +314,7 @@ impl PgStore {
                 None => i64::MIN,
             };
             let mut copied = 0i64;
+            let mut pending_done = false;
             loop {
                 let mut values: Vec<Values> =
                     table.columns.iter().map(|c| Values::new(c.1)).collect();
@@ -326,7 +338,29 @@ impl PgStore {
                     n += 1;
                 }
                 if n == 0 {
-                    break;
+                    // The keys of recent items still waiting in
+                    // `story_pending` belong to this table too: one pass
+                    // after the rest (a few thousand items' keys at most).
+                    let Some(column) = pending_keys(table.name).filter(|_| !pending_done) else {
+                        break;
+                    };
+                    pending_done = true;
+                    let mut stmt = lite
+                        .prepare(&format!(
+                            "SELECT j.value, p.seen_at, p.item_id FROM story_pending p, \
+                             json_each(p.{column}) j ORDER BY 1, 2, 3"
+                        ))
+                        .map_err(lwrap)?;
+                    let mut rows = stmt.query([]).map_err(lwrap)?;
+                    while let Some(row) = rows.next().map_err(lwrap)? {
+                        for (i, v) in values.iter_mut().enumerate() {
+                            v.push(row.get_ref(i).map_err(lwrap)?);
+                        }
+                        n += 1;
+                    }
+                    if n == 0 {
+                        break;
+                    }
                 }
                 if let (Some(_), Values::Int(ids)) = (table.id, &values[0]) {
                     after = ids.last().copied().flatten().unwrap_or(after);
@@ -355,10 +389,16 @@ impl PgStore {
                 copied += n;
                 progress(table.name, copied);
             }
+            let source_count = match pending_keys(table.name) {
+                Some(column) => format!(
+                    "SELECT (SELECT count(*) FROM {}) + \
+                     (SELECT count(*) FROM story_pending p, json_each(p.{column}))",
+                    table.name
+                ),
+                None => format!("SELECT count(*) FROM {}", table.name),
+            };
             let source_rows: i64 = lite
-                .query_row(&format!("SELECT count(*) FROM {}", table.name), [], |r| {
-                    r.get(0)
-                })
+                .query_row(&source_count, [], |r| r.get(0))
                 .map_err(lwrap)?;
             let target_rows: i64 = self
                 .client()?
