@@ -66,7 +66,7 @@ struct Soundness {
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The writer's page cache, in KiB (`PRAGMA cache_size`).
-const WRITER_CACHE_KIB: u32 = 32 * 1024;
+const WRITER_CACHE_KIB: u32 = 24 * 1024;
 
 /// The page cache of the writer's `temp` database, in KiB: enough to hold
 /// the story index's pending keys (`stories::PENDING_ITEMS` items' keys,
@@ -109,8 +109,12 @@ impl SqliteStore {
         wal.push("-wal");
         store.wal_path = Some(PathBuf::from(wal));
         // The writer's caches: SQLite's default page cache (2 MB) held too
-        // little of the story index's b-trees, whose inserts land at random
-        // keys; rusqlite's 16 statements fewer than one poll's write uses.
+        // little of the b-trees a poll reads and writes (the story index's
+        // keys, the canonical-URL index), and its `temp` cache holds the
+        // story index's pending keys; 24 + 40 MB at most, within the
+        // daemon's memory bound at 100,000 feeds (32 MB for the first made
+        // it 147 MB a quarter of the way into its first pass). rusqlite's 16
+        // statements were fewer than one poll's write uses.
         store
             .conn
             .set_prepared_statement_cache_capacity(WRITER_STATEMENTS);
