@@ -436,7 +436,7 @@ impl SqliteStore {
                     .map_err(&wrap)?;
             }
             // The cascade took their pending story keys from `story_pending`,
-            // not from the writer's in-memory copy: rebuilt at next use.
+            // not from the writer's temporary copy: rebuilt at next use.
             stories::SqliteIndex(&tx)
                 .forget_pending()
                 .map_err(|source| StoreError::StoryIndex {
