@@ -259,6 +259,22 @@ impl Values {
     }
 }
 
+/// Appends every row of `rows` to `values`, a column each; the rows read.
+fn read_rows(
+    rows: rusqlite::Result<rusqlite::Rows<'_>>,
+    values: &mut [Values],
+) -> rusqlite::Result<i64> {
+    let mut rows = rows?;
+    let mut n = 0;
+    while let Some(row) = rows.next()? {
+        for (i, v) in values.iter_mut().enumerate() {
+            v.push(row.get_ref(i)?);
+        }
+        n += 1;
+    }
+    Ok(n)
+}
+
 /// The `story_pending` column holding keys that belong to `table` (SQLite
 /// keeps the keys of recent items there until it merges them into the
 /// index; PostgreSQL writes them to the index at once).
@@ -329,14 +345,7 @@ impl PgStore {
                     table.name
                 );
                 let mut stmt = lite.prepare(&sql).map_err(lwrap)?;
-                let mut rows = stmt.query([after]).map_err(lwrap)?;
-                let mut n = 0;
-                while let Some(row) = rows.next().map_err(lwrap)? {
-                    for (i, v) in values.iter_mut().enumerate() {
-                        v.push(row.get_ref(i).map_err(lwrap)?);
-                    }
-                    n += 1;
-                }
+                let mut n = read_rows(stmt.query([after]), &mut values).map_err(lwrap)?;
                 if n == 0 {
                     // The keys of recent items still waiting in
                     // `story_pending` belong to this table too: one pass
@@ -351,13 +360,7 @@ impl PgStore {
                              json_each(p.{column}) j ORDER BY 1, 2, 3"
                         ))
                         .map_err(lwrap)?;
-                    let mut rows = stmt.query([]).map_err(lwrap)?;
-                    while let Some(row) = rows.next().map_err(lwrap)? {
-                        for (i, v) in values.iter_mut().enumerate() {
-                            v.push(row.get_ref(i).map_err(lwrap)?);
-                        }
-                        n += 1;
-                    }
+                    n = read_rows(stmt.query([]), &mut values).map_err(lwrap)?;
                     if n == 0 {
                         break;
                     }
