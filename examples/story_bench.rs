@@ -25,7 +25,7 @@ use std::time::Instant;
 
 use chrono::{TimeDelta, TimeZone, Utc};
 use newswire::store::stories::{
-    MIGRATION_002_STORIES, MIGRATION_008_SAMPLES, MIGRATION_014_PENDING, SqliteIndex,
+    MIGRATION_002_STORIES, MIGRATION_008_SAMPLES, MIGRATION_014_PENDING, PendingKeys, SqliteIndex,
 };
 use newswire::stories::{
     BOILERPLATE_STORIES, Fingerprint, MemoryIndex, StoryIndex, assign_story, band_keys,
@@ -396,7 +396,8 @@ fn sqlite_run(n: u64, windowed: bool) -> anyhow::Result<()> {
     let path = dir.path().join("bench.sqlite");
     let conn = open_db(&path)?;
     conn.execute_batch("BEGIN")?;
-    let mut index = SqliteIndex(&conn);
+    let keys = PendingKeys::default();
+    let mut index = SqliteIndex::new(&conn, &keys);
     let mut last_cutoff = None;
     let plan = Plan {
         // 3,000 items a day (one per 28.8 s) against all in the window.
@@ -413,7 +414,7 @@ fn sqlite_run(n: u64, windowed: bool) -> anyhow::Result<()> {
             Some(Box::new(|before| {
                 // The daemon's hourly housekeeping, in its own transaction.
                 conn.execute_batch("COMMIT")?;
-                SqliteIndex(&conn).prune_bands_before(before)?;
+                SqliteIndex::new(&conn, &keys).prune_bands_before(before)?;
                 last_cutoff = Some(before);
                 conn.execute_batch("BEGIN")?;
                 Ok(())
@@ -460,7 +461,7 @@ fn sqlite_run(n: u64, windowed: bool) -> anyhow::Result<()> {
             println!("{name}:   {label}: {ms:.1} ms at the end; plan: {qp}");
         }
         let start = Instant::now();
-        SqliteIndex(&conn).prune_bands_before(before)?;
+        SqliteIndex::new(&conn, &keys).prune_bands_before(before)?;
         println!(
             "{name}:   prune_bands_before as shipped: {:.1} ms at the end",
             start.elapsed().as_secs_f64() * 1e3

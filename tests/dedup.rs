@@ -6,7 +6,7 @@
 
 use chrono::{TimeDelta, TimeZone, Utc};
 use newswire::store::stories::{
-    MIGRATION_002_STORIES, MIGRATION_008_SAMPLES, MIGRATION_014_PENDING, SqliteIndex,
+    MIGRATION_002_STORIES, MIGRATION_008_SAMPLES, MIGRATION_014_PENDING, PendingKeys, SqliteIndex,
 };
 use newswire::stories::{Fingerprint, MemoryIndex, StoryIndex, assign_story, default_window};
 use rusqlite::Connection;
@@ -112,8 +112,12 @@ fn sqlite_index_decides_every_pair_like_the_memory_index() {
     for _ in &pairs {
         conns.push(sqlite_db());
     }
-    let mut next = conns.iter();
-    let sqlite = run(&pairs, || SqliteIndex(next.next().unwrap()));
+    let keys: Vec<PendingKeys> = conns.iter().map(|_| PendingKeys::default()).collect();
+    let mut next = conns.iter().zip(&keys);
+    let sqlite = run(&pairs, || {
+        let (conn, keys) = next.next().unwrap();
+        SqliteIndex::new(conn, keys)
+    });
     assert_eq!(memory, sqlite);
 
     // The last database holds the last pair: its story row counts both items

@@ -34,7 +34,9 @@ use crate::model::{FeedId, FeedSchedule, FeedState, ItemId, Lease, parse_ts, ts}
 pub struct SqliteStore {
     pub(super) conn: Connection,
     pub(super) path: String,
-    pub(super) story_window: chrono::TimeDelta,
+    /// The story window and the story index's pending keys (see
+    /// [`stories::PendingKeys`]): one per connection.
+    pub(super) story: stories::StoryContext,
     /// Set when SQLite reported the file damaged (through [`Self::wrap`]):
     /// such a session never leaves a clean-close record.
     damage_seen: Arc<AtomicBool>,
@@ -67,13 +69,6 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The writer's page cache, in KiB (`PRAGMA cache_size`).
 const WRITER_CACHE_KIB: u32 = 24 * 1024;
-
-/// The page cache of the writer's `temp` database, in KiB: enough to hold
-/// the story index's pending keys (`stories::PENDING_ITEMS` items' keys,
-/// about 27 MB) without writing them to its temporary file. Statement
-/// journals stay files (`temp_store = MEMORY` kept a merge's statement
-/// journal in memory: 100 MB more at the peak).
-const PENDING_CACHE_KIB: u32 = 40 * 1024;
 
 /// Prepared statements the writer keeps: every statement of a poll's write
 /// (about 25) and the candidate lookup, whose text varies with the number of
@@ -108,13 +103,13 @@ impl SqliteStore {
         let mut wal = path.as_os_str().to_owned();
         wal.push("-wal");
         store.wal_path = Some(PathBuf::from(wal));
-        // The writer's caches: SQLite's default page cache (2 MB) held too
-        // little of the b-trees a poll reads and writes (the story index's
-        // keys, the canonical-URL index), and its `temp` cache holds the
-        // story index's pending keys; 24 + 40 MB at most, within the
-        // daemon's memory bound at 100,000 feeds (32 MB for the first made
-        // it 147 MB a quarter of the way into its first pass). rusqlite's 16
-        // statements were fewer than one poll's write uses.
+        // The writer's page cache: SQLite's default (2 MB) held too little
+        // of the b-trees a poll reads and writes (the story index's keys,
+        // the canonical-URL index); 24 MB keeps the daemon within its memory
+        // bound at 100,000 feeds beside the story index's pending keys
+        // (`stories::PendingKeys`; 32 MB made it 147 MB a quarter of the way
+        // into its first pass). rusqlite's 16 statements were fewer than
+        // one poll's write uses.
         store
             .conn
             .set_prepared_statement_cache_capacity(WRITER_STATEMENTS);
@@ -132,8 +127,7 @@ impl SqliteStore {
             .execute_batch(&format!(
                 "PRAGMA wal_autocheckpoint = {};
                  PRAGMA journal_size_limit = {};
-                 PRAGMA cache_size = -{WRITER_CACHE_KIB};
-                 PRAGMA temp.cache_size = -{PENDING_CACHE_KIB};",
+                 PRAGMA cache_size = -{WRITER_CACHE_KIB};",
                 checkpoint::WRITER_AUTOCHECKPOINT_PAGES,
                 checkpoint::WAL_SIZE_LIMIT
             ))
@@ -166,7 +160,7 @@ impl SqliteStore {
         let mut store = SqliteStore {
             conn,
             path,
-            story_window: crate::stories::default_window(),
+            story: stories::StoryContext::new(crate::stories::default_window()),
             damage_seen: Arc::new(AtomicBool::new(false)),
             soundness: None,
             wal_path: None,
@@ -213,7 +207,7 @@ impl SqliteStore {
     /// Sets how far apart in time two copies of a story may be first seen
     /// and still be joined (`[stories] window`).
     pub fn set_story_window(&mut self, window: std::time::Duration) {
-        self.story_window = chrono::TimeDelta::from_std(window).unwrap_or(chrono::TimeDelta::MAX);
+        self.story.window = chrono::TimeDelta::from_std(window).unwrap_or(chrono::TimeDelta::MAX);
     }
 
     /// After a write: keeps the WAL file near its bound (see [`checkpoint`]).
@@ -261,8 +255,9 @@ impl SqliteStore {
     pub fn read_snapshot<R>(&self, f: impl FnOnce() -> R) -> Result<R, StoreError> {
         let tx = self.conn.unchecked_transaction().map_err(self.wrap())?;
         let result = f();
-        // Read-only: dropping rolls back and ends the snapshot.
-        drop(tx);
+        // Read-only, so a commit writes nothing; a rollback would make the
+        // story index load its pending keys again (`stories::PendingKeys`).
+        tx.commit().map_err(self.wrap())?;
         Ok(result)
     }
 
@@ -436,13 +431,8 @@ impl SqliteStore {
                     .map_err(&wrap)?;
             }
             // The cascade took their pending story keys from `story_pending`,
-            // not from the writer's temporary copy: rebuilt at next use.
-            stories::SqliteIndex(&tx)
-                .forget_pending()
-                .map_err(|source| StoreError::StoryIndex {
-                    path: self.path.clone(),
-                    source: Box::new(source),
-                })?;
+            // not from the writer's copy in memory: loaded again at next use.
+            self.story.index(&tx).forget_pending();
             tx.commit().map_err(&wrap)?;
             total += ids.len();
         }
@@ -485,7 +475,8 @@ impl SqliteStore {
     /// window keeps each lookup as fast at a million items as at ten thousand.
     /// Fingerprints and story ids are kept. Returns the rows removed.
     pub fn prune_story_index(&mut self, before: DateTime<Utc>) -> Result<usize, StoreError> {
-        stories::SqliteIndex(&self.conn)
+        self.story
+            .index(&self.conn)
             .prune_bands_before(before)
             .map_err(|source| StoreError::StoryIndex {
                 path: self.path.clone(),

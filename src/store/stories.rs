@@ -13,22 +13,26 @@
 //! b-trees, so a commit of a few hundred items dirtied one index page per key
 //! (at 300,000 items, 80 MB of WAL per group and most of the writer's time).
 //! An insert therefore writes its keys to `story_pending` (one row per item,
-//! appended in id order) and to two temporary tables of the connection
-//! (`temp.pending_bands`, `temp.pending_samples`, keyed as the index is,
-//! held in the `temp` database's page cache: `sqlite::PENDING_CACHE_KIB`),
-//! and every lookup reads the index and those. Once [`PENDING_ITEMS`] items
-//! wait, [`SqliteIndex::merge_pending`] inserts their keys into the index in
-//! key order inside the same transaction, each index page written once for
-//! many keys. `story_pending` is the truth: the temporary copy is rebuilt
-//! from it when the connection first uses the index, when another connection
-//! has committed (`PRAGMA data_version`), and after a rollback (being
-//! `temp` tables they roll back with the transaction). A crash loses
+//! appended in id order) and to the writer's [`PendingKeys`], an in-memory
+//! copy keyed as the index is, and every lookup reads the index and that
+//! copy. Once [`PENDING_ITEMS`] items wait, [`SqliteIndex::merge_pending`]
+//! inserts their keys into the index in key order inside the same
+//! transaction, each index page written once for many keys.
+//! `story_pending` is the truth: the copy is loaded from it when the
+//! connection first uses the index, when another connection has committed
+//! (`PRAGMA data_version`), after a rollback on the connection (a rollback
+//! hook marks it), and after pruning or deleting items. A crash loses
 //! nothing: the rows wait in `story_pending` for the next start.
 //!
 //! Callers own the transaction: inside the store's per-poll transaction every
 //! statement here joins it.
 
-use chrono::{DateTime, Utc};
+use std::cell::{RefCell, RefMut};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use chrono::{DateTime, TimeDelta, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::stories::index::{CANDIDATE_POSTINGS, candidate_ids, distinct_keys};
@@ -56,31 +60,10 @@ pub const MIGRATION_014_PENDING: &str = include_str!("migrations/014_story_pendi
 pub const SPREAD_POSTINGS: i64 = 256;
 
 /// Items whose keys wait in `story_pending` before they are merged into the
-/// index. A merge of this many items' keys (about 500,000 rows) writes each
-/// index page it touches once; the temporary copy of the waiting keys
-/// takes about 27 MB of the writer's memory at most.
+/// index. A merge of this many items' keys (about 800,000 rows) writes each
+/// index page it touches once; the writer's [`PendingKeys`] hold them in
+/// about 30 MB at most.
 pub const PENDING_ITEMS: i64 = 8192;
-
-/// The connection's temporary copy of `story_pending`, and the
-/// `data_version` it was made at (`temp` tables: each connection has its
-/// own, and they roll back with its transactions).
-const PENDING_TEMP: &str = "CREATE TEMP TABLE IF NOT EXISTS pending_bands (
-    band_key INTEGER NOT NULL,
-    seen_at  INTEGER NOT NULL,
-    item_id  INTEGER NOT NULL,
-    PRIMARY KEY (band_key, seen_at, item_id)
-) WITHOUT ROWID;
-CREATE TEMP TABLE IF NOT EXISTS pending_samples (
-    sample_key INTEGER NOT NULL,
-    seen_at    INTEGER NOT NULL,
-    item_id    INTEGER NOT NULL,
-    PRIMARY KEY (sample_key, seen_at, item_id)
-) WITHOUT ROWID;
-CREATE TEMP TABLE IF NOT EXISTS pending_state (
-    id           INTEGER PRIMARY KEY CHECK (id = 1),
-    data_version INTEGER NOT NULL,
-    items        INTEGER NOT NULL
-);";
 
 /// What the story index can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -118,7 +101,7 @@ fn sql(action: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> StoryStoreE
     move |source| StoryStoreError::Sql { action, source }
 }
 
-/// `keys` as a JSON array of integers (for `json_each`).
+/// `keys` as a JSON array of integers (`story_pending`'s columns).
 fn json_keys(keys: &[i64]) -> String {
     use std::fmt::Write as _;
     let mut out = String::with_capacity(keys.len() * 20 + 2);
@@ -134,11 +117,177 @@ fn json_keys(keys: &[i64]) -> String {
     out
 }
 
-/// A [`StoryIndex`] over the migration-002 tables of a SQLite connection.
-#[derive(Debug, Clone, Copy)]
-pub struct SqliteIndex<'a>(pub &'a Connection);
+/// What a writer connection needs to match stories: the matching window and
+/// its copy of the pending keys. One per connection (the copy follows that
+/// connection's transactions).
+#[derive(Debug)]
+pub struct StoryContext {
+    /// How far back a new item looks for a story to join.
+    pub window: TimeDelta,
+    /// The connection's copy of `story_pending`.
+    pub pending: PendingKeys,
+}
 
-impl SqliteIndex<'_> {
+impl StoryContext {
+    /// A context with `window` and no pending keys loaded yet.
+    pub fn new(window: TimeDelta) -> Self {
+        Self {
+            window,
+            pending: PendingKeys::default(),
+        }
+    }
+
+    /// The index on `conn`, the connection this context belongs to.
+    pub fn index<'a>(&'a self, conn: &'a Connection) -> SqliteIndex<'a> {
+        SqliteIndex::new(conn, &self.pending)
+    }
+}
+
+/// One connection's in-memory copy of `story_pending`, keyed as the index
+/// is: `(key, seen_at, item_id)` in order, so a lookup is a range read
+/// newest first and a merge walks the keys in index order.
+///
+/// Loaded on first use and again whenever it may differ from the table:
+/// another connection committed (`PRAGMA data_version` moved), this
+/// connection rolled a transaction back (a rollback hook, installed on the
+/// connection when the copy is first loaded, sets a flag), or
+/// [`SqliteIndex::forget_pending`] was called after rows left the table
+/// other than through the index. Loading 8,192 items' keys takes a few
+/// tenths of a second, so read-only transactions on the writer should end
+/// with `COMMIT`, not a rollback.
+#[derive(Debug, Default)]
+pub struct PendingKeys {
+    copy: RefCell<Option<PendingCopy>>,
+    rolled_back: Arc<AtomicBool>,
+}
+
+/// The keys of the items waiting in `story_pending`.
+#[derive(Debug, Default)]
+struct PendingCopy {
+    /// `PRAGMA data_version` when loaded.
+    data_version: i64,
+    /// Items with keys waiting.
+    items: i64,
+    /// `(band_key, seen_at, item_id)`.
+    bands: BTreeSet<(i64, i64, i64)>,
+    /// `(sample_key, seen_at, item_id)`.
+    samples: BTreeSet<(i64, i64, i64)>,
+}
+
+impl PendingCopy {
+    /// Up to `limit` postings of `key` seen at or after `since`, newest first.
+    fn postings(
+        set: &BTreeSet<(i64, i64, i64)>,
+        key: i64,
+        since: i64,
+        limit: usize,
+    ) -> impl Iterator<Item = (i64, i64)> + '_ {
+        set.range((key, since, i64::MIN)..=(key, i64::MAX, i64::MAX))
+            .rev()
+            .take(limit)
+            .map(|&(_, seen, id)| (seen, id))
+    }
+
+    fn add(&mut self, item_id: i64, seen: i64, bands: &[i64], samples: &[i64]) {
+        self.bands.extend(bands.iter().map(|&k| (k, seen, item_id)));
+        self.samples
+            .extend(samples.iter().map(|&k| (k, seen, item_id)));
+    }
+
+    fn remove(&mut self, item_id: i64, seen: i64, bands: &[i64], samples: &[i64]) {
+        for k in bands {
+            self.bands.remove(&(*k, seen, item_id));
+        }
+        for k in samples {
+            self.samples.remove(&(*k, seen, item_id));
+        }
+    }
+}
+
+impl PendingKeys {
+    /// The copy, in step with `story_pending` as `conn` sees it.
+    fn sync(&self, conn: &Connection) -> Result<RefMut<'_, PendingCopy>, StoryStoreError> {
+        let version: i64 = conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .map_err(sql("reading the data version"))?;
+        let mut copy = self.copy.borrow_mut();
+        let rolled_back = self.rolled_back.swap(false, Ordering::Relaxed);
+        let current = copy
+            .as_ref()
+            .is_some_and(|c| c.data_version == version && !rolled_back);
+        if !current {
+            if copy.is_none() {
+                let flag = Arc::clone(&self.rolled_back);
+                conn.rollback_hook(Some(move || flag.store(true, Ordering::Relaxed)))
+                    .map_err(sql("watching for rollbacks"))?;
+            }
+            *copy = Some(load_pending(conn, version)?);
+        }
+        Ok(RefMut::map(copy, |c| {
+            c.get_or_insert_with(PendingCopy::default)
+        }))
+    }
+
+    /// Drops the copy, so the next use loads it again.
+    fn forget(&self) {
+        // The hook stays installed: only a copy of `None` re-installs it,
+        // and installing again is harmless.
+        if let Some(copy) = self.copy.borrow_mut().as_mut() {
+            copy.data_version = i64::MIN;
+        }
+    }
+}
+
+/// Reads every pending key from `story_pending`.
+fn load_pending(conn: &Connection, data_version: i64) -> Result<PendingCopy, StoryStoreError> {
+    let started = std::time::Instant::now();
+    let mut copy = PendingCopy {
+        data_version,
+        ..PendingCopy::default()
+    };
+    for column in ["bands", "samples"] {
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT j.value, p.seen_at, p.item_id FROM story_pending p, json_each(p.{column}) j"
+            ))
+            .map_err(sql("loading the pending keys"))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(sql("loading the pending keys"))?;
+        let set = if column == "bands" {
+            &mut copy.bands
+        } else {
+            &mut copy.samples
+        };
+        for row in rows {
+            set.insert(row.map_err(sql("loading the pending keys"))?);
+        }
+    }
+    copy.items = conn
+        .query_row("SELECT count(*) FROM story_pending", [], |r| r.get(0))
+        .map_err(sql("counting the pending keys"))?;
+    tracing::debug!(
+        items = copy.items,
+        ms = started.elapsed().as_millis() as u64,
+        "story index: pending keys loaded"
+    );
+    Ok(copy)
+}
+
+/// A [`StoryIndex`] over the story tables of a SQLite connection and that
+/// connection's [`PendingKeys`].
+#[derive(Debug, Clone, Copy)]
+pub struct SqliteIndex<'a> {
+    conn: &'a Connection,
+    pending: &'a PendingKeys,
+}
+
+impl<'a> SqliteIndex<'a> {
+    /// The index on `conn`, with `pending` the copy kept for that connection.
+    pub fn new(conn: &'a Connection, pending: &'a PendingKeys) -> Self {
+        Self { conn, pending }
+    }
+
     /// Deletes band and sample keys of items seen before `before`, merged
     /// or pending (they can no longer be candidates in a later window);
     /// fingerprints are kept for the `stories` view. Returns the number of
@@ -152,7 +301,7 @@ impl SqliteIndex<'_> {
         let mut removed = 0;
         for table in ["story_bands", "story_samples"] {
             removed += self
-                .0
+                .conn
                 .prepare_cached(&format!(
                     "DELETE FROM {table} WHERE item_id IN \
                      (SELECT item_id FROM story_fingerprints \
@@ -162,7 +311,7 @@ impl SqliteIndex<'_> {
                 .map_err(sql(format!("pruning {table}")))?;
         }
         let pending: Vec<i64> = self
-            .0
+            .conn
             .prepare_cached(
                 "DELETE FROM story_pending WHERE seen_at < ?1 \
                  RETURNING json_array_length(bands) + json_array_length(samples)",
@@ -173,14 +322,14 @@ impl SqliteIndex<'_> {
             })
             .map_err(sql("pruning pending keys"))?;
         if !pending.is_empty() {
-            self.forget_pending()?;
+            self.forget_pending();
         }
         Ok(removed + usize::try_from(pending.iter().sum::<i64>()).unwrap_or(0))
     }
 
     /// The story id recorded for an item, if it was fingerprinted.
     pub fn story_of(&self, item_id: i64) -> Result<Option<i64>, StoryStoreError> {
-        self.0
+        self.conn
             .query_row(
                 "SELECT story_id FROM story_fingerprints WHERE item_id = ?1",
                 [item_id],
@@ -190,68 +339,11 @@ impl SqliteIndex<'_> {
             .map_err(sql(format!("reading the story of item {item_id}")))
     }
 
-    /// Makes the connection's temporary copy of the pending keys match
-    /// `story_pending`: built on first use, and again when another
-    /// connection has committed since it was made or it was forgotten.
-    /// Returns how many items have keys waiting.
-    fn sync_pending(&self) -> Result<i64, StoryStoreError> {
-        let version: i64 = self
-            .0
-            .query_row("PRAGMA data_version", [], |r| r.get(0))
-            .map_err(sql("reading the data version"))?;
-        let known = match self
-            .0
-            .prepare_cached("SELECT data_version, items FROM temp.pending_state WHERE id = 1")
-        {
-            Ok(mut stmt) => stmt
-                .query_row([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
-                .optional()
-                .map_err(sql("reading the pending keys' state"))?,
-            // First use on this connection.
-            Err(_) => {
-                self.0
-                    .execute_batch(PENDING_TEMP)
-                    .map_err(sql("creating the pending keys' tables"))?;
-                None
-            }
-        };
-        if let Some((at, items)) = known
-            && at == version
-        {
-            return Ok(items);
-        }
-        self.0
-            .execute_batch(
-                "DELETE FROM temp.pending_bands;
-                 DELETE FROM temp.pending_samples;
-                 INSERT OR IGNORE INTO temp.pending_bands (band_key, seen_at, item_id)
-                   SELECT j.value, p.seen_at, p.item_id FROM story_pending p, json_each(p.bands) j;
-                 INSERT OR IGNORE INTO temp.pending_samples (sample_key, seen_at, item_id)
-                   SELECT j.value, p.seen_at, p.item_id FROM story_pending p, json_each(p.samples) j;",
-            )
-            .map_err(sql("loading the pending keys"))?;
-        let items: i64 = self
-            .0
-            .query_row("SELECT count(*) FROM story_pending", [], |r| r.get(0))
-            .map_err(sql("counting the pending keys"))?;
-        self.0
-            .prepare_cached("INSERT OR REPLACE INTO temp.pending_state VALUES (1, ?1, ?2)")
-            .and_then(|mut s| s.execute([version, items]))
-            .map_err(sql("recording the pending keys' state"))?;
-        tracing::debug!(items, "story index: pending keys loaded");
-        Ok(items)
-    }
-
-    /// Drops the temporary copy's state, so the next use rebuilds it from
-    /// `story_pending` (after this connection changed that table other than
-    /// through [`StoryIndex::insert`], as pruning and deleting items do).
-    pub fn forget_pending(&self) -> Result<(), StoryStoreError> {
-        match self.0.execute("DELETE FROM temp.pending_state", []) {
-            Ok(_) => Ok(()),
-            // Never used on this connection: nothing to forget.
-            Err(e) if e.to_string().contains("no such table") => Ok(()),
-            Err(e) => Err(sql("forgetting the pending keys")(e)),
-        }
+    /// Makes the next use load the pending keys again from `story_pending`
+    /// (after this connection changed that table other than through
+    /// [`StoryIndex::insert`], as pruning and deleting items do).
+    pub fn forget_pending(&self) {
+        self.pending.forget();
     }
 
     /// Inserts every pending key into `story_bands` and `story_samples` in
@@ -259,58 +351,77 @@ impl SqliteIndex<'_> {
     /// transaction; does nothing until [`PENDING_ITEMS`] items wait (or
     /// always, with `all`). Returns the number of items whose keys moved.
     pub fn merge_pending(&self, all: bool) -> Result<i64, StoryStoreError> {
-        let items = self.sync_pending()?;
-        self.merge_waiting(items, all)
+        let mut copy = self.pending.sync(self.conn)?;
+        self.merge_waiting(&mut copy, all)
     }
 
-    /// [`Self::merge_pending`] once the temporary copy is known to be in
-    /// step and `items` items wait.
-    fn merge_waiting(&self, items: i64, all: bool) -> Result<i64, StoryStoreError> {
-        if items == 0 || (!all && items < PENDING_ITEMS) {
+    /// [`Self::merge_pending`] on a copy known to be in step.
+    fn merge_waiting(&self, copy: &mut PendingCopy, all: bool) -> Result<i64, StoryStoreError> {
+        if copy.items == 0 || (!all && copy.items < PENDING_ITEMS) {
             return Ok(0);
         }
-        // Only keys of items still pending: deleting an item (retention)
-        // cascades to its `story_pending` row, not to the temporary copy.
         // One row per statement: a statement that writes many rows and may
         // stop half-way (on a foreign key) first copies every index page it
         // changes to a statement journal, as much again as the merge writes.
-        for (table, column) in [("bands", "band_key"), ("samples", "sample_key")] {
-            let mut read = self
-                .0
-                .prepare_cached(&format!(
-                    "SELECT {column}, seen_at, item_id FROM temp.pending_{table} r \
-                     WHERE EXISTS (SELECT 1 FROM story_pending p WHERE p.item_id = r.item_id)"
-                ))
-                .map_err(sql("reading the pending keys"))?;
+        for (table, column, set) in [
+            ("bands", "band_key", &copy.bands),
+            ("samples", "sample_key", &copy.samples),
+        ] {
             let mut write = self
-                .0
+                .conn
                 .prepare_cached(&format!(
                     "INSERT OR IGNORE INTO main.story_{table} ({column}, seen_at, item_id) \
                      VALUES (?1, ?2, ?3)"
                 ))
                 .map_err(sql("merging the pending keys"))?;
-            // In key order: the temporary table's primary key.
-            let mut rows = read.query([]).map_err(sql("reading the pending keys"))?;
-            while let Some(row) = rows.next().map_err(sql("reading the pending keys"))? {
-                let key: (i64, i64, i64) = (
-                    row.get(0).map_err(sql("reading the pending keys"))?,
-                    row.get(1).map_err(sql("reading the pending keys"))?,
-                    row.get(2).map_err(sql("reading the pending keys"))?,
-                );
+            for (key, seen, id) in set {
                 write
-                    .execute(params![key.0, key.1, key.2])
+                    .execute(params![key, seen, id])
                     .map_err(sql("merging the pending keys"))?;
             }
         }
-        self.0
-            .execute_batch(
-                "DELETE FROM story_pending;
-                 DELETE FROM temp.pending_bands;
-                 DELETE FROM temp.pending_samples;
-                 UPDATE temp.pending_state SET items = 0;",
-            )
+        self.conn
+            .execute("DELETE FROM story_pending", [])
             .map_err(sql("clearing the pending keys"))?;
+        let items = copy.items;
+        copy.bands.clear();
+        copy.samples.clear();
+        copy.items = 0;
         Ok(items)
+    }
+
+    /// Clears an item's old keys wherever they are (in the index, or
+    /// pending) before it is indexed again.
+    fn clear_keys(&self, copy: &mut PendingCopy, item_id: i64) -> Result<(), StoryStoreError> {
+        let what = |s: &str| format!("{s} of item {item_id}");
+        for table in ["story_bands", "story_samples"] {
+            self.conn
+                .prepare_cached(&format!("DELETE FROM {table} WHERE item_id = ?1"))
+                .and_then(|mut s| s.execute([item_id]))
+                .map_err(sql(what("clearing old keys")))?;
+        }
+        let old: Option<(i64, String, String)> = self
+            .conn
+            .prepare_cached(
+                "DELETE FROM story_pending WHERE item_id = ?1 RETURNING seen_at, bands, samples",
+            )
+            .and_then(|mut s| {
+                s.query_row([item_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    .optional()
+            })
+            .map_err(sql(what("clearing old pending keys")))?;
+        if let Some((seen, bands, samples)) = old {
+            let keys = |json: &str| serde_json::from_str::<Vec<i64>>(json);
+            match (keys(&bands), keys(&samples)) {
+                (Ok(bands), Ok(samples)) => {
+                    copy.remove(item_id, seen, &bands, &samples);
+                    copy.items -= 1;
+                }
+                // Written by hand: load the copy again at next use.
+                _ => copy.data_version = i64::MIN,
+            }
+        }
+        Ok(())
     }
 }
 
@@ -326,49 +437,52 @@ impl StoryIndex for SqliteIndex<'_> {
         if bands.is_empty() && samples.is_empty() {
             return Ok(Vec::new());
         }
-        self.sync_pending()?;
+        let copy = self.pending.sync(self.conn)?;
+        let since_ts = since.timestamp();
         // One bounded range read per key in the index and one in the pending
-        // keys, newest first (the primary keys' order backwards), merged
-        // here (a SQL union sorted the rows of every key again); then the
-        // fingerprints of the chosen ids.
-        let postings = |table: &str, column: &str, keys: &[i64]| {
-            let read = |schema: &str, name: &str| {
-                self.0
-                    .prepare_cached(&format!(
-                        "SELECT seen_at, item_id FROM {schema}.{name} \
-                         WHERE {column} = ?1 AND seen_at >= ?2 \
-                         ORDER BY seen_at DESC, item_id DESC LIMIT {CANDIDATE_POSTINGS}"
-                    ))
-                    .map_err(sql("preparing the candidate lookup"))
-            };
-            let mut merged = read("main", &format!("story_{table}"))?;
-            let mut pending = read("temp", &format!("pending_{table}"))?;
+        // keys, newest first (the primary key's order backwards), merged
+        // here; then the fingerprints of the chosen ids.
+        let postings = |table: &str, column: &str, keys: &[i64], pending: &BTreeSet<_>| {
+            let mut merged = self
+                .conn
+                .prepare_cached(&format!(
+                    "SELECT seen_at, item_id FROM main.story_{table} \
+                     WHERE {column} = ?1 AND seen_at >= ?2 \
+                     ORDER BY seen_at DESC, item_id DESC LIMIT {CANDIDATE_POSTINGS}"
+                ))
+                .map_err(sql("preparing the candidate lookup"))?;
             distinct_keys(keys)
                 .iter()
-                .map(|key| {
-                    let mut rows: Vec<(i64, i64)> = Vec::new();
-                    for stmt in [&mut merged, &mut pending] {
-                        let found = stmt
-                            .query_map(params![key, since.timestamp()], |r| {
-                                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
-                            })
-                            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
-                            .map_err(sql("looking up candidates"))?;
-                        rows.extend(found);
+                .map(|&key| {
+                    let mut rows: Vec<(i64, i64)> = merged
+                        .query_map(params![key, since_ts], |r| {
+                            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+                        })
+                        .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+                        .map_err(sql("looking up candidates"))?;
+                    let before = rows.len();
+                    rows.extend(PendingCopy::postings(
+                        pending,
+                        key,
+                        since_ts,
+                        CANDIDATE_POSTINGS,
+                    ));
+                    if rows.len() > before {
+                        rows.sort_unstable_by(|a, b| b.cmp(a));
+                        rows.dedup();
+                        rows.truncate(CANDIDATE_POSTINGS);
                     }
-                    rows.sort_unstable_by(|a, b| b.cmp(a));
-                    rows.dedup();
-                    rows.truncate(CANDIDATE_POSTINGS);
                     Ok(rows.into_iter().map(|(_, id)| id).collect::<Vec<i64>>())
                 })
                 .collect::<Result<Vec<_>, _>>()
         };
         let ids = candidate_ids(
-            postings("bands", "band_key", bands)?,
-            postings("samples", "sample_key", samples)?,
+            postings("bands", "band_key", bands, &copy.bands)?,
+            postings("samples", "sample_key", samples, &copy.samples)?,
         );
+        drop(copy);
         let mut stmt = self
-            .0
+            .conn
             .prepare_cached(
                 "SELECT item_id, story_id, seen_at, fingerprint FROM story_fingerprints \
                  WHERE item_id = ?1",
@@ -412,29 +526,45 @@ impl StoryIndex for SqliteIndex<'_> {
         since: DateTime<Utc>,
         cap: u32,
     ) -> Result<Vec<u32>, StoryStoreError> {
-        self.sync_pending()?;
+        let copy = self.pending.sync(self.conn)?;
+        let since_ts = since.timestamp();
         // At most SPREAD_POSTINGS rows are read per key from the index and
-        // as many from the pending keys, streamed (no sort) and stopping at
-        // `cap` stories, so a stock phrase carried by half the store costs
-        // no more than a rare one.
-        let mut stmt = self
-            .0
-            .prepare_cached(
-                "SELECT count(*) FROM (SELECT DISTINCT f.story_id FROM ( \
-                   SELECT * FROM (SELECT item_id FROM main.story_samples \
-                     WHERE sample_key = ?1 AND seen_at >= ?2 LIMIT ?3) \
-                   UNION ALL \
-                   SELECT * FROM (SELECT item_id FROM temp.pending_samples \
-                     WHERE sample_key = ?1 AND seen_at >= ?2 LIMIT ?3)) s \
-                 JOIN story_fingerprints f ON f.item_id = s.item_id LIMIT ?4)",
-            )
-            .map_err(sql("preparing the sample spread"))?;
+        // as many from the pending keys (passed in as a JSON array when
+        // there are any), streamed (no sort) and stopping at `cap` stories,
+        // so a stock phrase carried by half the store costs no more than a
+        // rare one.
+        let spread = |with_pending: bool| {
+            let pending = if with_pending {
+                "UNION ALL SELECT value FROM json_each(?5)"
+            } else {
+                ""
+            };
+            self.conn
+                .prepare_cached(&format!(
+                    "SELECT count(*) FROM (SELECT DISTINCT f.story_id FROM ( \
+                       SELECT * FROM (SELECT item_id FROM main.story_samples \
+                         WHERE sample_key = ?1 AND seen_at >= ?2 LIMIT ?3) {pending}) s \
+                     JOIN story_fingerprints f ON f.item_id = s.item_id LIMIT ?4)"
+                ))
+                .map_err(sql("preparing the sample spread"))
+        };
+        let (mut merged_only, mut with_pending) = (spread(false)?, spread(true)?);
         samples
             .iter()
-            .map(|key| {
-                stmt.query_row(params![key, since.timestamp(), SPREAD_POSTINGS, cap], |r| {
-                    r.get::<_, u32>(0)
-                })
+            .map(|&key| {
+                let pending: Vec<i64> =
+                    PendingCopy::postings(&copy.samples, key, since_ts, SPREAD_POSTINGS as usize)
+                        .map(|(_, id)| id)
+                        .collect();
+                let read = |r: &rusqlite::Row<'_>| r.get::<_, u32>(0);
+                if pending.is_empty() {
+                    merged_only.query_row(params![key, since_ts, SPREAD_POSTINGS, cap], read)
+                } else {
+                    with_pending.query_row(
+                        params![key, since_ts, SPREAD_POSTINGS, cap, json_keys(&pending)],
+                        read,
+                    )
+                }
                 .map_err(sql("reading the sample spread"))
             })
             .collect()
@@ -451,80 +581,44 @@ impl StoryIndex for SqliteIndex<'_> {
     ) -> Result<(), StoryStoreError> {
         let what = |s: &str| format!("{s} of item {item_id}");
         let seen = seen_at.timestamp();
-        let mut waiting = self.sync_pending()?;
-        // Its old keys, wherever they are: in the index, or pending (in
-        // `story_pending` and the temporary copy, cleared by the keys the
-        // row lists).
-        for table in ["story_bands", "story_samples"] {
-            self.0
-                .prepare_cached(&format!("DELETE FROM {table} WHERE item_id = ?1"))
-                .and_then(|mut s| s.execute([item_id]))
-                .map_err(sql(what("clearing old keys")))?;
-        }
-        let old: Option<(String, String)> = self
-            .0
-            .prepare_cached("DELETE FROM story_pending WHERE item_id = ?1 RETURNING bands, samples")
-            .and_then(|mut s| {
-                s.query_row([item_id], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .optional()
-            })
-            .map_err(sql(what("clearing old pending keys")))?;
-        if let Some((old_bands, old_samples)) = old {
-            for (table, column, keys) in [
-                ("pending_bands", "band_key", old_bands),
-                ("pending_samples", "sample_key", old_samples),
-            ] {
-                self.0
-                    .prepare_cached(&format!(
-                        "DELETE FROM temp.{table} WHERE item_id = ?2 \
-                         AND {column} IN (SELECT value FROM json_each(?1))"
-                    ))
-                    .and_then(|mut s| s.execute(params![keys, item_id]))
-                    .map_err(sql(what("clearing old pending keys")))?;
-            }
-            self.0
-                .prepare_cached("UPDATE temp.pending_state SET items = items - 1")
-                .and_then(|mut s| s.execute([]))
-                .map_err(sql(what("counting pending keys")))?;
-            waiting -= 1;
-        }
-        self.0
+        let mut copy = self.pending.sync(self.conn)?;
+        // A new item (the fingerprint row is new) has no keys to clear: its
+        // keys reference that row.
+        let new = self
+            .conn
             .prepare_cached(
-                "INSERT INTO story_fingerprints (item_id, story_id, seen_at, fingerprint) VALUES (?1, ?2, ?3, ?4) \
-                 ON CONFLICT(item_id) DO UPDATE SET story_id = excluded.story_id, \
-                 seen_at = excluded.seen_at, fingerprint = excluded.fingerprint",
+                "INSERT OR IGNORE INTO story_fingerprints (item_id, story_id, seen_at, fingerprint) \
+                 VALUES (?1, ?2, ?3, ?4)",
             )
             .and_then(|mut s| s.execute(params![item_id, story_id, seen, fingerprint.to_bytes()]))
-            .map_err(sql(what("writing the fingerprint")))?;
+            .map_err(sql(what("writing the fingerprint")))?
+            == 1;
+        if !new {
+            self.clear_keys(&mut copy, item_id)?;
+            self.conn
+                .prepare_cached(
+                    "UPDATE story_fingerprints SET story_id = ?2, seen_at = ?3, fingerprint = ?4 \
+                     WHERE item_id = ?1",
+                )
+                .and_then(|mut s| {
+                    s.execute(params![item_id, story_id, seen, fingerprint.to_bytes()])
+                })
+                .map_err(sql(what("writing the fingerprint")))?;
+        }
         if !bands.is_empty() || !samples.is_empty() {
-            let (bands, samples) = (json_keys(bands), json_keys(samples));
-            self.0
+            self.conn
                 .prepare_cached(
                     "INSERT INTO story_pending (item_id, seen_at, bands, samples) VALUES (?1, ?2, ?3, ?4)",
                 )
-                .and_then(|mut s| s.execute(params![item_id, seen, bands, samples]))
+                .and_then(|mut s| {
+                    s.execute(params![item_id, seen, json_keys(bands), json_keys(samples)])
+                })
                 .map_err(sql(what("writing pending keys")))?;
-            // One statement per table, the keys as a JSON array: a statement
-            // per key cost more in statement overhead than the rows themselves.
-            for (table, column, keys) in [
-                ("pending_bands", "band_key", &bands),
-                ("pending_samples", "sample_key", &samples),
-            ] {
-                self.0
-                    .prepare_cached(&format!(
-                        "INSERT OR IGNORE INTO temp.{table} ({column}, seen_at, item_id) \
-                         SELECT value, ?2, ?3 FROM json_each(?1)"
-                    ))
-                    .and_then(|mut s| s.execute(params![keys, seen, item_id]))
-                    .map_err(sql(what(&format!("writing {table}"))))?;
-            }
-            self.0
-                .prepare_cached("UPDATE temp.pending_state SET items = items + 1")
-                .and_then(|mut s| s.execute([]))
-                .map_err(sql(what("counting pending keys")))?;
-            self.merge_waiting(waiting + 1, false)?;
+            copy.add(item_id, seen, bands, samples);
+            copy.items += 1;
+            self.merge_waiting(&mut copy, false)?;
         }
-        self.0
+        self.conn
             .prepare_cached("UPDATE items SET story_id = ?2 WHERE id = ?1")
             .and_then(|mut s| s.execute(params![item_id, story_id]))
             .map_err(sql(what("setting the story")))?;
@@ -579,7 +673,8 @@ mod tests {
              INSERT INTO item_sources VALUES (1, 1), (3, 1), (2, 2), (2, 3), (3, 4);",
         )
         .unwrap();
-        let mut sqlite = SqliteIndex(&conn);
+        let keys = PendingKeys::default();
+        let mut sqlite = SqliteIndex::new(&conn, &keys);
         let mut memory = MemoryIndex::new();
         for (i, t) in texts.iter().enumerate() {
             let id = i as i64 + 1;
@@ -659,7 +754,8 @@ mod tests {
         let t0 = Utc.with_ymd_and_hms(2026, 11, 20, 8, 0, 0).unwrap();
         let fp = Fingerprint::from_text(&text("officials expect a further statement", 40));
         let (bands, samples) = (band_keys(&fp), fp.sample_keys());
-        let mut sqlite = SqliteIndex(&conn);
+        let keys = PendingKeys::default();
+        let mut sqlite = SqliteIndex::new(&conn, &keys);
         let mut memory = MemoryIndex::new();
         let n = CANDIDATE_POSTINGS as i64 + 10;
         for id in 1..=n {
@@ -716,7 +812,8 @@ mod tests {
         let conn = db();
         let t0 = Utc.with_ymd_and_hms(2026, 11, 20, 8, 0, 0).unwrap();
         let fp = Fingerprint::from_text(&text("officials expect a further statement", 40));
-        let mut sqlite = SqliteIndex(&conn);
+        let keys = PendingKeys::default();
+        let mut sqlite = SqliteIndex::new(&conn, &keys);
         let n = 80i64;
         for id in 1..=n + 1 {
             conn.execute("INSERT INTO items (id) VALUES (?1)", [id])
@@ -771,7 +868,8 @@ mod tests {
             text("flooding closed roads across the north", 40),
             text("the central bank held its key rate", 40),
         ];
-        let mut sqlite = SqliteIndex(&conn);
+        let keys = PendingKeys::default();
+        let mut sqlite = SqliteIndex::new(&conn, &keys);
         let mut memory = MemoryIndex::new();
         let mut id = 0;
         for round in 0..4 {
@@ -854,42 +952,58 @@ mod tests {
         conn.execute_batch(MIGRATION_014_PENDING).unwrap();
         let t0 = Utc.with_ymd_and_hms(2026, 11, 20, 8, 0, 0).unwrap();
         let fp = |i: i64| Fingerprint::from_text(&text(&format!("report {i} from the wire"), 40));
-        let add = |conn: &Connection, id: i64| {
+        // Each connection keeps its own copy of the pending keys.
+        let add = |conn: &Connection, keys: &PendingKeys, id: i64| {
             conn.execute("INSERT INTO items (id) VALUES (?1)", [id])
                 .unwrap();
             let f = fp(id);
-            SqliteIndex(conn)
+            SqliteIndex::new(conn, keys)
                 .insert(id, id, t0, &f, &band_keys(&f), &f.sample_keys())
                 .unwrap();
         };
-        let found = |conn: &Connection, id: i64| -> bool {
+        let found = |conn: &Connection, keys: &PendingKeys, id: i64| -> bool {
             let f = fp(id);
-            SqliteIndex(conn)
+            SqliteIndex::new(conn, keys)
                 .candidates(&band_keys(&f), &f.sample_keys(), t0)
                 .unwrap()
                 .iter()
                 .any(|c| c.item_id == id)
         };
-        add(&conn, 1);
+        let (mine, theirs) = (PendingKeys::default(), PendingKeys::default());
+        add(&conn, &mine, 1);
         {
             let tx = conn.transaction().unwrap();
-            add(&tx, 2);
-            assert!(found(&tx, 2), "seen inside its transaction");
+            add(&tx, &mine, 2);
+            assert!(found(&tx, &mine, 2), "seen inside its transaction");
             tx.rollback().unwrap();
         }
-        assert!(found(&conn, 1));
-        assert!(!found(&conn, 2), "rolled back with the transaction");
+        assert!(found(&conn, &mine, 1));
+        assert!(!found(&conn, &mine, 2), "rolled back with the transaction");
+        // A transaction that fails half-way (dropped, as on an error) rolls
+        // the copy back too.
+        {
+            let tx = conn.transaction().unwrap();
+            add(&tx, &mine, 2);
+            assert!(found(&tx, &mine, 2));
+        }
+        assert!(!found(&conn, &mine, 2), "dropped transaction");
         // Another connection (a restart, or a second process) reads what is
         // pending from the table, and each sees what the other commits.
         let other = open();
-        assert!(found(&other, 1));
-        add(&other, 3);
-        assert!(found(&conn, 3), "committed by another connection");
-        SqliteIndex(&other).merge_pending(true).unwrap();
-        add(&conn, 4);
+        assert!(found(&other, &theirs, 1));
+        add(&other, &theirs, 3);
+        assert!(found(&conn, &mine, 3), "committed by another connection");
+        SqliteIndex::new(&other, &theirs)
+            .merge_pending(true)
+            .unwrap();
+        add(&conn, &mine, 4);
         for id in [1, 3, 4] {
-            assert!(found(&conn, id) && found(&other, id), "item {id}");
+            assert!(
+                found(&conn, &mine, id) && found(&other, &theirs, id),
+                "item {id}"
+            );
         }
+        assert!(!found(&other, &theirs, 2));
         let merged: i64 = conn
             .query_row("SELECT count(DISTINCT item_id) FROM story_bands", [], |r| {
                 r.get(0)
@@ -906,7 +1020,8 @@ mod tests {
             conn.execute_batch("INSERT INTO items (id) VALUES (1), (2), (3), (4)")
                 .unwrap();
             let t0 = Utc.with_ymd_and_hms(2026, 11, 20, 8, 0, 0).unwrap();
-            let mut index = SqliteIndex(&conn);
+            let keys = PendingKeys::default();
+            let mut index = SqliteIndex::new(&conn, &keys);
             // Item 4 arrives last but carries the oldest time (a re-fingerprint).
             let seen = [(1, 1), (2, 5), (3, 9), (4, 0)];
             for (id, day) in seen {
@@ -962,7 +1077,8 @@ mod tests {
              INSERT INTO story_bands VALUES (42, 100, 7);",
         )
         .unwrap();
-        let err = SqliteIndex(&conn)
+        let keys = PendingKeys::default();
+        let err = SqliteIndex::new(&conn, &keys)
             .candidates(&[42], &[], DateTime::from_timestamp(0, 0).unwrap())
             .unwrap_err();
         assert!(err.to_string().contains("item 7"), "{err}");

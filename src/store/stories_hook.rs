@@ -20,7 +20,7 @@ use std::borrow::Cow;
 use chrono::{DateTime, TimeDelta, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::stories::{SqliteIndex, StoryStoreError};
+use super::stories::{StoryContext, StoryStoreError};
 use super::{ItemId, SqliteStore, StoreError, StoredEntry};
 use crate::model::{Extraction, NewItem};
 use crate::stories::{self, Fingerprint, StoryDecision, StoryIndex};
@@ -49,7 +49,7 @@ pub(super) fn assign_story(
     id: ItemId,
     entry: &StoredEntry,
     seen_at: DateTime<Utc>,
-    window: TimeDelta,
+    story: &StoryContext,
 ) -> rusqlite::Result<ItemId> {
     let (fingerprint, teaser) = entry_fingerprint(entry);
     let fingerprint = fingerprint.as_ref();
@@ -61,7 +61,7 @@ pub(super) fn assign_story(
         set_story(tx, id, id)?;
         return Ok(id);
     }
-    match decide(tx, id, fingerprint, seen_at, window) {
+    match decide(tx, id, fingerprint, seen_at, story) {
         // The index's insert set `items.story_id`.
         Ok(decision) => Ok(decision.story_for(id)),
         Err(StoryStoreError::Sql { source, .. }) => Err(source),
@@ -86,9 +86,10 @@ fn decide(
     id: ItemId,
     fingerprint: &Fingerprint,
     seen_at: DateTime<Utc>,
-    window: TimeDelta,
+    story: &StoryContext,
 ) -> Result<StoryDecision, StoryStoreError> {
-    let decision = stories::assign_story(&mut SqliteIndex(tx), id, fingerprint, seen_at, window)?;
+    let decision =
+        stories::assign_story(&mut story.index(tx), id, fingerprint, seen_at, story.window)?;
     log_join(id, &decision);
     Ok(decision)
 }
@@ -175,7 +176,6 @@ impl SqliteStore {
         text: &NewItemText,
     ) -> Result<Option<StoryRefresh>, StoreError> {
         let wrap = self.wrap();
-        let window = self.story_window;
         let path = self.path.clone();
         let tx = self
             .conn
@@ -217,7 +217,7 @@ impl SqliteStore {
             &fingerprint,
             text.extraction,
             super::parse_ts(&first_seen),
-            window,
+            &self.story,
         )
         .map_err(|source| StoreError::StoryIndex {
             path,
@@ -246,7 +246,7 @@ pub(super) fn rejoin_story(
     fingerprint: &Fingerprint,
     extraction: Extraction,
     first_seen: Option<DateTime<Utc>>,
-    window: TimeDelta,
+    story: &StoryContext,
 ) -> Result<StoryRefresh, StoryStoreError> {
     let what = |s: &str| format!("{s} of item {item_id}");
     let previous: i64 = tx
@@ -292,9 +292,13 @@ pub(super) fn rejoin_story(
         seen_at,
         teaser: is_teaser(extraction, fingerprint),
     };
-    rejoin(&mut SqliteIndex(tx), &facts, fingerprint, window, |e| {
-        !matches!(e, StoryStoreError::Sql { .. })
-    })
+    rejoin(
+        &mut story.index(tx),
+        &facts,
+        fingerprint,
+        story.window,
+        |e| !matches!(e, StoryStoreError::Sql { .. }),
+    )
 }
 
 /// What the store read about an item whose text arrived late, for

@@ -24,10 +24,11 @@
 //! index rows of all the group's new items are inserted together just before
 //! the commit, one index segment per group ([`super::fts`]).
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::fts::PendingSearch;
+use super::stories::StoryContext;
 use super::{SqliteStore, StoreError};
 use crate::model::{
     EntryKey, FeedId, ItemId, PollOutcome, PollRecord, PollSummary, StoredEntry, ts,
@@ -41,7 +42,7 @@ impl SqliteStore {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(&wrap)?;
-        let summary = write_poll(&tx, poll, self.story_window).map_err(&wrap)?;
+        let summary = write_poll(&tx, poll, &self.story).map_err(&wrap)?;
         tx.commit().map_err(&wrap)?;
         self.bound_wal();
         Ok(summary)
@@ -84,7 +85,6 @@ impl SqliteStore {
     /// cost a fifth of the writer's time when each poll had one.
     fn write_group(&mut self, polls: &[PendingPoll]) -> Result<Vec<PollSummary>, StoreError> {
         let wrap = self.wrap();
-        let window = self.story_window;
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -92,7 +92,7 @@ impl SqliteStore {
         let mut summaries = Vec::with_capacity(polls.len());
         let mut search = PendingSearch::begin();
         for (poll, pages) in polls {
-            summaries.push(write_poll_items(&tx, poll, window, &mut search).map_err(&wrap)?);
+            summaries.push(write_poll_items(&tx, poll, &self.story, &mut search).map_err(&wrap)?);
             for page in pages {
                 super::articles::insert_page(&tx, poll.feed_id, page, poll.started_at)
                     .map_err(&wrap)?;
@@ -109,10 +109,10 @@ impl SqliteStore {
 pub(super) fn write_poll(
     tx: &Transaction<'_>,
     poll: &PollRecord,
-    window: TimeDelta,
+    story: &StoryContext,
 ) -> rusqlite::Result<PollSummary> {
     let mut search = PendingSearch::begin();
-    let summary = write_poll_items(tx, poll, window, &mut search)?;
+    let summary = write_poll_items(tx, poll, story, &mut search)?;
     search.write(tx)?;
     Ok(summary)
 }
@@ -122,13 +122,13 @@ pub(super) fn write_poll(
 fn write_poll_items(
     tx: &Transaction<'_>,
     poll: &PollRecord,
-    window: TimeDelta,
+    story: &StoryContext,
     search: &mut PendingSearch,
 ) -> rusqlite::Result<PollSummary> {
     let now = ts(poll.started_at);
     let mut summary = PollSummary::default();
     for entry in &poll.new_entries {
-        let Some((item_id, inserted)) = insert_item(tx, entry, poll.started_at, window, search)?
+        let Some((item_id, inserted)) = insert_item(tx, entry, poll.started_at, story, search)?
         else {
             // Pruned by retention: remembered as pruned under this feed's key
             // too, so it is not offered again.
@@ -291,7 +291,7 @@ fn insert_item(
     tx: &Transaction<'_>,
     entry: &StoredEntry,
     seen_at: DateTime<Utc>,
-    window: TimeDelta,
+    story: &StoryContext,
     search: &mut PendingSearch,
 ) -> rusqlite::Result<Option<(ItemId, bool)>> {
     let item = &entry.item;
@@ -346,7 +346,7 @@ fn insert_item(
         })?,
     };
     search.push(id, terms);
-    super::stories_hook::assign_story(tx, id, entry, seen_at, window)?;
+    super::stories_hook::assign_story(tx, id, entry, seen_at, story)?;
     Ok(Some((id, true)))
 }
 

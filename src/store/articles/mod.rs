@@ -263,8 +263,7 @@ impl SqliteStore {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(&wrap)?;
-        let summary =
-            crate::store::write::write_poll(&tx, poll, self.story_window).map_err(&wrap)?;
+        let summary = crate::store::write::write_poll(&tx, poll, &self.story).map_err(&wrap)?;
         for page in pages {
             insert_page(&tx, poll.feed_id, page, poll.started_at).map_err(&wrap)?;
         }
@@ -380,7 +379,6 @@ impl SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let wrap = self.wrap();
-        let window = self.story_window;
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -404,7 +402,7 @@ impl SqliteStore {
                     fingerprint,
                     item.extraction,
                     Some(job.first_seen_at),
-                    window,
+                    &self.story,
                 )
                 .map_err(|source| StoreError::StoryIndex {
                     path: self.path.clone(),
