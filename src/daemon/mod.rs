@@ -844,6 +844,7 @@ async fn reload_config(path: &Path, ctx: &Context) -> anyhow::Result<(Context, V
             fetches: Arc::new(Semaphore::new(config.fetch.concurrency.max(1))),
             cpu: ctx.cpu.clone(),
             writer: ctx.writer.clone(),
+            reader: ctx.reader.clone(),
             polls: ctx.polls.clone(),
             config,
             fetcher,

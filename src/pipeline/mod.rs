@@ -53,6 +53,15 @@ pub struct Context {
     pub config: Arc<Config>,
     /// The one HTTP client.
     pub fetcher: Fetcher,
+    /// A read-only connection to the store on a thread of its own, for the
+    /// reads a poll makes before its write (the feed's state, which entries
+    /// it knows): on the writer's thread they waited behind whole group
+    /// commits, each holding a fetch slot, so a group never held more polls
+    /// than there are fetch slots. `None` when the store has no such
+    /// connection (in memory, PostgreSQL): those reads go to the writer.
+    /// Declared before `store`, so dropped first: the writer's close (its
+    /// clean-close record) is the last use of the file.
+    pub reader: Option<(Workers, SharedStore)>,
     /// The store.
     pub store: SharedStore,
     /// Article page fetches in flight, across all feeds.
@@ -138,6 +147,14 @@ impl Context {
         let fetcher = Fetcher::new(fetch_options(&config.fetch))?;
         let pages = Arc::new(Semaphore::new(config.fetch.concurrency.max(1)));
         let fetches = Arc::new(Semaphore::new(config.fetch.concurrency.max(1)));
+        let reader = match store.reader() {
+            Ok(Some(r)) => Some((Workers::new("newswire-read", 1)?, Arc::new(Mutex::new(r)))),
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "no read-only connection to the store; polls read through the writer");
+                None
+            }
+        };
         let store = Arc::new(Mutex::new(store));
         let writer = Workers::new("newswire-store", 1)?;
         let polls = {
@@ -156,6 +173,7 @@ impl Context {
             fetches,
             cpu: Workers::new("newswire-cpu", cpu_slots())?,
             writer,
+            reader,
             polls,
             metrics: Arc::new(crate::metrics::Metrics::new()),
             page_flight: Arc::new(crate::fetch::SingleFlight::new()),
@@ -169,6 +187,27 @@ impl Context {
         f: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, crate::workers::Crashed> {
         self.cpu.run(f).await
+    }
+
+    /// Runs the read-only `f` on the reader's connection ([`Self::reader`]),
+    /// or on the store's thread when there is none. What it reads was
+    /// committed; a write since may make it stale, which the writer
+    /// tolerates (it checks again what it inserts).
+    pub async fn read_store<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let Some((thread, store)) = &self.reader else {
+            return self.with_store(f).await;
+        };
+        let store = Arc::clone(store);
+        thread
+            .run(move || {
+                let mut guard = store.lock().unwrap_or_else(|p| p.into_inner());
+                f(&mut guard)
+            })
+            .await
+            .unwrap_or_else(|payload| std::panic::resume_unwind(payload))
     }
 
     /// Runs `f` on the store, on the store's thread.
@@ -205,7 +244,7 @@ pub async fn poll_feed_leased(
 ) -> Result<PollReport, StoreError> {
     let name = feed.name.clone();
     let state = ctx
-        .with_store(move |s| s.feed_state(&name))
+        .read_store(move |s| s.feed_state(&name))
         .await?
         .ok_or_else(|| StoreError::UnknownFeed {
             name: feed.name.clone(),
@@ -390,7 +429,7 @@ async fn fetch_and_parse(
     let feed_id = state.id;
     let known = {
         let keys = keys.clone();
-        ctx.with_store(move |s| s.known_entries(feed_id, &keys))
+        ctx.read_store(move |s| s.known_entries(feed_id, &keys))
             .await
             .map_err(|e| Failure {
                 message: e.to_string(),

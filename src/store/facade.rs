@@ -86,6 +86,18 @@ impl Store {
         }
     }
 
+    /// A second, read-only connection to this SQLite file, for reads that
+    /// should not queue behind the writer's transactions (the pipeline's
+    /// feed state and known-entry checks); `None` for an in-memory store
+    /// and on PostgreSQL, whose reads already go to the server.
+    pub fn reader(&self) -> Result<Option<Store>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => Ok(s.reader()?.map(Store::from)),
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(_) => Ok(None),
+        }
+    }
+
     /// A private in-memory SQLite store (tests, `inspect`).
     pub fn open_in_memory() -> Result<Store, StoreError> {
         Ok(SqliteStore::open_in_memory()?.into())

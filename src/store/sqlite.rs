@@ -149,6 +149,15 @@ impl SqliteStore {
         SqliteStore::init(conn, shown, false)
     }
 
+    /// A read-only connection to the same file (see [`super::Store::reader`]);
+    /// `None` for an in-memory store.
+    pub fn reader(&self) -> Result<Option<SqliteStore>, StoreError> {
+        match &self.soundness {
+            Some(s) => SqliteStore::open_read_only(&s.file).map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// A private in-memory store (tests, `inspect`).
     pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
         let conn = Connection::open_in_memory()

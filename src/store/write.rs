@@ -60,6 +60,7 @@ impl SqliteStore {
     /// fails, the polls it held return that error (nothing of them is
     /// stored).
     pub fn record_polls(&mut self, polls: &[PendingPoll]) -> Vec<Result<PollSummary, StoreError>> {
+        tracing::trace!(polls = polls.len(), "writing polls");
         if polls.len() > 1 {
             match self.write_group(polls) {
                 Ok(summaries) => {

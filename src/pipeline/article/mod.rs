@@ -84,7 +84,7 @@ pub async fn build_items_with_pages(
         }
         let lookup = canonical.clone();
         let found = ctx
-            .with_store(move |s| Ok((s.item_by_canonical(&lookup)?, s.is_tombstoned(&lookup)?)))
+            .read_store(move |s| Ok((s.item_by_canonical(&lookup)?, s.is_tombstoned(&lookup)?)))
             .await;
         match found {
             // Pruned by retention while still in the feed: never stored again.
@@ -141,7 +141,7 @@ pub async fn build_items_with_pages(
         let lookup = item.canonical_url.clone();
         let existing = if page.is_some() {
             // The page's declared canonical URL may name a stored item.
-            ctx.with_store(move |s| s.item_by_canonical(&lookup))
+            ctx.read_store(move |s| s.item_by_canonical(&lookup))
                 .await
                 .ok()
                 .flatten()
