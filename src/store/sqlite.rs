@@ -70,6 +70,10 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// The writer's page cache, in KiB (`PRAGMA cache_size`).
 const WRITER_CACHE_KIB: u32 = 24 * 1024;
 
+/// The page cache of the pipeline's read-only connection
+/// ([`SqliteStore::reader`]), in KiB.
+const READER_CACHE_KIB: u32 = 1024;
+
 /// Prepared statements the writer keeps: every statement of a poll's write
 /// (about 25) and the candidate lookup, whose text varies with the number of
 /// sample keys. rusqlite's default of 16 made a poll re-prepare most of them.
@@ -152,10 +156,17 @@ impl SqliteStore {
     /// A read-only connection to the same file (see [`super::Store::reader`]);
     /// `None` for an in-memory store.
     pub fn reader(&self) -> Result<Option<SqliteStore>, StoreError> {
-        match &self.soundness {
-            Some(s) => SqliteStore::open_read_only(&s.file).map(Some),
-            None => Ok(None),
-        }
+        let Some(state) = &self.soundness else {
+            return Ok(None);
+        };
+        let reader = SqliteStore::open_read_only(&state.file)?;
+        // Its reads are single index probes (a feed's row, an entry key, a
+        // canonical URL): a small cache does, beside the writer's.
+        reader
+            .conn
+            .execute_batch(&format!("PRAGMA cache_size = -{READER_CACHE_KIB}"))
+            .map_err(reader.wrap())?;
+        Ok(Some(reader))
     }
 
     /// A private in-memory store (tests, `inspect`).

@@ -163,3 +163,52 @@ fn a_busy_writer_keeps_the_wal_file_near_its_bound() {
         .expect("count");
     assert_eq!(items, 60 * 40);
 }
+
+/// The pipeline's read-only connection ([`crate::store::Store::reader`])
+/// sees every write the moment it commits, reads while the writer holds a
+/// transaction open, and cannot write; an in-memory store has none.
+#[test]
+fn the_reader_connection_sees_commits_and_never_waits_for_the_writer() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = crate::store::Store::open(dir.path().join("r.db")).expect("open");
+    store
+        .sync_feeds(&[feed_config("a", "https://a.example/feed")], Utc::now())
+        .expect("sync");
+    let reader = store
+        .reader()
+        .expect("reader")
+        .expect("a file store has one");
+    let id = reader.feed_state("a").expect("state").expect("row").id;
+    let url = "https://a.example/1";
+    assert_eq!(reader.item_by_canonical(url).expect("lookup"), None);
+    store
+        .record_poll(&poll(
+            id,
+            vec![entry("k1", item(url, "One", "text"))],
+            vec![],
+        ))
+        .expect("write");
+    let stored = reader.item_by_canonical(url).expect("lookup");
+    assert!(stored.is_some(), "committed, so seen");
+    let known = reader
+        .known_entries(id, &[crate::model::EntryKey("k1".into())])
+        .expect("known");
+    assert_eq!(known.get("k1").copied(), stored);
+    // A write transaction held open on the writer does not block it.
+    let writer = store.sqlite().expect("sqlite").connection();
+    writer.execute_batch("BEGIN IMMEDIATE").expect("begin");
+    writer
+        .execute("UPDATE feeds SET etag = 'x' WHERE id = ?1", [id])
+        .expect("update");
+    assert!(reader.feed_state("a").expect("state").is_some());
+    writer.execute_batch("ROLLBACK").expect("rollback");
+    let err = reader
+        .sqlite()
+        .expect("sqlite")
+        .connection()
+        .execute("DELETE FROM items", [])
+        .expect_err("read-only");
+    assert!(err.to_string().contains("readonly"), "{err}");
+    let memory = crate::store::Store::open_in_memory().expect("open");
+    assert!(memory.reader().expect("reader").is_none());
+}
