@@ -322,9 +322,17 @@ pub async fn poll_feed_leased(
     record.lease = lease;
     // Untrusted to the last field: only web links, bounded lengths (see `limits`).
     limits::vet_record(&mut record);
+    // The entries go to the writer; what stays here for the report and a
+    // failed write's record is the rest (a waiting poll held two copies of
+    // its entries, fingerprints and search terms included).
+    let sent = PollRecord {
+        new_entries: std::mem::take(&mut record.new_entries),
+        linked: std::mem::take(&mut record.linked),
+        ..record.clone()
+    };
     let written = ctx
         .polls
-        .submit((record.clone(), pages))
+        .submit((sent, pages))
         .await
         .unwrap_or_else(|payload| std::panic::resume_unwind(payload));
     let summary = match written {
