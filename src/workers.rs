@@ -1,6 +1,7 @@
 //! A few dedicated threads for the blocking work that allocates the most:
-//! parsing feeds, extracting pages, fingerprints (one thread per core), and
-//! the store's writes (one thread).
+//! parsing feeds, extracting pages, fingerprints (one thread per core), the
+//! store's writes (one thread), and the pipeline's reads of the store (one
+//! thread, its own read-only connection: `pipeline::Context::reader`).
 //!
 //! tokio's blocking pool would run the same jobs, but on whichever of its
 //! threads is free, up to hundreds of them (DNS lookups share it). Each

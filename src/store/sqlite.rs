@@ -68,7 +68,7 @@ struct Soundness {
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The writer's page cache, in KiB (`PRAGMA cache_size`).
-const WRITER_CACHE_KIB: u32 = 24 * 1024;
+const WRITER_CACHE_KIB: u32 = 16 * 1024;
 
 /// The page cache of the pipeline's read-only connection
 /// ([`SqliteStore::reader`]), in KiB.
@@ -109,11 +109,10 @@ impl SqliteStore {
         store.wal_path = Some(PathBuf::from(wal));
         // The writer's page cache: SQLite's default (2 MB) held too little
         // of the b-trees a poll reads and writes (the story index's keys,
-        // the canonical-URL index); 24 MB keeps the daemon within its memory
-        // bound at 100,000 feeds beside the story index's pending keys
-        // (`stories::PendingKeys`; 32 MB made it 147 MB a quarter of the way
-        // into its first pass). rusqlite's 16 statements were fewer than
-        // one poll's write uses.
+        // the canonical-URL index); 16 MB keeps a 100,000-feed cold poll
+        // near its memory bound beside the story index's pending keys
+        // (`stories::PendingKeys`, up to about 19 MB). rusqlite's 16
+        // statements were fewer than one poll's write uses.
         store
             .conn
             .set_prepared_statement_cache_capacity(WRITER_STATEMENTS);
