@@ -585,6 +585,7 @@ impl StoryIndex for SqliteIndex<'_> {
         let what = |s: &str| format!("{s} of item {item_id}");
         let seen = seen_at.timestamp();
         let mut copy = self.pending.sync(self.conn)?;
+        let bytes = fingerprint.to_bytes();
         // A new item (the fingerprint row is new) has no keys to clear: its
         // keys reference that row.
         let new = self
@@ -593,7 +594,7 @@ impl StoryIndex for SqliteIndex<'_> {
                 "INSERT OR IGNORE INTO story_fingerprints (item_id, story_id, seen_at, fingerprint) \
                  VALUES (?1, ?2, ?3, ?4)",
             )
-            .and_then(|mut s| s.execute(params![item_id, story_id, seen, fingerprint.to_bytes()]))
+            .and_then(|mut s| s.execute(params![item_id, story_id, seen, bytes]))
             .map_err(sql(what("writing the fingerprint")))?
             == 1;
         if !new {
@@ -603,9 +604,7 @@ impl StoryIndex for SqliteIndex<'_> {
                     "UPDATE story_fingerprints SET story_id = ?2, seen_at = ?3, fingerprint = ?4 \
                      WHERE item_id = ?1",
                 )
-                .and_then(|mut s| {
-                    s.execute(params![item_id, story_id, seen, fingerprint.to_bytes()])
-                })
+                .and_then(|mut s| s.execute(params![item_id, story_id, seen, bytes]))
                 .map_err(sql(what("writing the fingerprint")))?;
         }
         if !bands.is_empty() || !samples.is_empty() {
@@ -638,8 +637,8 @@ mod tests {
     use crate::stories::index::MAX_CANDIDATES;
     use crate::stories::{MemoryIndex, assign_story, band_keys, default_window};
 
-    fn db() -> Connection {
-        let conn = Connection::open_in_memory().unwrap();
+    /// The tables the story index reads and writes, on `conn`.
+    fn create_tables(conn: &Connection) {
         conn.execute_batch(
             "CREATE TABLE feeds (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
              CREATE TABLE items (id INTEGER PRIMARY KEY, title TEXT, story_id INTEGER);
@@ -649,6 +648,11 @@ mod tests {
         conn.execute_batch(MIGRATION_002_STORIES).unwrap();
         conn.execute_batch(MIGRATION_008_SAMPLES).unwrap();
         conn.execute_batch(MIGRATION_014_PENDING).unwrap();
+    }
+
+    fn db() -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        create_tables(&conn);
         conn
     }
 
@@ -944,15 +948,7 @@ mod tests {
             conn
         };
         let mut conn = open();
-        conn.execute_batch(
-            "CREATE TABLE feeds (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
-             CREATE TABLE items (id INTEGER PRIMARY KEY, title TEXT, story_id INTEGER);
-             CREATE TABLE item_sources (feed_id INTEGER NOT NULL, item_id INTEGER NOT NULL);",
-        )
-        .unwrap();
-        conn.execute_batch(MIGRATION_002_STORIES).unwrap();
-        conn.execute_batch(MIGRATION_008_SAMPLES).unwrap();
-        conn.execute_batch(MIGRATION_014_PENDING).unwrap();
+        create_tables(&conn);
         let t0 = Utc.with_ymd_and_hms(2026, 11, 20, 8, 0, 0).unwrap();
         let fp = |i: i64| Fingerprint::from_text(&text(&format!("report {i} from the wire"), 40));
         // Each connection keeps its own copy of the pending keys.
