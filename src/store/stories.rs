@@ -15,9 +15,11 @@
 //! An insert therefore writes its keys to `story_pending` (one row per item,
 //! appended in id order) and to the writer's [`PendingKeys`], an in-memory
 //! copy keyed as the index is, and every lookup reads the index and that
-//! copy. Once [`PENDING_ITEMS`] items wait, [`SqliteIndex::merge_pending`]
-//! inserts their keys into the index in key order inside the same
-//! transaction, each index page written once for many keys.
+//! copy. Once [`PENDING_ITEMS`] items wait, the store's writer, after a
+//! commit, inserts their keys into the index in key order in a transaction
+//! of its own with foreign-key checks off
+//! ([`SqliteIndex::merge_after_commit`]), each index page written once for
+//! many keys. The copy keeps each key in 16 bytes (`store::key_set`).
 //! `story_pending` is the truth: the copy is loaded from it when the
 //! connection first uses the index, when another connection has committed
 //! (`PRAGMA data_version`), after a rollback on the connection (a rollback
@@ -28,13 +30,13 @@
 //! statement here joins it.
 
 use std::cell::{RefCell, RefMut};
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::key_set::KeySet;
 use crate::stories::index::{CANDIDATE_POSTINGS, candidate_ids, distinct_keys};
 use crate::stories::{Candidate, Fingerprint, FingerprintError, StoryIndex};
 
@@ -63,8 +65,17 @@ pub const SPREAD_POSTINGS: i64 = 256;
 /// index. A merge of this many items' keys (about 500,000 rows on news
 /// text: 42 band keys and a dozen or two sample keys an item) writes each
 /// index page it touches once; the writer's [`PendingKeys`] hold them in
-/// about 19 MB (heap profile of a cold poll).
+/// about 16 bytes a key. With merges free of key checks, 16,384 made the
+/// 100,000-feed cold poll 5 % slower (more pending postings read per
+/// lookup) and 4,096 slower too (BENCHMARKS.md, "Scale").
 pub const PENDING_ITEMS: i64 = 8192;
+
+/// Items whose keys may wait at most: an insert past this merges inside its
+/// own transaction. The store merges after its poll and article commits
+/// once [`PENDING_ITEMS`] wait ([`SqliteIndex::merge_after_commit`]), so
+/// this is reached only by a writer that does not (`refresh_story` alone,
+/// or a tool writing through the index).
+pub const MAX_PENDING_ITEMS: i64 = 2 * PENDING_ITEMS;
 
 /// What the story index can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -170,38 +181,20 @@ struct PendingCopy {
     /// Items with keys waiting.
     items: i64,
     /// `(band_key, seen_at, item_id)`.
-    bands: BTreeSet<(i64, i64, i64)>,
+    bands: KeySet,
     /// `(sample_key, seen_at, item_id)`.
-    samples: BTreeSet<(i64, i64, i64)>,
+    samples: KeySet,
 }
 
 impl PendingCopy {
-    /// Up to `limit` postings of `key` seen at or after `since`, newest first.
-    fn postings(
-        set: &BTreeSet<(i64, i64, i64)>,
-        key: i64,
-        since: i64,
-        limit: usize,
-    ) -> impl Iterator<Item = (i64, i64)> + '_ {
-        set.range((key, since, i64::MIN)..=(key, i64::MAX, i64::MAX))
-            .rev()
-            .take(limit)
-            .map(|&(_, seen, id)| (seen, id))
-    }
-
     fn add(&mut self, item_id: i64, seen: i64, bands: &[i64], samples: &[i64]) {
-        self.bands.extend(bands.iter().map(|&k| (k, seen, item_id)));
-        self.samples
-            .extend(samples.iter().map(|&k| (k, seen, item_id)));
+        self.bands.add(item_id, seen, bands);
+        self.samples.add(item_id, seen, samples);
     }
 
     fn remove(&mut self, item_id: i64, seen: i64, bands: &[i64], samples: &[i64]) {
-        for k in bands {
-            self.bands.remove(&(*k, seen, item_id));
-        }
-        for k in samples {
-            self.samples.remove(&(*k, seen, item_id));
-        }
+        self.bands.remove(item_id, seen, bands);
+        self.samples.remove(item_id, seen, samples);
     }
 }
 
@@ -263,7 +256,8 @@ fn load_pending(conn: &Connection, data_version: i64) -> Result<PendingCopy, Sto
             &mut copy.samples
         };
         for row in rows {
-            set.insert(row.map_err(sql("loading the pending keys"))?);
+            let (key, seen, id) = row.map_err(sql("loading the pending keys"))?;
+            set.add(id, seen, &[key]);
         }
     }
     copy.items = conn
@@ -275,6 +269,17 @@ fn load_pending(conn: &Connection, data_version: i64) -> Result<PendingCopy, Sto
         "story index: pending keys loaded"
     );
     Ok(copy)
+}
+
+/// Turns foreign-key checks back on when dropped.
+struct ForeignKeysBackOn<'a>(&'a Connection);
+
+impl Drop for ForeignKeysBackOn<'_> {
+    fn drop(&mut self) {
+        if let Err(e) = self.0.execute_batch("PRAGMA foreign_keys = ON") {
+            tracing::error!(error = %e, "foreign-key checks could not be turned back on after a merge");
+        }
+    }
 }
 
 /// A [`StoryIndex`] over the story tables of a SQLite connection and that
@@ -355,20 +360,61 @@ impl<'a> SqliteIndex<'a> {
     /// always, with `all`). Returns the number of items whose keys moved.
     pub fn merge_pending(&self, all: bool) -> Result<i64, StoryStoreError> {
         let mut copy = self.pending.sync(self.conn)?;
-        self.merge_waiting(&mut copy, all)
+        self.merge_waiting(&mut copy, if all { 1 } else { PENDING_ITEMS })
     }
 
-    /// [`Self::merge_pending`] on a copy known to be in step.
-    fn merge_waiting(&self, copy: &mut PendingCopy, all: bool) -> Result<i64, StoryStoreError> {
-        if copy.items == 0 || (!all && copy.items < PENDING_ITEMS) {
+    /// [`Self::merge_pending`] in a transaction of its own with
+    /// foreign-key checks off, once [`PENDING_ITEMS`] items wait; what the
+    /// store runs after its commits. Every pending key's item has a
+    /// fingerprint row (`story_pending`'s own foreign key, checked when the
+    /// key was written), so checking the parent of each of half a million keys
+    /// again, a random read of `story_fingerprints` each, only cost time:
+    /// nearly half of every merge. `conn` must not be in a transaction.
+    pub fn merge_after_commit(
+        conn: &Connection,
+        pending: &PendingKeys,
+    ) -> Result<i64, StoryStoreError> {
+        Self::merge_unchecked_when(conn, pending, PENDING_ITEMS)
+    }
+
+    /// [`Self::merge_after_commit`] once `due` items wait.
+    fn merge_unchecked_when(
+        conn: &Connection,
+        pending: &PendingKeys,
+        due: i64,
+    ) -> Result<i64, StoryStoreError> {
+        if pending.sync(conn)?.items < due {
             return Ok(0);
         }
+        conn.execute_batch("PRAGMA foreign_keys = OFF")
+            .map_err(sql("turning foreign-key checks off for a merge"))?;
+        // Declared first, dropped last: after the transaction has ended
+        // either way, even on a panic.
+        let _checks = ForeignKeysBackOn(conn);
+        let tx =
+            rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)
+                .map_err(sql("beginning a merge"))?;
+        let merged = {
+            let mut copy = pending.sync(&tx)?;
+            SqliteIndex::new(&tx, pending).merge_waiting(&mut copy, due)?
+        };
+        tx.commit().map_err(sql("committing a merge"))?;
+        Ok(merged)
+    }
+
+    /// [`Self::merge_pending`] on a copy known to be in step, once at
+    /// least `due` items wait.
+    fn merge_waiting(&self, copy: &mut PendingCopy, due: i64) -> Result<i64, StoryStoreError> {
+        if copy.items == 0 || copy.items < due {
+            return Ok(0);
+        }
+        let started = std::time::Instant::now();
         // One row per statement: a statement that writes many rows and may
         // stop half-way (on a foreign key) first copies every index page it
         // changes to a statement journal, as much again as the merge writes.
         for (table, column, set) in [
-            ("bands", "band_key", &copy.bands),
-            ("samples", "sample_key", &copy.samples),
+            ("bands", "band_key", &mut copy.bands),
+            ("samples", "sample_key", &mut copy.samples),
         ] {
             let mut write = self
                 .conn
@@ -377,7 +423,7 @@ impl<'a> SqliteIndex<'a> {
                      VALUES (?1, ?2, ?3)"
                 ))
                 .map_err(sql("merging the pending keys"))?;
-            for (key, seen, id) in set {
+            for (key, seen, id) in set.iter() {
                 write
                     .execute(params![key, seen, id])
                     .map_err(sql("merging the pending keys"))?;
@@ -390,6 +436,11 @@ impl<'a> SqliteIndex<'a> {
         copy.bands.clear();
         copy.samples.clear();
         copy.items = 0;
+        tracing::debug!(
+            items,
+            ms = started.elapsed().as_millis() as u64,
+            "story index: pending keys merged"
+        );
         Ok(items)
     }
 
@@ -445,7 +496,7 @@ impl StoryIndex for SqliteIndex<'_> {
         // One bounded range read per key in the index and one in the pending
         // keys, newest first (the primary key's order backwards), merged
         // here; then the fingerprints of the chosen ids.
-        let postings = |table: &str, column: &str, keys: &[i64], pending: &BTreeSet<_>| {
+        let postings = |table: &str, column: &str, keys: &[i64], pending: &KeySet| {
             let mut merged = self
                 .conn
                 .prepare_cached(&format!(
@@ -464,12 +515,7 @@ impl StoryIndex for SqliteIndex<'_> {
                         .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
                         .map_err(sql("looking up candidates"))?;
                     let before = rows.len();
-                    rows.extend(PendingCopy::postings(
-                        pending,
-                        key,
-                        since_ts,
-                        CANDIDATE_POSTINGS,
-                    ));
+                    rows.extend(pending.postings(key, since_ts, CANDIDATE_POSTINGS));
                     if rows.len() > before {
                         rows.sort_unstable_by(|a, b| b.cmp(a));
                         rows.dedup();
@@ -555,10 +601,12 @@ impl StoryIndex for SqliteIndex<'_> {
         samples
             .iter()
             .map(|&key| {
-                let pending: Vec<i64> =
-                    PendingCopy::postings(&copy.samples, key, since_ts, SPREAD_POSTINGS as usize)
-                        .map(|(_, id)| id)
-                        .collect();
+                let pending: Vec<i64> = copy
+                    .samples
+                    .postings(key, since_ts, SPREAD_POSTINGS as usize)
+                    .into_iter()
+                    .map(|(_, id)| id)
+                    .collect();
                 let read = |r: &rusqlite::Row<'_>| r.get::<_, u32>(0);
                 if pending.is_empty() {
                     merged_only.query_row(params![key, since_ts, SPREAD_POSTINGS, cap], read)
@@ -618,7 +666,7 @@ impl StoryIndex for SqliteIndex<'_> {
                 .map_err(sql(what("writing pending keys")))?;
             copy.add(item_id, seen, bands, samples);
             copy.items += 1;
-            self.merge_waiting(&mut copy, false)?;
+            self.merge_waiting(&mut copy, MAX_PENDING_ITEMS)?;
         }
         self.conn
             .prepare_cached("UPDATE items SET story_id = ?2 WHERE id = ?1")
@@ -1009,6 +1057,72 @@ mod tests {
             })
             .unwrap();
         assert_eq!(merged, 2, "items 1 and 3 merged, 4 pending");
+    }
+
+    #[test]
+    fn a_merge_after_commit_skips_key_checks_and_always_turns_them_back_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = Connection::open(dir.path().join("s.db")).unwrap();
+        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON")
+            .unwrap();
+        create_tables(&conn);
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 20, 8, 0, 0).unwrap();
+        let keys = PendingKeys::default();
+        let fp = |i: i64| Fingerprint::from_text(&text(&format!("report {i} from the wire"), 40));
+        for id in 1..=3 {
+            conn.execute("INSERT INTO items (id) VALUES (?1)", [id])
+                .unwrap();
+            let f = fp(id);
+            SqliteIndex::new(&conn, &keys)
+                .insert(id, id, t0, &f, &band_keys(&f), &f.sample_keys())
+                .unwrap();
+        }
+        let checks = || -> i64 {
+            conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+                .unwrap()
+        };
+        let count = |table: &str| -> i64 {
+            conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+                .unwrap()
+        };
+        let found = |id: i64| {
+            let f = fp(id);
+            SqliteIndex::new(&conn, &keys)
+                .candidates(&band_keys(&f), &f.sample_keys(), t0)
+                .unwrap()
+                .iter()
+                .any(|c| c.item_id == id)
+        };
+        // Not due: nothing moves.
+        assert_eq!(
+            SqliteIndex::merge_unchecked_when(&conn, &keys, 4).unwrap(),
+            0
+        );
+        // A merge that fails half-way (its table is gone) rolls back: the
+        // keys stay pending and are still found, and checks are back on.
+        conn.execute_batch("ALTER TABLE story_samples RENAME TO gone")
+            .unwrap();
+        assert!(SqliteIndex::merge_unchecked_when(&conn, &keys, 3).is_err());
+        assert_eq!(checks(), 1);
+        assert_eq!(count("story_pending"), 3);
+        conn.execute_batch("ALTER TABLE gone RENAME TO story_samples")
+            .unwrap();
+        assert_eq!(count("story_bands"), 0);
+        assert!((1..=3).all(found));
+        // Due: every key moves, in a transaction of its own.
+        assert_eq!(
+            SqliteIndex::merge_unchecked_when(&conn, &keys, 3).unwrap(),
+            3
+        );
+        assert_eq!(checks(), 1);
+        assert_eq!(count("story_pending"), 0);
+        assert_eq!(count("story_bands"), 3 * band_keys(&fp(1)).len() as i64);
+        assert!((1..=3).all(found));
+        // Checks are on: a key of an item with no fingerprint is refused.
+        assert!(
+            conn.execute("INSERT INTO story_bands VALUES (1, 0, 99)", [])
+                .is_err()
+        );
     }
 
     #[test]

@@ -13,6 +13,11 @@
 //! loses the whole group, none of whose callers was told it was stored (so
 //! nothing is lost: those feeds are polled again, and nothing duplicates).
 //!
+//! After each commit the writer merges the story index's pending keys once
+//! enough wait, in a transaction of its own
+//! ([`super::stories::SqliteIndex::merge_after_commit`]), then keeps the WAL
+//! bounded.
+//!
 //! Every write begins `IMMEDIATE`: a transaction that has read first cannot
 //! wait for the write lock (SQLite answers "database is locked" at once
 //! rather than risk a deadlock), and with the checkpoint thread's connection
@@ -44,7 +49,7 @@ impl SqliteStore {
             .map_err(&wrap)?;
         let summary = write_poll(&tx, poll, &self.story).map_err(&wrap)?;
         tx.commit().map_err(&wrap)?;
-        self.bound_wal();
+        self.after_commit();
         Ok(summary)
     }
 }
@@ -64,7 +69,7 @@ impl SqliteStore {
         if polls.len() > 1 {
             match self.write_group(polls) {
                 Ok(summaries) => {
-                    self.bound_wal();
+                    self.after_commit();
                     return summaries.into_iter().map(Ok).collect();
                 }
                 // Rolled back: one by one below, which isolates the failure.
@@ -77,8 +82,21 @@ impl SqliteStore {
             .iter()
             .map(|(poll, pages)| self.record_poll_with_pages(poll, pages))
             .collect();
-        self.bound_wal();
+        self.after_commit();
         results
+    }
+
+    /// What follows a write: the story index's pending keys merged once
+    /// enough wait ([`super::stories::SqliteIndex::merge_after_commit`]), then the WAL
+    /// kept bounded. A failed merge leaves the keys pending (they are found
+    /// there as well) for the next write to try again.
+    pub(super) fn after_commit(&self) {
+        if let Err(e) =
+            super::stories::SqliteIndex::merge_after_commit(&self.conn, &self.story.pending)
+        {
+            tracing::warn!(store = %self.path(), error = %e, "merging the story index's pending keys failed; they stay pending");
+        }
+        self.bound_wal();
     }
 
     /// Every poll in one transaction, with no savepoints: a savepoint makes

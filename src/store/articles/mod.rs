@@ -465,6 +465,9 @@ impl SqliteStore {
             }
         }
         tx.commit().map_err(&wrap)?;
+        // A page's text re-indexes its item: the keys wait like a new
+        // item's and are merged the same way.
+        self.after_commit();
         Ok(true)
     }
 }
