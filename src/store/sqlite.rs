@@ -111,7 +111,7 @@ impl SqliteStore {
         // of the b-trees a poll reads and writes (the story index's keys,
         // the canonical-URL index); 16 MB keeps a 100,000-feed cold poll
         // near its memory bound beside the story index's pending keys
-        // (`stories::PendingKeys`, up to about 19 MB). rusqlite's 16
+        // (`stories::PendingKeys`, 16 bytes a key: about 8 MB). rusqlite's 16
         // statements were fewer than one poll's write uses.
         store
             .conn

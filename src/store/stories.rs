@@ -71,10 +71,10 @@ pub const SPREAD_POSTINGS: i64 = 256;
 pub const PENDING_ITEMS: i64 = 8192;
 
 /// Items whose keys may wait at most: an insert past this merges inside its
-/// own transaction. The store merges after its poll and article commits
-/// once [`PENDING_ITEMS`] wait ([`SqliteIndex::merge_after_commit`]), so
-/// this is reached only by a writer that does not (`refresh_story` alone,
-/// or a tool writing through the index).
+/// own transaction. The store merges after each of its commits that add
+/// keys (polls, articles, `refresh_story`) once [`PENDING_ITEMS`] wait
+/// ([`SqliteIndex::merge_after_commit`]), so this is reached only by a tool
+/// writing through the index alone.
 pub const MAX_PENDING_ITEMS: i64 = 2 * PENDING_ITEMS;
 
 /// What the story index can fail with.

@@ -224,6 +224,7 @@ impl SqliteStore {
             source: Box::new(source),
         })?;
         tx.commit().map_err(&wrap)?;
+        self.after_commit();
         Ok(Some(refresh))
     }
 }
