@@ -25,7 +25,8 @@ use std::time::Instant;
 
 use chrono::{TimeDelta, TimeZone, Utc};
 use newswire::store::stories::{
-    MIGRATION_002_STORIES, MIGRATION_008_SAMPLES, MIGRATION_014_PENDING, PendingKeys, SqliteIndex,
+    MIGRATION_002_STORIES, MIGRATION_008_SAMPLES, MIGRATION_014_PENDING, MIGRATION_015_STORY_INDEX,
+    PendingKeys, SqliteIndex,
 };
 use newswire::stories::{
     BOILERPLATE_STORIES, Fingerprint, MemoryIndex, StoryIndex, assign_story, band_keys,
@@ -377,6 +378,7 @@ fn open_db(path: &std::path::Path) -> anyhow::Result<rusqlite::Connection> {
     conn.execute_batch(MIGRATION_002_STORIES)?;
     conn.execute_batch(MIGRATION_008_SAMPLES)?;
     conn.execute_batch(MIGRATION_014_PENDING)?;
+    conn.execute_batch(MIGRATION_015_STORY_INDEX)?;
     Ok(conn)
 }
 

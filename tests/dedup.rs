@@ -6,7 +6,8 @@
 
 use chrono::{TimeDelta, TimeZone, Utc};
 use newswire::store::stories::{
-    MIGRATION_002_STORIES, MIGRATION_008_SAMPLES, MIGRATION_014_PENDING, PendingKeys, SqliteIndex,
+    MIGRATION_002_STORIES, MIGRATION_008_SAMPLES, MIGRATION_014_PENDING, MIGRATION_015_STORY_INDEX,
+    PendingKeys, SqliteIndex,
 };
 use newswire::stories::{Fingerprint, MemoryIndex, StoryIndex, assign_story, default_window};
 use rusqlite::Connection;
@@ -85,6 +86,7 @@ fn sqlite_db() -> Connection {
     conn.execute_batch(MIGRATION_002_STORIES).unwrap();
     conn.execute_batch(MIGRATION_008_SAMPLES).unwrap();
     conn.execute_batch(MIGRATION_014_PENDING).unwrap();
+    conn.execute_batch(MIGRATION_015_STORY_INDEX).unwrap();
     conn
 }
 

@@ -56,6 +56,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "story_pending",
         include_str!("migrations/014_story_pending.sql"),
     ),
+    (
+        15,
+        "story_fingerprint_stories",
+        include_str!("migrations/015_story_fingerprint_stories.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

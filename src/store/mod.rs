@@ -31,6 +31,7 @@ pub mod articles;
 mod checkpoint;
 mod facade;
 pub mod fts;
+mod key_filter;
 mod key_set;
 mod migrate;
 #[cfg(feature = "postgres")]

@@ -68,7 +68,7 @@ struct Soundness {
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The writer's page cache, in KiB (`PRAGMA cache_size`).
-const WRITER_CACHE_KIB: u32 = 16 * 1024;
+const WRITER_CACHE_KIB: u32 = 12 * 1024;
 
 /// The page cache of the pipeline's read-only connection
 /// ([`SqliteStore::reader`]), in KiB.
@@ -109,9 +109,11 @@ impl SqliteStore {
         store.wal_path = Some(PathBuf::from(wal));
         // The writer's page cache: SQLite's default (2 MB) held too little
         // of the b-trees a poll reads and writes (the story index's keys,
-        // the canonical-URL index); 16 MB keeps a 100,000-feed cold poll
-        // near its memory bound beside the story index's pending keys
-        // (`stories::PendingKeys`, 16 bytes a key: about 8 MB). rusqlite's 16
+        // the canonical-URL index); 12 MB keeps a 100,000-feed cold pass
+        // under its memory bound beside the story index's pending keys
+        // (`stories::PendingKeys`, 16 bytes a key: about 8 MB) and key
+        // filters (about 10 MB at 300,000 items), which spare the cache
+        // most band-key leaf pages. rusqlite's 16
         // statements were fewer than one poll's write uses.
         store
             .conn

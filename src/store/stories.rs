@@ -26,6 +26,15 @@
 //! hook marks it), and after pruning or deleting items. A crash loses
 //! nothing: the rows wait in `story_pending` for the next start.
 //!
+//! **Key filters.** Most band keys are carried by one item only, so most
+//! lookups of the merged tables found nothing, each after a descent to a
+//! leaf page that was seldom cached. The writer keeps a Bloom filter of the
+//! keys of each table (`store::key_filter`, 8 bits a key, at most 8 MB
+//! each) and looks a key up only when its filter may hold it. Filters are
+//! built from the tables when a lookup first needs them (about a second
+//! for 5 million keys), again after another connection committed and when
+//! one is full, and take each key this connection merges.
+//!
 //! Callers own the transaction: inside the store's per-poll transaction every
 //! statement here joins it.
 
@@ -36,6 +45,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use chrono::{DateTime, TimeDelta, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::key_filter::KeyFilter;
 use super::key_set::KeySet;
 use crate::stories::index::{CANDIDATE_POSTINGS, candidate_ids, distinct_keys};
 use crate::stories::{Candidate, Fingerprint, FingerprintError, StoryIndex};
@@ -56,6 +66,11 @@ CREATE INDEX story_samples_item ON story_samples(item_id);";
 /// The SQL of migration 014 (`story_pending`), for tests that build the
 /// tables by hand.
 pub const MIGRATION_014_PENDING: &str = include_str!("migrations/014_story_pending.sql");
+
+/// The SQL of migration 015 (the `(item_id, story_id)` index the sample
+/// spread reads), for tests that build the tables by hand.
+pub const MIGRATION_015_STORY_INDEX: &str =
+    include_str!("migrations/015_story_fingerprint_stories.sql");
 
 /// Rows read per key by [`StoryIndex::sample_spread`] from `story_samples`,
 /// and as many from the pending keys.
@@ -170,7 +185,24 @@ impl StoryContext {
 #[derive(Debug, Default)]
 pub struct PendingKeys {
     copy: RefCell<Option<PendingCopy>>,
+    /// Filters of the merged keys, built when first needed.
+    merged: RefCell<Option<MergedKeys>>,
     rolled_back: Arc<AtomicBool>,
+}
+
+/// Bloom filters of the keys in `story_bands` and `story_samples`: a key
+/// they do not hold is not looked up in the table. Built from the tables
+/// when a lookup first needs them, again when another connection has
+/// committed (it may have merged keys) and when one is full; keys this
+/// connection merges are added as they are written. Keys deleted from the
+/// tables (pruning, replaced items, rolled-back merges) stay in them, which
+/// costs a lookup and never a miss.
+#[derive(Debug)]
+struct MergedKeys {
+    /// `PRAGMA data_version` when built.
+    data_version: i64,
+    bands: KeyFilter,
+    samples: KeyFilter,
 }
 
 /// The keys of the items waiting in `story_pending`.
@@ -224,6 +256,31 @@ impl PendingKeys {
         }))
     }
 
+    /// The filters of the merged keys, in step with the tables as `conn`
+    /// sees them at `data_version` (what [`Self::sync`] just read).
+    fn merged(
+        &self,
+        conn: &Connection,
+        data_version: i64,
+    ) -> Result<RefMut<'_, MergedKeys>, StoryStoreError> {
+        let mut merged = self.merged.borrow_mut();
+        let current = merged.as_ref().is_some_and(|m| {
+            m.data_version == data_version && !m.bands.is_full() && !m.samples.is_full()
+        });
+        if !current {
+            // Left unbuilt if building fails, so the next use tries again.
+            *merged = None;
+            *merged = Some(build_filters(conn, data_version)?);
+        }
+        Ok(RefMut::map(merged, |m| {
+            m.get_or_insert_with(|| MergedKeys {
+                data_version,
+                bands: KeyFilter::with_capacity(0),
+                samples: KeyFilter::with_capacity(0),
+            })
+        }))
+    }
+
     /// Drops the copy, so the next use loads it again.
     fn forget(&self) {
         // The hook stays installed: only a copy of `None` re-installs it,
@@ -269,6 +326,41 @@ fn load_pending(conn: &Connection, data_version: i64) -> Result<PendingCopy, Sto
         "story index: pending keys loaded"
     );
     Ok(copy)
+}
+
+/// Filters of every key in `story_bands` and `story_samples`, each sized
+/// for twice the distinct keys its table holds (so a growing index rebuilds
+/// them about every doubling), up to the largest size.
+fn build_filters(conn: &Connection, data_version: i64) -> Result<MergedKeys, StoryStoreError> {
+    let started = std::time::Instant::now();
+    let filter = |table: &str, column: &str| -> Result<KeyFilter, StoryStoreError> {
+        // One scan: into the largest filter, folded down afterwards.
+        let mut filter = KeyFilter::with_capacity(usize::MAX);
+        let mut stmt = conn
+            .prepare(&format!("SELECT {column} FROM main.story_{table}"))
+            .map_err(sql("reading the index keys"))?;
+        let mut keys = stmt.query([]).map_err(sql("reading the index keys"))?;
+        while let Some(row) = keys.next().map_err(sql("reading the index keys"))? {
+            filter.insert(row.get(0).map_err(sql("reading the index keys"))?);
+        }
+        filter.shrink_to_fit();
+        Ok(filter)
+    };
+    // One at most at full size at a time.
+    let samples = filter("samples", "sample_key")?;
+    let merged = MergedKeys {
+        data_version,
+        bands: filter("bands", "band_key")?,
+        samples,
+    };
+    tracing::debug!(
+        band_keys = merged.bands.keys(),
+        sample_keys = merged.samples.keys(),
+        bytes = merged.bands.bytes() + merged.samples.bytes(),
+        ms = started.elapsed().as_millis() as u64,
+        "story index: key filters built"
+    );
+    Ok(merged)
 }
 
 /// Turns foreign-key checks back on when dropped.
@@ -409,6 +501,7 @@ impl<'a> SqliteIndex<'a> {
             return Ok(0);
         }
         let started = std::time::Instant::now();
+        let mut filters = self.pending.merged.borrow_mut();
         // One row per statement: a statement that writes many rows and may
         // stop half-way (on a foreign key) first copies every index page it
         // changes to a statement journal, as much again as the merge writes.
@@ -416,6 +509,15 @@ impl<'a> SqliteIndex<'a> {
             ("bands", "band_key", &mut copy.bands),
             ("samples", "sample_key", &mut copy.samples),
         ] {
+            // Added before the rows are written: a merge that fails leaves
+            // keys in the filter that the table lacks, never the reverse.
+            let mut filter = filters.as_mut().map(|f| {
+                if table == "bands" {
+                    &mut f.bands
+                } else {
+                    &mut f.samples
+                }
+            });
             let mut write = self
                 .conn
                 .prepare_cached(&format!(
@@ -424,6 +526,9 @@ impl<'a> SqliteIndex<'a> {
                 ))
                 .map_err(sql("merging the pending keys"))?;
             for (key, seen, id) in set.iter() {
+                if let Some(filter) = filter.as_mut() {
+                    filter.insert(key);
+                }
                 write
                     .execute(params![key, seen, id])
                     .map_err(sql("merging the pending keys"))?;
@@ -492,43 +597,57 @@ impl StoryIndex for SqliteIndex<'_> {
             return Ok(Vec::new());
         }
         let copy = self.pending.sync(self.conn)?;
+        let merged = self.pending.merged(self.conn, copy.data_version)?;
         let since_ts = since.timestamp();
-        // One bounded range read per key in the index and one in the pending
-        // keys, newest first (the primary key's order backwards), merged
-        // here; then the fingerprints of the chosen ids.
-        let postings = |table: &str, column: &str, keys: &[i64], pending: &KeySet| {
-            let mut merged = self
-                .conn
-                .prepare_cached(&format!(
-                    "SELECT seen_at, item_id FROM main.story_{table} \
+        // One bounded range read per key in the index (unless its filter
+        // rules the key out) and one in the pending keys, newest first (the
+        // primary key's order backwards), merged here; then the fingerprints
+        // of the chosen ids.
+        let postings =
+            |table: &str, column: &str, keys: &[i64], filter: &KeyFilter, pending: &KeySet| {
+                let mut lookup = self
+                    .conn
+                    .prepare_cached(&format!(
+                        "SELECT seen_at, item_id FROM main.story_{table} \
                      WHERE {column} = ?1 AND seen_at >= ?2 \
                      ORDER BY seen_at DESC, item_id DESC LIMIT {CANDIDATE_POSTINGS}"
-                ))
-                .map_err(sql("preparing the candidate lookup"))?;
-            distinct_keys(keys)
-                .iter()
-                .map(|&key| {
-                    let mut rows: Vec<(i64, i64)> = merged
-                        .query_map(params![key, since_ts], |r| {
-                            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
-                        })
-                        .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
-                        .map_err(sql("looking up candidates"))?;
-                    let before = rows.len();
-                    rows.extend(pending.postings(key, since_ts, CANDIDATE_POSTINGS));
-                    if rows.len() > before {
-                        rows.sort_unstable_by(|a, b| b.cmp(a));
-                        rows.dedup();
-                        rows.truncate(CANDIDATE_POSTINGS);
-                    }
-                    Ok(rows.into_iter().map(|(_, id)| id).collect::<Vec<i64>>())
-                })
-                .collect::<Result<Vec<_>, _>>()
-        };
+                    ))
+                    .map_err(sql("preparing the candidate lookup"))?;
+                distinct_keys(keys)
+                    .iter()
+                    .map(|&key| {
+                        let mut rows: Vec<(i64, i64)> = if filter.may_contain(key) {
+                            lookup
+                                .query_map(params![key, since_ts], |r| {
+                                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+                                })
+                                .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+                                .map_err(sql("looking up candidates"))?
+                        } else {
+                            Vec::new()
+                        };
+                        let before = rows.len();
+                        rows.extend(pending.postings(key, since_ts, CANDIDATE_POSTINGS));
+                        if rows.len() > before {
+                            rows.sort_unstable_by(|a, b| b.cmp(a));
+                            rows.dedup();
+                            rows.truncate(CANDIDATE_POSTINGS);
+                        }
+                        Ok(rows.into_iter().map(|(_, id)| id).collect::<Vec<i64>>())
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            };
         let ids = candidate_ids(
-            postings("bands", "band_key", bands, &copy.bands)?,
-            postings("samples", "sample_key", samples, &copy.samples)?,
+            postings("bands", "band_key", bands, &merged.bands, &copy.bands)?,
+            postings(
+                "samples",
+                "sample_key",
+                samples,
+                &merged.samples,
+                &copy.samples,
+            )?,
         );
+        drop(merged);
         drop(copy);
         let mut stmt = self
             .conn
@@ -576,10 +695,13 @@ impl StoryIndex for SqliteIndex<'_> {
         cap: u32,
     ) -> Result<Vec<u32>, StoryStoreError> {
         let copy = self.pending.sync(self.conn)?;
+        let merged = self.pending.merged(self.conn, copy.data_version)?;
         let since_ts = since.timestamp();
-        // At most SPREAD_POSTINGS rows are read per key from the index and
-        // as many from the pending keys (passed in as a JSON array when
-        // there are any), streamed (no sort) and stopping at `cap` stories,
+        // At most SPREAD_POSTINGS rows are read per key from the index (none
+        // when its filter rules the key out) and as many from the pending
+        // keys (passed in as a JSON array when there are any), each item's
+        // story from the narrow `(item_id, story_id)` index, streamed (no
+        // sort) and stopping at `cap` stories,
         // so a stock phrase carried by half the store costs no more than a
         // rare one.
         let spread = |with_pending: bool| {
@@ -593,7 +715,8 @@ impl StoryIndex for SqliteIndex<'_> {
                     "SELECT count(*) FROM (SELECT DISTINCT f.story_id FROM ( \
                        SELECT * FROM (SELECT item_id FROM main.story_samples \
                          WHERE sample_key = ?1 AND seen_at >= ?2 LIMIT ?3) {pending}) s \
-                     JOIN story_fingerprints f ON f.item_id = s.item_id LIMIT ?4)"
+                     JOIN story_fingerprints f INDEXED BY story_fingerprints_item_story \
+                       ON f.item_id = s.item_id LIMIT ?4)"
                 ))
                 .map_err(sql("preparing the sample spread"))
         };
@@ -608,11 +731,19 @@ impl StoryIndex for SqliteIndex<'_> {
                     .map(|(_, id)| id)
                     .collect();
                 let read = |r: &rusqlite::Row<'_>| r.get::<_, u32>(0);
+                let indexed = if merged.samples.may_contain(key) {
+                    SPREAD_POSTINGS
+                } else {
+                    0
+                };
                 if pending.is_empty() {
-                    merged_only.query_row(params![key, since_ts, SPREAD_POSTINGS, cap], read)
+                    if indexed == 0 {
+                        return Ok(0);
+                    }
+                    merged_only.query_row(params![key, since_ts, indexed, cap], read)
                 } else {
                     with_pending.query_row(
-                        params![key, since_ts, SPREAD_POSTINGS, cap, json_keys(&pending)],
+                        params![key, since_ts, indexed, cap, json_keys(&pending)],
                         read,
                     )
                 }
@@ -681,6 +812,7 @@ impl StoryIndex for SqliteIndex<'_> {
 mod tests {
     use chrono::{TimeDelta, TimeZone};
 
+    use super::super::key_filter::{BITS_PER_KEY, MIN_KEYS};
     use super::*;
     use crate::stories::index::MAX_CANDIDATES;
     use crate::stories::{MemoryIndex, assign_story, band_keys, default_window};
@@ -696,6 +828,7 @@ mod tests {
         conn.execute_batch(MIGRATION_002_STORIES).unwrap();
         conn.execute_batch(MIGRATION_008_SAMPLES).unwrap();
         conn.execute_batch(MIGRATION_014_PENDING).unwrap();
+        conn.execute_batch(MIGRATION_015_STORY_INDEX).unwrap();
     }
 
     fn db() -> Connection {
@@ -1057,6 +1190,58 @@ mod tests {
             })
             .unwrap();
         assert_eq!(merged, 2, "items 1 and 3 merged, 4 pending");
+    }
+
+    #[test]
+    fn merged_keys_are_found_through_filters_built_early_grown_and_rebuilt() {
+        // More distinct band keys than the smallest filter holds, merged a
+        // few hundred items at a time after the first lookup built an
+        // empty filter: every item is still its own best candidate.
+        let conn = db();
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 20, 8, 0, 0).unwrap();
+        let keys = PendingKeys::default();
+        let mut index = SqliteIndex::new(&conn, &keys);
+        let fp = Fingerprint::from_text(&text("a wire report on the talks", 40));
+        let bands = |id: i64| -> Vec<i64> { (0..42).map(|b| id * 1_000 + b).collect() };
+        let samples = |id: i64| vec![id % 50, 1_000_000 + id];
+        let finds_itself = |index: &SqliteIndex<'_>, id: i64| {
+            index
+                .candidates(&bands(id), &samples(id), t0)
+                .unwrap()
+                .iter()
+                .map(|c| c.item_id)
+                .collect::<Vec<_>>()
+                == [id]
+        };
+        assert!(
+            index
+                .candidates(&bands(1), &samples(1), t0)
+                .unwrap()
+                .is_empty()
+        );
+        let items = 1_700;
+        for id in 1..=items {
+            conn.execute("INSERT INTO items (id) VALUES (?1)", [id])
+                .unwrap();
+            index
+                .insert(id, id, t0, &fp, &bands(id), &samples(id))
+                .unwrap();
+            if id % 400 == 0 {
+                assert!(index.merge_pending(true).unwrap() > 0);
+                assert!(finds_itself(&index, id - 1), "item {} just merged", id - 1);
+            }
+        }
+        let filter = keys.merged.borrow().as_ref().map(|m| m.bands.bytes());
+        assert!(
+            filter > Some(MIN_KEYS * BITS_PER_KEY / 8),
+            "rebuilt larger once full: {filter:?} bytes"
+        );
+        for id in (1..=items).step_by(37).chain([400, 401, items]) {
+            assert!(finds_itself(&index, id), "item {id}");
+        }
+        // The spread of a key held only by merged items counts them.
+        let spread = index.sample_spread(&[7, 2_000_000], t0, 1000).unwrap();
+        assert_eq!(spread, vec![34, 0], "ids 7, 57, ... 1657; a key nobody has");
     }
 
     #[test]

@@ -262,11 +262,12 @@ fn a_store_from_before_the_queue_is_upgraded_with_its_items_dated() {
     let path = dir.path().join("old.db");
     {
         let store = SqliteStore::open(&path).expect("create");
-        // Back to the schema before migrations 009 to 014, with one item in it.
+        // Back to the schema before migrations 009 to 015, with one item in it.
         store
             .conn
             .execute_batch(
-                "DROP TABLE story_pending;
+                "DROP INDEX story_fingerprints_item_story;
+                 DROP TABLE story_pending;
                  DROP TABLE store_check;
                  DROP TABLE article_queue;
                  DROP INDEX items_changed_at;
