@@ -18,7 +18,7 @@
 //! itself full and the owner builds a new one from the table. At the
 //! largest size it takes twice its capacity before it is full: an index
 //! larger than that costs more lookups (about 10 % of absent keys pass at
-//! 12.6 million keys), not more memory.
+//! 11.45 million keys), not more memory.
 
 /// Bits of filter per key at capacity.
 pub const BITS_PER_KEY: usize = 8;
@@ -64,6 +64,7 @@ fn mix(key: i64) -> u64 {
 impl KeyFilter {
     /// An empty filter for `keys` keys (at least [`MIN_KEYS`], at most
     /// [`MAX_KEYS`]).
+    ///
     /// The capacity is rounded up to a power of two (so the filter can be
     /// folded, [`Self::shrink_to_fit`]).
     pub fn with_capacity(keys: usize) -> Self {
@@ -89,7 +90,7 @@ impl KeyFilter {
             // A key's block is the top bits of its hash's high half (see
             // `locate`): with half the blocks, block `b` becomes `b / 2`.
             // In place (block `i` is written after blocks `2i` and `2i + 1`
-            // are read), so shrinking never needs more memory.
+            // are read): no second, half-size filter beside the first.
             let half = blocks.len() / 2;
             for i in 0..half {
                 let (a, b) = (blocks[2 * i], blocks[2 * i + 1]);
