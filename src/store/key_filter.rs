@@ -61,6 +61,11 @@ fn mix(key: i64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// True when every bit of `bits` is set in its word of `words`.
+fn holds(words: &[u32; 8], bits: [u32; 8]) -> bool {
+    words.iter().zip(bits).all(|(w, b)| w & b != 0)
+}
+
 impl KeyFilter {
     /// An empty filter for `keys` keys (at least [`MIN_KEYS`], at most
     /// [`MAX_KEYS`]).
@@ -121,7 +126,7 @@ impl KeyFilter {
     pub fn insert(&mut self, key: i64) {
         let (block, bits) = self.locate(mix(key));
         let words = &mut self.blocks[block];
-        if words.iter().zip(bits).all(|(w, b)| w & b != 0) {
+        if holds(words, bits) {
             // There already (or a false positive, which it now is anyway).
             return;
         }
@@ -135,7 +140,7 @@ impl KeyFilter {
     /// percent of the keys that were not.
     pub fn may_contain(&self, key: i64) -> bool {
         let (block, bits) = self.locate(mix(key));
-        self.blocks[block].iter().zip(bits).all(|(w, b)| w & b != 0)
+        holds(&self.blocks[block], bits)
     }
 
     /// True once it holds the keys it was sized for (twice that at the

@@ -502,22 +502,20 @@ impl<'a> SqliteIndex<'a> {
         }
         let started = std::time::Instant::now();
         let mut filters = self.pending.merged.borrow_mut();
+        let (band_filter, sample_filter) = match filters.as_mut() {
+            Some(f) => (Some(&mut f.bands), Some(&mut f.samples)),
+            None => (None, None),
+        };
         // One row per statement: a statement that writes many rows and may
         // stop half-way (on a foreign key) first copies every index page it
         // changes to a statement journal, as much again as the merge writes.
-        for (table, column, set) in [
-            ("bands", "band_key", &mut copy.bands),
-            ("samples", "sample_key", &mut copy.samples),
+        for (table, column, set, mut filter) in [
+            ("bands", "band_key", &mut copy.bands, band_filter),
+            ("samples", "sample_key", &mut copy.samples, sample_filter),
         ] {
-            // Added before the rows are written: a merge that fails leaves
-            // keys in the filter that the table lacks, never the reverse.
-            let mut filter = filters.as_mut().map(|f| {
-                if table == "bands" {
-                    &mut f.bands
-                } else {
-                    &mut f.samples
-                }
-            });
+            // Keys go into the filter before their rows are written: a
+            // merge that fails leaves keys in the filter that the table
+            // lacks, never the reverse.
             let mut write = self
                 .conn
                 .prepare_cached(&format!(
